@@ -1,0 +1,65 @@
+# Two commands on a fresh machine: `make dev` runs the system, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICES := sessions cohort consent notify
+export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/clinics
+export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
+
+.PHONY: install test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick clean
+
+$(BIN)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml) $(wildcard cli/pyproject.toml)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e shared $(addprefix -e services/,$(SERVICES)) $(if $(wildcard cli/pyproject.toml),-e cli)
+	touch $@
+
+install: $(BIN)/.installed
+
+lint: install
+	$(BIN)/ruff check shared services tests $(wildcard cli) conftest.py
+	$(BIN)/ruff format --check shared services tests $(wildcard cli) conftest.py
+
+typecheck: install
+	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli)
+
+pytest: install
+	$(BIN)/pytest shared/tests $(foreach s,$(SERVICES),services/$(s)/tests) tests -q
+
+test: lint typecheck pytest
+
+migrate: install
+	$(BIN)/python -m msgkit.devserver --migrate-only $(SERVICES)
+
+dev: install
+	$(BIN)/python -m msgkit.devserver $(SERVICES)
+
+up:
+	docker compose up --build -d
+	docker compose ps
+
+down:
+	docker compose down -v
+
+clean:
+	rm -rf $(VENV)
+
+schemas: install
+	$(BIN)/python -m contracts.snapshots
+
+# The fault suite: kills, RabbitMQ and PostgreSQL restarts, provider faults; exits 1 on any loss or duplicate.
+chaos: install
+	$(BIN)/python -m chaos.run
+
+chaos-quick: install
+	$(BIN)/python -m chaos.run --quick
+
+# The contract documents, generated from the code: docs/asyncapi/<service>.json and docs/messages.md
+# (tests/contract/test_asyncapi.py fails when they are stale).
+.PHONY: docs docs-check
+docs: install
+	$(BIN)/python docs/generate.py
+
+docs-check: install
+	$(BIN)/python docs/generate.py --check

@@ -1,0 +1,1 @@
+"""Message contracts shared by the clinics services: envelope, messages and broker topology."""

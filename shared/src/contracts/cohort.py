@@ -1,0 +1,223 @@
+"""Messages the cohort service publishes, and the requests it answers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.common import MAX_BATCH, AcademicYear, Actor, OdsCode, PageSize, Programme, Programmes
+from contracts.envelope import Command, Event, Query
+
+
+class JoinReason(StrEnum):
+    UNKNOWN_SCHOOL = "unknown_school"
+    HOME_EDUCATED = "home_educated"
+    SCHOOL_SESSION_CLOSED = "school_session_closed"
+    STAFF_INVITE = "staff_invite"
+    WALK_IN = "walk_in"
+
+
+class InvitationTrigger(StrEnum):
+    AUTOMATIC = "automatic"
+    STAFF = "staff"
+
+
+class InvitationKind(StrEnum):
+    INITIAL = "initial"
+    SUBSEQUENT = "subsequent"
+
+
+class ParentContact(BaseModel):
+    """A parent as other services need them: how to reach them, and whether they may be reached."""
+
+    model_config = ConfigDict(frozen=True)
+
+    parent_id: uuid.UUID
+    name: str | None = None
+    relationship: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    receive_updates: bool = False
+
+
+class ChildSnapshot(BaseModel):
+    """The current state of a child that other services keep a copy of."""
+
+    model_config = ConfigDict(frozen=True)
+
+    child_id: uuid.UUID
+    team_ods: OdsCode
+    nhs_number: str | None = None
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    school_urn: str
+    deceased: bool = False
+    restricted: bool = False
+    invalidated: bool = False
+    archived: bool = False
+    parents: list[ParentContact] = Field(default_factory=list)
+
+
+class CohortJoin(BaseModel):
+    """One child joining the clinic cohort of a team for some programmes in an academic year."""
+
+    model_config = ConfigDict(frozen=True)
+
+    child_id: uuid.UUID
+    team_ods: OdsCode
+    programmes: Programmes
+    academic_year: AcademicYear
+    joined_on: date
+    reason: JoinReason
+
+
+class InvitationRequest(BaseModel):
+    """What notify needs to schedule one child's clinic invitation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    child_id: uuid.UUID
+    team_ods: OdsCode
+    programmes: Programmes
+    academic_year: AcademicYear
+    trigger: InvitationTrigger
+    kind: InvitationKind = InvitationKind.INITIAL
+    reason: JoinReason
+    requested_by: str | None = None
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+class ChildrenUpserted(Event):
+    """Published by cohort when children are imported or their details or parents change (batched)."""
+
+    children: list[ChildSnapshot] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ChildrenJoinedClinicCohort(Event):
+    """Published by cohort when children join a team's clinic cohort (batched)."""
+
+    joins: list[CohortJoin] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ChildRemovedFromClinicCohort(Event):
+    """Published by cohort when a child leaves a team's clinic cohort for a year."""
+
+    child_id: uuid.UUID
+    team_ods: OdsCode
+    academic_year: AcademicYear
+    reason: str
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+class InviteToClinic(Command):
+    """Sent by cohort to notify: schedule clinic invitations for these children (batched)."""
+
+    invitations: list[InvitationRequest] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ImportCohortChunk(Command):
+    """One chunk of a cohort CSV upload: raw rows with their spreadsheet row numbers, staged until committed."""
+
+    import_id: uuid.UUID
+    team_ods: OdsCode
+    sequence: int = Field(ge=0)
+    header: list[str] = Field(max_length=200)
+    rows: list[tuple[int, list[str]]] = Field(max_length=5000)
+
+
+class CommitCohortImport(Command):
+    """Apply a staged cohort import: all rows, or nothing if any row is invalid."""
+
+    import_id: uuid.UUID
+    team_ods: OdsCode
+    academic_year: AcademicYear | None = None
+    programmes: list[Programme] | None = None
+
+
+class InviteChildToClinic(Command):
+    """Staff's *Invite to community clinic* for one child (a repeat is a subsequent invitation)."""
+
+    child_id: uuid.UUID
+    team_ods: OdsCode
+    programmes: list[Programme] | None = None
+    requested_by: Actor
+
+
+class AddWalkIn(Command):
+    """A child who turned up at today's clinic and was not on its list."""
+
+    child_id: uuid.UUID
+    team_ods: OdsCode
+    programmes: list[Programme] | None = None
+    requested_by: Actor
+
+
+class ChangeChildSchool(Command):
+    """A child's school changed (888888 unknown and 999999 home-educated join the clinic cohort)."""
+
+    child_id: uuid.UUID
+    school_urn: str = Field(pattern=r"^\d{6}$")
+    changed_by: Actor
+
+
+class SetChildFlags(Command):
+    """Set a child's do-not-contact flags."""
+
+    child_id: uuid.UUID
+    deceased: bool | None = None
+    restricted: bool | None = None
+    invalidated: bool | None = None
+    archived: bool | None = None
+    changed_by: Actor
+
+
+# --- queries --------------------------------------------------------------------------------
+
+
+class ClinicChildrenFilter(StrEnum):
+    ALL = "all"
+    INVITED = "invited"
+    NOT_INVITED = "not_invited"
+    NEEDS_CONSENT = "needs_consent"
+    CONSENT_GIVEN = "consent_given"
+    CONSENT_REFUSED = "consent_refused"
+    VACCINATED = "vaccinated"
+
+
+class PreviewClinicInvitations(Query):
+    """How many children *Send clinic invitations* would invite for a school session, and who it leaves out."""
+
+    session_id: uuid.UUID
+
+
+class GetActivityLog(Query):
+    """A child's activity log in time order."""
+
+    child_id: uuid.UUID
+
+
+class ListClinicChildren(Query):
+    """A team's clinic children for a programme and year, filtered and paged."""
+
+    team_ods: OdsCode
+    programme: Programme
+    academic_year: AcademicYear
+    filter: ClinicChildrenFilter = ClinicChildrenFilter.ALL
+    page: int = Field(default=1, ge=1)
+    page_size: PageSize = 50
+
+
+class FindChildren(Query):
+    """Find children of a team by NHS number or name."""
+
+    team_ods: OdsCode
+    nhs_number: str | None = None
+    last_name: str | None = None

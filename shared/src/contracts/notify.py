@@ -1,0 +1,89 @@
+"""Messages the notify service publishes, and the requests it answers."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts.cohort import InvitationKind
+from contracts.common import MAX_BATCH, AcademicYear, Channel, MessageKind, OdsCode, Programme, Programmes
+from contracts.envelope import Event, Query
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    PERMANENT_FAILURE = "permanent-failure"
+    TEMPORARY_FAILURE = "temporary-failure"
+    TECHNICAL_FAILURE = "technical-failure"
+
+
+class ScheduledInvitation(BaseModel):
+    """One ledger entry notify scheduled (or is holding until clinic dates exist)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invitation_id: uuid.UUID
+    child_id: uuid.UUID
+    team_ods: OdsCode
+    programmes: Programmes
+    academic_year: AcademicYear
+    kind: InvitationKind
+    due_at: AwareDatetime | None
+
+
+class InvitationsScheduled(Event):
+    """Published by notify when invitations enter the ledger or are re-timed (batched)."""
+
+    invitations: list[ScheduledInvitation] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class InvitationCancelled(Event):
+    """Published by notify when an unsent invitation is cancelled instead of sent, with why."""
+
+    invitation_id: uuid.UUID
+    child_id: uuid.UUID
+    team_ods: OdsCode
+    programmes: list[Programme]
+    reason: str
+
+
+class NotificationSent(Event):
+    """Published by notify when a provider accepted one message to one parent on one channel."""
+
+    notification_id: uuid.UUID
+    invitation_id: uuid.UUID | None = None
+    child_id: uuid.UUID
+    parent_id: uuid.UUID | None = None
+    team_ods: OdsCode
+    kind: MessageKind
+    channel: Channel
+    recipient: str
+    sent_at: AwareDatetime
+
+
+class NotificationDelivered(Event):
+    """Published by notify when the provider reports a message delivered."""
+
+    notification_id: uuid.UUID
+    child_id: uuid.UUID
+    kind: MessageKind
+    channel: Channel
+
+
+class NotificationFailed(Event):
+    """Published by notify when a message failed for good (permanent, technical or given up)."""
+
+    notification_id: uuid.UUID
+    child_id: uuid.UUID
+    kind: MessageKind
+    channel: Channel
+    status: str
+    reason: str
+
+
+class GetInvitationStatus(Query):
+    """The invitations and messages of one child."""
+
+    child_id: uuid.UUID

@@ -1,0 +1,275 @@
+"""Admin set-up, run before the services: database roles and schemas, RabbitMQ users and the topology.
+
+`python -m msgkit.bootstrap` with an admin DATABASE_URL (and, for the broker, an admin RABBITMQ_URL).
+Idempotent. Each service gets
+- a PostgreSQL login role that owns only its own schema (password `<SERVICE>_DB_PASSWORD`), and
+- a RabbitMQ user (password `<SERVICE>_AMQP_PASSWORD`) whose vhost permissions, built from
+  `contracts.topology`, allow only its own queues, its own exchanges and the exchanges it reads from.
+Development passwords default to the service name; set real ones elsewhere.
+
+The whole topology (every exchange, queue, binding and dead-letter queue) is declared here, as an admin
+step like migrations: a service may not configure another service's queues, so it cannot declare the
+consumers' queues of what it publishes itself (see `msgkit.broker.declare_topology`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import subprocess
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import asyncpg
+
+from contracts import snapshots, topology
+from msgkit.db import sync_url
+
+SERVICES = ("sessions", "cohort", "consent", "notify")
+# Direct reply-to: requests are answered by publishing to the default exchange.
+DEFAULT_EXCHANGE = "amq.default"
+
+
+def role_password(service: str) -> str:
+    return os.environ.get(f"{service.upper()}_DB_PASSWORD", service)
+
+
+def amqp_password(service: str) -> str:
+    return os.environ.get(f"{service.upper()}_AMQP_PASSWORD", service)
+
+
+def service_database_url(admin_url: str, service: str) -> str:
+    """The admin URL with the service's own role as the user."""
+    parts = urlsplit(sync_url(admin_url))
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{service}:{quote(role_password(service), safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def service_amqp_url(admin_url: str, service: str) -> str:
+    """The admin AMQP URL (scheme, host, vhost and options kept) with the service's own user."""
+    parts = urlsplit(admin_url)
+    netloc = f"{service}:{quote(amqp_password(service), safe='')}@{parts.hostname or '127.0.0.1'}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"unsafe identifier {name!r}")
+    return f'"{name}"'
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+async def ensure_database(admin_url: str) -> str:
+    url = sync_url(admin_url)
+    name = urlsplit(url).path.lstrip("/") or "clinics"
+    conn = await asyncpg.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f"CREATE DATABASE {_ident(name)}")
+    finally:
+        await conn.close()
+    return name
+
+
+async def ensure_roles(admin_url: str, services: tuple[str, ...] = SERVICES) -> None:
+    database = await ensure_database(admin_url)
+    conn = await asyncpg.connect(sync_url(admin_url))
+    try:
+        # Nobody but a service's own role may create objects or read in the database by default.
+        await conn.execute(f"REVOKE ALL ON DATABASE {_ident(database)} FROM PUBLIC")
+        await conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        for service in services:
+            role = _ident(service)
+            password = role_password(service).replace("'", "''")
+            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", service):
+                await conn.execute(f"ALTER ROLE {role} WITH LOGIN PASSWORD '{password}'")
+            else:
+                await conn.execute(f"CREATE ROLE {role} WITH LOGIN PASSWORD '{password}'")
+            # A service role is never a superuser, never creates roles or databases, never bypasses RLS.
+            await conn.execute(f"ALTER ROLE {role} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS")
+            await conn.execute(f"GRANT CONNECT ON DATABASE {_ident(database)} TO {role}")
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {role} AUTHORIZATION {role}")
+            await conn.execute(f"ALTER ROLE {role} SET search_path = {role}")
+            await conn.execute(f"REVOKE ALL ON SCHEMA {role} FROM PUBLIC")
+    finally:
+        await conn.close()
+
+
+# --- RabbitMQ ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Permissions:
+    """A RabbitMQ user's permissions in one vhost: three regular expressions over resource names."""
+
+    configure: str
+    write: str
+    read: str
+
+
+def _only(names: Iterable[str]) -> str:
+    """A regex matching exactly these names (an empty set matches nothing)."""
+    unique = sorted(set(names))
+    return "^(" + "|".join(re.escape(n) for n in unique) + ")$" if unique else "^$"
+
+
+def published_exchanges(service: str) -> set[str]:
+    """Exchanges a service publishes its events and commands to (not the requests it answers)."""
+    return {
+        topology.route_for(m).exchange
+        for m in snapshots.all_messages()
+        if topology.producer_of(m) == service and not topology.is_request(m)
+    }
+
+
+def broker_permissions(service: str) -> Permissions:
+    """What `service` may do, derived from the topology.
+
+    - configure (declare, delete): its own queues and dead-letter queues, the exchanges it publishes to,
+      its requests exchange and its dead-letter exchange;
+    - write (publish, and the queue side of a binding): the exchanges it publishes to, its dead-letter
+      exchange, the default exchange (replies to direct reply-to), and its own queues (to bind them);
+    - read (consume, and the exchange side of a binding): its own queues and the exchanges they are bound to.
+    """
+    own = topology.bindings(service)
+    queues = {b.queue for b in own}
+    dead_letter_queues = {b.dead_letter_queue for b in own}
+    dlx = topology.dead_letter_exchange(service)
+    publishes = published_exchanges(service)
+    requests = {topology.requests_exchange(service)} if topology.ANSWERS[service] else set()
+    return Permissions(
+        configure=_only(queues | dead_letter_queues | publishes | requests | {dlx}),
+        write=_only(publishes | {dlx, DEFAULT_EXCHANGE} | queues | dead_letter_queues),
+        read=_only(queues | dead_letter_queues | {b.exchange for b in own} | {dlx}),
+    )
+
+
+class BrokerAdmin(Protocol):
+    """Manages RabbitMQ users: by `rabbitmqctl` on the broker's host, or its management HTTP API."""
+
+    def put_user(self, user: str, password: str) -> None: ...
+
+    def set_permissions(self, vhost: str, user: str, permissions: Permissions) -> None: ...
+
+
+class RabbitmqctlAdmin:
+    """`rabbitmqctl` (make dev and the tests: no management plugin needed)."""
+
+    def __init__(self, ctl: Callable[[list[str]], None] | None = None) -> None:
+        self._ctl = ctl or _local_ctl
+
+    def put_user(self, user: str, password: str) -> None:
+        try:
+            self._ctl(["add_user", user, password])
+        except (subprocess.CalledProcessError, RuntimeError):
+            # Already there (rabbitmqctl has no "add or update"): make the password the wanted one.
+            self._ctl(["change_password", user, password])
+
+    def set_permissions(self, vhost: str, user: str, permissions: Permissions) -> None:
+        p = permissions
+        self._ctl(["set_permissions", "-p", vhost, user, p.configure, p.write, p.read])
+
+
+def _local_ctl(args: list[str]) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+class ManagementApiAdmin:
+    """The management plugin's HTTP API (docker compose, whose RabbitMQ image has it)."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self.base = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port or 15672}")).rstrip("/")
+        credentials = f"{unquote(parts.username or 'guest')}:{unquote(parts.password or 'guest')}"
+        self._auth = "Basic " + base64.b64encode(credentials.encode()).decode()
+
+    def _put(self, path: str, body: dict[str, str]) -> None:
+        request = urllib.request.Request(
+            f"{self.base}/api/{path}",
+            data=json.dumps(body).encode(),
+            method="PUT",
+            headers={"content-type": "application/json", "authorization": self._auth},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+    def put_user(self, user: str, password: str) -> None:
+        self._put(f"users/{quote(user, safe='')}", {"password": password, "tags": ""})
+
+    def set_permissions(self, vhost: str, user: str, permissions: Permissions) -> None:
+        p = permissions
+        path = f"permissions/{quote(vhost, safe='')}/{quote(user, safe='')}"
+        self._put(path, {"configure": p.configure, "write": p.write, "read": p.read})
+
+
+def vhost_of(amqp_url: str) -> str:
+    path = urlsplit(amqp_url).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+async def declare_broker_topology(admin_amqp_url: str) -> None:
+    """Declare every exchange, queue, binding and dead-letter queue of every service (admin)."""
+    from faststream.rabbit import RabbitBroker
+
+    from msgkit.broker import declare_all
+
+    broker = RabbitBroker(admin_amqp_url, log_level=30)
+    await broker.connect()
+    try:
+        await declare_all(broker)
+    finally:
+        await broker.stop()
+
+
+async def ensure_broker(
+    admin_amqp_url: str, *, admin: BrokerAdmin | None = None, services: tuple[str, ...] = SERVICES
+) -> None:
+    """Create each service's RabbitMQ user with its least-privilege permissions, then the topology."""
+    admin = admin or RabbitmqctlAdmin()
+    vhost = vhost_of(admin_amqp_url)
+
+    def one(service: str) -> None:
+        admin.put_user(service, amqp_password(service))
+        admin.set_permissions(vhost, service, broker_permissions(service))
+
+    # rabbitmqctl starts an Erlang VM per call: the services are set up side by side.
+    await asyncio.gather(*(asyncio.to_thread(one, s) for s in services))
+    await declare_broker_topology(admin_amqp_url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--rabbitmq-url", default=os.environ.get("RABBITMQ_URL"), help="admin AMQP URL")
+    parser.add_argument(
+        "--rabbitmq-management-url",
+        default=os.environ.get("RABBITMQ_MANAGEMENT_URL"),
+        help="manage users over the management HTTP API instead of rabbitmqctl",
+    )
+    args = parser.parse_args()
+    if not args.database_url:
+        parser.error("DATABASE_URL is not set")
+    asyncio.run(ensure_roles(args.database_url))
+    print("database and service roles ready")
+    if args.rabbitmq_url:
+        admin = ManagementApiAdmin(args.rabbitmq_management_url) if args.rabbitmq_management_url else None
+        asyncio.run(ensure_broker(args.rabbitmq_url, admin=admin))
+        print("broker users, permissions and topology ready")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The broker every service uses, and the queue and exchange objects built from the topology."""
+
+from __future__ import annotations
+
+from aio_pika.abc import SSLOptions
+from faststream import AckPolicy
+from faststream.rabbit import Channel, ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue, RabbitRouter
+from faststream.rabbit.schemas.queue import QueueType, QuorumQueueArgs
+
+from contracts import topology
+from contracts.envelope import Message
+from msgkit.deadletter import DeadLetterPolicy
+from msgkit.outbox import OutgoingMessage
+from msgkit.settings import ServiceSettings
+
+PUBLISH_TIMEOUT = 30.0
+# Redelivered on error (with back-off in the dead-letter policy); never acked before handling.
+ACK_POLICY = AckPolicy.NACK_ON_ERROR
+
+
+def tls_options(settings: ServiceSettings) -> SSLOptions | None:
+    """Certificate files for an amqps:// connection (the URL's scheme is what turns TLS on)."""
+    options: SSLOptions = {}
+    if settings.rabbitmq_ca_file:
+        options["cafile"] = settings.rabbitmq_ca_file
+    if settings.rabbitmq_cert_file:
+        options["certfile"] = settings.rabbitmq_cert_file
+    if settings.rabbitmq_key_file:
+        options["keyfile"] = settings.rabbitmq_key_file
+    return options or None
+
+
+def make_broker(
+    url: str,
+    *,
+    service: str,
+    prefetch_count: int,
+    graceful_timeout: float,
+    ssl_options: SSLOptions | None = None,
+) -> RabbitBroker:
+    broker = RabbitBroker(
+        url,
+        ssl_options=ssl_options,
+        ack_policy=ACK_POLICY,
+        # Unroutable publishes raise instead of silently resolving; qos bounds in-flight work.
+        default_channel=Channel(prefetch_count=prefetch_count, on_return_raises=True),
+        graceful_timeout=graceful_timeout,
+        reconnect_interval=1.0,
+        log_level=20,
+    )
+    broker.add_middleware(DeadLetterPolicy(broker, service))
+    return broker
+
+
+def make_router() -> RabbitRouter:
+    """A router whose subscribers nack on error. FastStream 0.7.8 does not pass the broker's ack policy
+    down to an included router's subscribers: they fall back to REJECT_ON_ERROR, which dead-letters a
+    message at its first transient failure (a database restart) instead of retrying it."""
+    return RabbitRouter(ack_policy=ACK_POLICY)
+
+
+def exchange(name: str, kind: str = "topic") -> RabbitExchange:
+    return RabbitExchange(name, type=ExchangeType.DIRECT if kind == "direct" else ExchangeType.TOPIC, durable=True)
+
+
+def subscription(consumer: str, message: type[Message]) -> tuple[RabbitQueue, RabbitExchange]:
+    """Queue and exchange for `@router.subscriber(*subscription("notify", InviteToClinic))`."""
+    b = topology.binding(consumer, message)
+    arguments: QuorumQueueArgs = {
+        "x-dead-letter-exchange": b.dead_letter_exchange,
+        "x-dead-letter-routing-key": b.queue,
+        "x-delivery-limit": topology.DELIVERY_LIMIT,
+    }
+    queue = RabbitQueue(
+        b.queue, queue_type=QueueType.QUORUM, durable=True, routing_key=b.routing_key, arguments=arguments
+    )
+    # Opened, not declared: the exchange is another service's (or declared before the subscribers start),
+    # and declaring it would need configure permission on it.
+    source = RabbitExchange(
+        b.exchange,
+        type=ExchangeType.DIRECT if b.exchange_type == "direct" else ExchangeType.TOPIC,
+        durable=True,
+        declare=False,
+    )
+    return queue, source
+
+
+async def declare_topology(broker: RabbitBroker, service: str, *, others: bool = True) -> None:
+    """Declare, before the subscribers start, the exchanges and dead letters this service owns.
+
+    With `others` (a user allowed to configure everything: development and in-process tests) it also
+    declares what it touches of other services: the exchanges it consumes from and the consumers' queues
+    of what it publishes, so start order can never leave an event unroutable. Under least privilege
+    (`<SERVICE>_DECLARE_TOPOLOGY=false`) `python -m msgkit.bootstrap` has declared those as an admin step,
+    and the service may not configure them.
+    """
+    for name, kind in sorted(_owned_exchanges(service)):
+        await broker.declare_exchange(exchange(name, kind))
+    for b in topology.bindings(service):
+        await _declare_dead_letters(broker, b)
+    if not others:
+        return
+    for b in topology.bindings(service):
+        await broker.declare_exchange(exchange(b.exchange, b.exchange_type))
+    for message in topology.published_by(service):
+        for b in topology.all_bindings():
+            if b.message is message:
+                await _declare_binding(broker, b)
+
+
+async def declare_all(broker: RabbitBroker) -> None:
+    """Every exchange, queue, binding and dead-letter queue of every service (the admin step)."""
+    for service in topology.SERVICES:
+        for name, kind in sorted(_owned_exchanges(service)):
+            await broker.declare_exchange(exchange(name, kind))
+    for b in topology.all_bindings():
+        await _declare_binding(broker, b)
+
+
+def _owned_exchanges(service: str) -> set[tuple[str, str]]:
+    owned = {(topology.dead_letter_exchange(service), "direct")}
+    for message in topology.published_by(service):
+        route = topology.route_for(message)
+        owned.add((route.exchange, route.exchange_type))
+    if topology.ANSWERS[service]:
+        owned.add((topology.requests_exchange(service), "direct"))
+    return owned
+
+
+async def _declare_binding(broker: RabbitBroker, b: topology.Binding) -> None:
+    queue_obj, _ = subscription(b.consumer, b.message)
+    declared = await broker.declare_queue(queue_obj)
+    await declared.bind(await broker.declare_exchange(exchange(b.exchange, b.exchange_type)), routing_key=b.routing_key)
+    await _declare_dead_letters(broker, b)
+
+
+async def _declare_dead_letters(broker: RabbitBroker, b: topology.Binding) -> None:
+    dlx = await broker.declare_exchange(exchange(b.dead_letter_exchange, "direct"))
+    dlq = await broker.declare_queue(RabbitQueue(b.dead_letter_queue, queue_type=QueueType.QUORUM, durable=True))
+    await dlq.bind(dlx, routing_key=b.queue)
+
+
+def relay_publisher(broker: RabbitBroker):  # type: ignore[no-untyped-def]
+    """The outbox relay's publish: persistent, confirmed, mandatory, message_id = outbox id."""
+
+    async def publish(message: OutgoingMessage) -> None:
+        await broker.publish(
+            message.body,
+            exchange=message.exchange,
+            routing_key=message.routing_key,
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            message_type=message.message_type,
+            content_type="application/json",
+            persist=True,
+            mandatory=True,
+            timeout=PUBLISH_TIMEOUT,
+        )
+
+    return publish

@@ -1,0 +1,161 @@
+"""Run services as real processes: for `make dev`, the end-to-end tests, the benchmark and the fault suite."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from msgkit.bootstrap import service_amqp_url, service_database_url
+
+DEFAULT_PORTS = {"sessions": 8101, "cohort": 8102, "consent": 8103, "notify": 8104}
+
+
+def service_env(
+    service: str,
+    *,
+    database_url: str,
+    rabbitmq_url: str,
+    port: int,
+    extra: dict[str, str] | None = None,
+    amqp_user: bool = False,
+) -> dict[str, str]:
+    """Environment for one service process connecting as its own database role.
+
+    With `amqp_user` it also connects to RabbitMQ as its own least-privilege user (created, with the whole
+    topology, by `msgkit.bootstrap.ensure_broker` on `rabbitmq_url`, an admin URL) and declares only its own.
+    """
+    prefix = service.upper()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "RABBITMQ_URL"))}
+    env.update(
+        {
+            f"{prefix}_DATABASE_URL": service_database_url(database_url, service),
+            f"{prefix}_RABBITMQ_URL": service_amqp_url(rabbitmq_url, service) if amqp_user else rabbitmq_url,
+            f"{prefix}_DECLARE_TOPOLOGY": "false" if amqp_user else "true",
+            f"{prefix}_HTTP_PORT": str(port),
+            f"{prefix}_HTTP_HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class ServiceProcess:
+    """One service process that can be started, awaited until ready, killed and restarted."""
+
+    service: str
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    name: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.service
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.service, "serve"], env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def migrate(self) -> None:
+        subprocess.run([sys.executable, "-m", self.service, "migrate"], env=self.env, check=True, capture_output=True)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if not self.alive:
+                    raise RuntimeError(
+                        f"{self.name} exited with {self.process and self.process.returncode}; see {self.log_path}"
+                    )
+                try:
+                    response = await client.get(f"{self.base_url}/health/ready")
+                    if response.status_code == 200:
+                        return
+                    last = response.text
+                except httpx.HTTPError as exc:
+                    last = type(exc).__name__
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready after {timeout}s (last: {last}); see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, in-flight work is cut off."""
+        if self.process is not None and self.alive:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM and wait: the graceful path."""
+        if self.process is not None and self.alive:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def rss_mb(self) -> float:
+        if self.process is None:
+            return 0.0
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        except FileNotFoundError:
+            return 0.0
+        return 0.0
+
+
+def service_processes(
+    services: list[str],
+    *,
+    database_url: str,
+    rabbitmq_url: str,
+    log_dir: Path,
+    ports: dict[str, int] | None = None,
+    extra_env: dict[str, dict[str, str]] | None = None,
+    amqp_users: bool = False,
+) -> list[ServiceProcess]:
+    ports = ports or DEFAULT_PORTS
+    return [
+        ServiceProcess(
+            service=s,
+            env=service_env(
+                s,
+                database_url=database_url,
+                rabbitmq_url=rabbitmq_url,
+                port=ports[s],
+                extra=(extra_env or {}).get(s),
+                amqp_user=amqp_users,
+            ),
+            port=ports[s],
+            log_path=log_dir / f"{s}.log",
+        )
+        for s in services
+    ]

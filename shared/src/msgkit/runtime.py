@@ -1,0 +1,198 @@
+"""A service's runtime: engine, broker, outbox relay, HTTP health/metrics, and its start-up order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from faststream.asgi import AsgiFastStream
+from faststream.rabbit import RabbitBroker, RabbitRouter
+from prometheus_client import make_asgi_app
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from msgkit import db, logs, metrics
+from msgkit.broker import declare_topology, make_broker, relay_publisher, tls_options
+from msgkit.outbox import OutboxRelay
+from msgkit.settings import ServiceSettings
+from msgkit.tables import MessagingTables
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[["Runtime"], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]
+
+
+class Runtime:
+    """Everything one service process holds. Built by the app factory; connects only on start-up."""
+
+    def __init__(self, settings: ServiceSettings, tables: MessagingTables) -> None:
+        self.settings = settings
+        self.service = settings.service_name
+        self.tables = tables
+        self.broker: RabbitBroker = make_broker(
+            settings.rabbitmq_url.get_secret_value(),
+            service=self.service,
+            prefetch_count=settings.prefetch_count,
+            graceful_timeout=settings.graceful_timeout,
+            ssl_options=tls_options(settings),
+        )
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._relay: OutboxRelay | None = None
+        self.extras: dict[str, Any] = {}
+        self._started = False
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("runtime not started")
+        return self._engine
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessions is None:
+            raise RuntimeError("runtime not started")
+        return self._sessions
+
+    def wake_relay(self) -> None:
+        if self._relay is not None:
+            self._relay.wake()
+
+    async def open_database(self) -> None:
+        s = self.settings
+        self._engine = db.create_engine(
+            s.database_url.get_secret_value(),
+            schema=s.schema_name,
+            pool_size=s.db_pool_size,
+            sslmode=s.database_sslmode,
+            ssl_root_cert=s.database_ssl_root_cert,
+        )
+        self._sessions = db.session_factory(self._engine)
+
+    async def declare_topology(self) -> None:
+        """Before the subscribers start: they only open the exchanges they consume from."""
+        await self.broker.connect()
+        await declare_topology(self.broker, self.service, others=self.settings.declare_topology)
+
+    async def start_relay(self) -> None:
+        self._relay = OutboxRelay(
+            self.sessions,
+            self.tables.outbox,
+            relay_publisher(self.broker),
+            service=self.service,
+            batch_size=self.settings.outbox_batch_size,
+            poll_interval=self.settings.outbox_poll_interval,
+        )
+        self._relay.start()
+        self._started = True
+        metrics.READY.labels(self.service).set(1)
+
+    async def stop(self) -> None:
+        metrics.READY.labels(self.service).set(0)
+        if self._relay is not None:
+            await self._relay.stop()
+        if self._engine is not None:
+            await self._engine.dispose()
+
+    async def readiness(self) -> dict[str, bool]:
+        checks = {"started": self._started, "broker": False, "consumers": False, "database": False}
+        try:
+            checks["broker"] = await self.broker.ping(timeout=2.0)
+        except Exception:
+            checks["broker"] = False
+        subscribers = list(self.broker.subscribers)
+        checks["consumers"] = checks["broker"] and all(getattr(s, "running", False) for s in subscribers)
+        try:
+            async with asyncio.timeout(2.0), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception:
+            checks["database"] = False
+        return checks
+
+
+def _json_endpoint(compute: Callable[[], Awaitable[tuple[int, dict[str, Any]]]]) -> ASGIApp:
+    async def endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        status, body = await compute()
+        payload = json.dumps(body).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    return endpoint
+
+
+def build_app(
+    runtime: Runtime,
+    routers: Sequence[RabbitRouter],
+    *,
+    on_started: Sequence[Hook] = (),
+    on_stopping: Sequence[Hook] = (),
+    title: str = "",
+    extra_routes: Sequence[tuple[str, ASGIApp]] = (),
+) -> AsgiFastStream:
+    """The service's app: consumers, outbox relay, `/health/live`, `/health/ready`, `/metrics`, AsyncAPI."""
+    s = runtime.settings
+    logs.configure(runtime.service, level=s.log_level, json=s.log_json)
+    for router in routers:
+        runtime.broker.include_router(router)
+
+    async def live() -> tuple[int, dict[str, Any]]:
+        return 200, {"status": "live", "service": runtime.service}
+
+    async def ready() -> tuple[int, dict[str, Any]]:
+        checks = await runtime.readiness()
+        return (200 if all(checks.values()) else 503), {"service": runtime.service, "checks": checks}
+
+    async def on_startup() -> None:
+        await runtime.open_database()
+        await runtime.declare_topology()
+
+    async def after_startup() -> None:
+        await runtime.start_relay()
+        for hook in on_started:
+            await hook(runtime)
+        log.info("service started", extra={"http_port": s.http_port})
+
+    async def on_shutdown() -> None:
+        for hook in on_stopping:
+            await hook(runtime)
+
+    async def after_shutdown() -> None:
+        await runtime.stop()
+
+    app = AsgiFastStream(
+        runtime.broker,
+        asgi_routes=[
+            ("/health/live", _json_endpoint(live)),
+            ("/health/ready", _json_endpoint(ready)),
+            ("/metrics", make_asgi_app()),
+            *extra_routes,
+        ],
+        on_startup=[on_startup],
+        after_startup=[after_startup],
+        on_shutdown=[on_shutdown],
+        after_shutdown=[after_shutdown],
+        asyncapi_path="/docs/asyncapi",
+    )
+    app.context.set_global("runtime", runtime)
+    runtime.broker.context.set_global("runtime", runtime)
+    return app
+
+
+def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:
+    """Run the app under uvicorn; SIGTERM drains in-flight handlers for up to `graceful_timeout`."""
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.graceful_timeout),
+        lifespan="on",
+    )

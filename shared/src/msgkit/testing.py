@@ -1,0 +1,149 @@
+"""Test support: isolated real PostgreSQL and RabbitMQ for each test run, and waiting on conditions.
+
+The servers named by DATABASE_URL / RABBITMQ_URL are used when set; otherwise testcontainers
+starts them (where a Docker engine exists). Each run gets its own database and its own vhost,
+so runs never see each other's rows or messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import asyncpg
+
+from msgkit.db import sync_url
+
+T = TypeVar("T")
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], *, timeout: float = 10.0, interval: float = 0.02, what: str = "condition"
+) -> T:
+    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(sync_url(url))
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def with_vhost(url: str, vhost: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{quote(vhost, safe='')}"))
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def postgres_server(stack: ExitStack) -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL") or (DEFAULT_DATABASE_URL if _listening(5432) else None)
+    if url is None:
+        from testcontainers.community.postgres import PostgresContainer  # type: ignore[import-not-found]
+
+        container = stack.enter_context(PostgresContainer("postgres:16", driver=None))
+        url = container.get_connection_url()
+    yield sync_url(url)
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(with_database(url, "postgres"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    name = f"test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(server_url, name)
+    finally:
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+class RabbitServer:
+    """A RabbitMQ node the tests may manage: vhosts, and stop_app/start_app for restart tests."""
+
+    def __init__(self, url: str, ctl: Callable[[list[str]], None]) -> None:
+        self.url = url
+        self._ctl = ctl
+
+    def ctl(self, *args: str) -> None:
+        self._ctl(list(args))
+
+    @contextmanager
+    def fresh_vhost(self) -> Iterator[str]:
+        vhost = f"t_{uuid.uuid4().hex[:10]}"
+        user = urlsplit(self.url).username or "guest"
+        self.ctl("add_vhost", vhost)
+        self.ctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+        try:
+            yield with_vhost(self.url, vhost)
+        finally:
+            self.ctl("delete_vhost", vhost)
+
+
+def _local_ctl(args: list[str]) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+@contextmanager
+def rabbitmq_server(stack: ExitStack) -> Iterator[RabbitServer]:
+    url = os.environ.get("RABBITMQ_URL") or (DEFAULT_RABBITMQ_URL if _listening(5672) else None)
+    if url is not None:
+        if shutil.which("rabbitmqctl") is None:
+            raise RuntimeError("RABBITMQ_URL is set but rabbitmqctl is not on PATH (needed for per-run vhosts)")
+        yield RabbitServer(url, _local_ctl)
+        return
+    from testcontainers.community.rabbitmq import RabbitMqContainer  # type: ignore[import-not-found]
+
+    container: Any = stack.enter_context(RabbitMqContainer("rabbitmq:3.13"))
+    host, port = container.get_container_host_ip(), container.get_exposed_port(5672)
+
+    def ctl(args: list[str]) -> None:
+        code, output = container.exec(["rabbitmqctl", "-q", *args])
+        if code != 0:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {output!r}")
+
+    yield RabbitServer(f"amqp://guest:guest@{host}:{port}/", ctl)
+
+
+class running:
+    """Start an app's hooks and broker against real servers for the length of a block."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __aenter__(self) -> Any:
+        await self.app.start()
+        return self.app
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.app.stop()

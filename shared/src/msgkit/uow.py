@@ -1,0 +1,79 @@
+"""Unit of work: one session and transaction per use case, with the inbox and outbox on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contracts.envelope import Message
+from msgkit import inbox, outbox
+from msgkit.tables import MessagingTables
+
+
+class UnitOfWork:
+    """Services subclass this to add repositories built on `self.session`.
+
+    `publish` queues messages; `commit` writes them to the outbox in the same transaction, commits,
+    then wakes the relay so they leave within milliseconds. Leaving without commit rolls back.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: MessagingTables,
+        *,
+        consumer: str,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = sessions
+        self._tables = tables
+        self._consumer = consumer
+        self._on_commit = on_commit
+        self._pending: list[Message] = []
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        await self._session.begin()
+        self._pending = []
+        self.enter()
+        return self
+
+    def enter(self) -> None:
+        """Hook for subclasses to build repositories on the fresh session."""
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session = self.session
+        try:
+            if session.in_transaction():
+                await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+
+    async def claim(self, message: Message, *, consumer: str | None = None) -> bool:
+        """Record that this consumer handled `message`; False if it already had (a duplicate)."""
+        return await inbox.claim(
+            self.session, self._tables.processed, consumer=consumer or self._consumer, message_id=message.message_id
+        )
+
+    def publish(self, *messages: Message) -> None:
+        self._pending.extend(messages)
+
+    async def commit(self) -> None:
+        await outbox.write(self.session, self._tables.outbox, self._pending)
+        await self.session.commit()
+        if self._pending:
+            self._pending = []
+            self._on_commit()
