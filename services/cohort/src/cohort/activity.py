@@ -1,0 +1,199 @@
+"""Activity log entries of a child: what is stored from each event, and how staff read it.
+
+Entries store their kind and facts only; the sentence is written when the log is read, so a recipient
+is hidden from the moment a child is restricted, and a bulk import can write its entries in SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cohort.domain import HIDDEN, CohortYear, Invitation, Join, mask_recipient
+from contracts.consent import ConsentRecorded, ConsentRequested
+from contracts.notify import (
+    InvitationCancelled,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationSent,
+)
+from contracts.sessions import VaccinationRecorded
+
+JOINED = "joined_clinic_cohort"
+JOIN_REASONS = {
+    "unknown_school": "school unknown",
+    "home_educated": "home-educated",
+    "school_session_closed": "not vaccinated at school",
+    "staff_invite": "invited by staff",
+    "walk_in": "walked in to a clinic",
+}
+PROGRAMME_NAMES = {"flu": "Flu", "hpv": "HPV", "menacwy": "MenACWY", "td_ipv": "Td/IPV", "mmr": "MMR"}
+MESSAGE_NAMES = {
+    "clinic_initial_invitation": "Clinic initial invitation",
+    "clinic_subsequent_invitation": "Clinic subsequent invitation",
+    "consent_clinic_request": "Consent request",
+    "consent_confirmation_given": "Consent confirmation",
+    "consent_confirmation_refused": "Consent refusal confirmation",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of a child's activity log; `source_key` makes a redelivered message add nothing."""
+
+    child_id: uuid.UUID
+    occurred_at: datetime
+    kind: str
+    source_key: uuid.UUID
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def source_key(message_id: uuid.UUID, part: str = "") -> uuid.UUID:
+    """The key of the entry a message makes (one per part, for messages about several children)."""
+    return uuid.uuid5(message_id, part) if part else message_id
+
+
+def programme_names(programmes: Iterable[str]) -> str:
+    return ", ".join(PROGRAMME_NAMES.get(str(p), str(p)) for p in programmes)
+
+
+# --- what is stored -----------------------------------------------------------------------------
+
+
+def joined(join: Join, cohort: CohortYear, *, at: datetime, source: uuid.UUID) -> Entry:
+    details = {
+        "programmes": list(join.programmes),
+        "reason": join.reason.value,
+        "academic_year": cohort.academic_year,
+        "joined_on": cohort.joined_on.isoformat(),
+    }
+    return Entry(join.child_id, at, JOINED, source_key(source, f"join:{join.child_id}"), details)
+
+
+def repeat_requested(invitation: Invitation, *, at: datetime, source: uuid.UUID) -> Entry:
+    details = {"programmes": list(invitation.programmes), "requested_by": invitation.requested_by}
+    return Entry(invitation.child_id, at, "invitation_requested", source_key(source, "repeat"), details)
+
+
+def invitation_cancelled(event: InvitationCancelled) -> Entry:
+    details = {
+        "invitation_id": str(event.invitation_id),
+        "programmes": [p.value for p in event.programmes],
+        "reason": event.reason,
+    }
+    return Entry(event.child_id, event.occurred_at, "invitation_cancelled", source_key(event.message_id), details)
+
+
+def notification_sent(event: NotificationSent, *, restricted: bool) -> Entry:
+    details = {
+        "notification_id": str(event.notification_id),
+        "message": event.kind.value,
+        "channel": event.channel.value,
+        "recipient": mask_recipient(event.recipient, restricted=restricted),
+    }
+    return Entry(event.child_id, event.sent_at, "notification_sent", source_key(event.message_id), details)
+
+
+def notification_delivered(event: NotificationDelivered) -> Entry:
+    details = {
+        "notification_id": str(event.notification_id),
+        "message": event.kind.value,
+        "channel": event.channel.value,
+    }
+    return Entry(event.child_id, event.occurred_at, "notification_delivered", source_key(event.message_id), details)
+
+
+def notification_failed(event: NotificationFailed) -> Entry:
+    details = {
+        "notification_id": str(event.notification_id),
+        "message": event.kind.value,
+        "channel": event.channel.value,
+        "status": event.status,
+        "reason": event.reason,
+    }
+    return Entry(event.child_id, event.occurred_at, "notification_failed", source_key(event.message_id), details)
+
+
+def consent_requested(event: ConsentRequested) -> Entry:
+    details = {"programmes": [p.value for p in event.programmes], "requested_by": event.requested_by}
+    return Entry(event.child_id, event.occurred_at, "consent_requested", source_key(event.message_id), details)
+
+
+def consent_recorded(event: ConsentRecorded) -> Entry:
+    details = {
+        "programme": event.programme.value,
+        "response": event.response.value,
+        "route": event.route.value,
+        "status": event.status.value,
+        "recorded_by": event.recorded_by,
+    }
+    return Entry(event.child_id, event.recorded_at, "consent_recorded", source_key(event.message_id), details)
+
+
+def vaccination_recorded(event: VaccinationRecorded) -> Entry:
+    details = {
+        "programme": event.programme.value,
+        "outcome": event.outcome.value,
+        "reason": event.reason.value if event.reason else None,
+        "session_id": str(event.session_id),
+        "recorded_by": event.recorded_by,
+    }
+    return Entry(event.child_id, event.performed_at, "vaccination_recorded", source_key(event.message_id), details)
+
+
+# --- how staff read it --------------------------------------------------------------------------
+
+
+def shown(kind: str, details: dict[str, Any], *, restricted: bool) -> tuple[str, dict[str, Any]]:
+    """The sentence staff read for an entry, and its details as shown (recipient hidden if restricted)."""
+    if restricted and details.get("recipient"):
+        details = {**details, "recipient": HIDDEN}
+    describe = _DESCRIBE.get(kind)
+    return (describe(details) if describe else kind.replace("_", " ").capitalize()), details
+
+
+def _year(academic_year: int) -> str:
+    return f"{academic_year}/{(academic_year + 1) % 100:02d}"
+
+
+def _message(d: dict[str, Any]) -> str:
+    return MESSAGE_NAMES.get(d.get("message", ""), "Message")
+
+
+def _scheduled(d: dict[str, Any]) -> str:
+    when = f"for {d['due_at']}" if d.get("due_at") else "to go out once clinic dates are set"
+    return f"Clinic {d['kind']} invitation for {programme_names(d['programmes'])} scheduled {when}"
+
+
+def _vaccination(d: dict[str, Any]) -> str:
+    name = programme_names([d["programme"]])
+    if d["outcome"] == "vaccinated":
+        return f"Vaccinated for {name}, recorded by {d['recorded_by']}"
+    return f"Not vaccinated for {name}: {d.get('reason') or 'no reason given'}, recorded by {d['recorded_by']}"
+
+
+_DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
+    JOINED: lambda d: (
+        f"Joined the community clinic cohort for {programme_names(d['programmes'])}"
+        f" ({_year(d['academic_year'])}): {JOIN_REASONS.get(d['reason'], d['reason'])}"
+    ),
+    "invitation_requested": lambda d: (
+        f"Clinic subsequent invitation requested for {programme_names(d['programmes'])} by {d['requested_by']}"
+    ),
+    "invitation_scheduled": _scheduled,
+    "invitation_cancelled": lambda d: (
+        f"Clinic invitation for {programme_names(d['programmes'])} cancelled: {d['reason']}"
+    ),
+    "notification_sent": lambda d: f"{_message(d)} sent by {d['channel']} to {d['recipient']}",
+    "notification_delivered": lambda d: f"{_message(d)} delivered by {d['channel']}",
+    "notification_failed": lambda d: f"{_message(d)} by {d['channel']} failed ({d['status']})",
+    "consent_requested": lambda d: f"Consent requested for {programme_names(d['programmes'])} by {d['requested_by']}",
+    "consent_recorded": lambda d: (
+        f"Consent {d['response']} for {programme_names([d['programme']])}"
+        f" ({d['route'].replace('_', ' ')}), recorded by {d['recorded_by']}"
+    ),
+    "vaccination_recorded": _vaccination,
+}

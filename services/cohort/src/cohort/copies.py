@@ -1,0 +1,205 @@
+"""Local copies of other services' data (teams, school sessions, vaccinations, consent, invitations)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cohort.domain import Candidate, ChildFlags
+from cohort.tables import consents, invitations, school_sessions, teams, vaccinations
+from contracts.notify import InvitationsScheduled
+
+# A programme counts as done when it was given (or had elsewhere); flu is seasonal, the others are for life.
+DONE_SQL = (
+    "(v.outcome = 'vaccinated' OR v.reason = 'already_had') AND (v.academic_year = {year} OR v.programme <> 'flu')"
+)
+VACCINATED_SQL = (
+    "EXISTS (SELECT 1 FROM vaccinations v WHERE v.child_id = {child} AND v.programme = {programme} AND "
+    + DONE_SQL
+    + ")"
+)
+
+_CANDIDATES = text(
+    f"""
+    SELECT c.id, c.deceased, c.restricted, c.invalidated, c.archived, c.contactable,
+           ARRAY(SELECT DISTINCT v.programme FROM vaccinations v
+                 WHERE v.child_id = c.id AND {DONE_SQL.format(year=":year")}) AS vaccinated,
+           ARRAY(SELECT k.programme FROM consents k
+                 WHERE k.child_id = c.id AND k.academic_year = :year AND k.status = 'refused') AS refused,
+           ARRAY(SELECT m.programme FROM clinic_memberships m
+                 WHERE m.child_id = c.id AND m.team_ods = :team AND m.academic_year = :year) AS member_of
+    FROM children c
+    WHERE c.team_ods = :team AND c.school_urn = :urn
+    ORDER BY c.id
+    """
+)
+
+# The invitations, and an activity entry for each (details as activity.shown reads them), in one statement.
+_KEEP_SCHEDULED = text(
+    """
+    WITH scheduled AS (
+        SELECT id, child, team, string_to_array(programmes, ',') AS programmes, year, kind, due
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:children AS uuid[]), CAST(:teams AS varchar[]),
+                    CAST(:programmes AS text[]), CAST(:years AS integer[]), CAST(:kinds AS varchar[]),
+                    CAST(:due AS timestamptz[])) AS s(id, child, team, programmes, year, kind, due)
+    ), kept AS (
+        INSERT INTO invitations AS i (invitation_id, child_id, team_ods, programmes, academic_year, kind, due_at)
+        SELECT id, child, team, programmes, year, kind, due FROM scheduled
+        ON CONFLICT (invitation_id) DO UPDATE SET
+            programmes = excluded.programmes, academic_year = excluded.academic_year, kind = excluded.kind,
+            due_at = excluded.due_at
+    )
+    INSERT INTO activity_log (child_id, source_key, occurred_at, kind, details)
+    SELECT child, md5(CAST(:message_id AS text) || ':' || id)::uuid, CAST(:at AS timestamptz), 'invitation_scheduled',
+           jsonb_build_object('invitation_id', id, 'programmes', to_jsonb(programmes), 'kind', kind, 'due_at', due)
+    FROM scheduled
+    ON CONFLICT DO NOTHING
+    """
+)
+
+
+_LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolSession:
+    """The local copy of a school session."""
+
+    session_id: uuid.UUID
+    team_ods: str
+    school_urn: str
+    programmes: tuple[str, ...]
+    academic_year: int
+
+
+class CopyRepository:
+    """Keeps the copies current: the newest version of a team, session or consent wins."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def keep_team(self, ods_code: str, programmes: Sequence[str], changed_at: datetime) -> None:
+        statement = insert(teams).values(ods_code=ods_code, programmes=list(programmes), changed_at=changed_at)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[teams.c.ods_code],
+                set_={"programmes": statement.excluded.programmes, "changed_at": statement.excluded.changed_at},
+                where=teams.c.changed_at <= statement.excluded.changed_at,
+            )
+        )
+
+    async def keep_school_session(self, s: SchoolSession, *, dates: Sequence[Any], changed_at: datetime) -> None:
+        values = {
+            "session_id": s.session_id,
+            "team_ods": s.team_ods,
+            "school_urn": s.school_urn,
+            "programmes": list(s.programmes),
+            "academic_year": s.academic_year,
+            "dates": list(dates),
+            "changed_at": changed_at,
+        }
+        statement = insert(school_sessions).values(**values)
+        changed = {k: statement.excluded[k] for k in values if k != "session_id"}
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[school_sessions.c.session_id],
+                set_=changed,
+                where=school_sessions.c.changed_at <= statement.excluded.changed_at,
+            )
+        )
+
+    async def ensure_school_session(self, s: SchoolSession) -> None:
+        """Keep a session first heard of when it closed; any SchoolSessionChanged (with dates) overrides it."""
+        values = {
+            "session_id": s.session_id,
+            "team_ods": s.team_ods,
+            "school_urn": s.school_urn,
+            "programmes": list(s.programmes),
+            "academic_year": s.academic_year,
+            "dates": [],
+            "changed_at": _LONG_AGO,
+        }
+        await self.session.execute(insert(school_sessions).values(**values).on_conflict_do_nothing())
+
+    async def school_session(self, session_id: uuid.UUID) -> SchoolSession | None:
+        s = school_sessions.c
+        row = (
+            await self.session.execute(
+                select(s.session_id, s.team_ods, s.school_urn, s.programmes, s.academic_year).where(
+                    s.session_id == session_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        return SchoolSession(row.session_id, row.team_ods, row.school_urn, tuple(row.programmes), row.academic_year)
+
+    async def candidates(self, s: SchoolSession) -> list[Candidate]:
+        """Every child of the session's school in the team, with vaccinations, refusals and memberships."""
+        params = {"team": s.team_ods, "urn": s.school_urn, "year": s.academic_year}
+        rows = (await self.session.execute(_CANDIDATES, params)).all()
+        return [
+            Candidate(
+                child_id=r.id,
+                flags=ChildFlags(r.deceased, r.restricted, r.invalidated, r.archived),
+                contactable=r.contactable,
+                vaccinated=frozenset(r.vaccinated),
+                refused=frozenset(r.refused),
+                member_of=frozenset(r.member_of),
+            )
+            for r in rows
+        ]
+
+    async def keep_vaccination(self, values: dict[str, Any]) -> None:
+        statement = insert(vaccinations).values(**values)
+        changed = {k: statement.excluded[k] for k in ("outcome", "reason", "performed_at")}
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=[vaccinations.c.record_id], set_=changed)
+        )
+
+    async def keep_consent(self, values: dict[str, Any]) -> None:
+        statement = insert(consents).values(**values)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[consents.c.child_id, consents.c.programme, consents.c.academic_year],
+                set_={"status": statement.excluded.status, "recorded_at": statement.excluded.recorded_at},
+                where=consents.c.recorded_at <= statement.excluded.recorded_at,
+            )
+        )
+
+    async def keep_scheduled(self, event: InvitationsScheduled) -> None:
+        """Scheduled (or re-timed) invitations, and their activity entries.
+
+        A NotificationSent may have created an invitation's row first. One statement of arrays: notify
+        reports a bulk send a thousand invitations at a time.
+        """
+        scheduled = event.invitations
+        await self.session.execute(
+            _KEEP_SCHEDULED,
+            {
+                "ids": [i.invitation_id for i in scheduled],
+                "children": [i.child_id for i in scheduled],
+                "teams": [i.team_ods for i in scheduled],
+                "programmes": [",".join(p.value for p in i.programmes) for i in scheduled],
+                "years": [i.academic_year for i in scheduled],
+                "kinds": [i.kind.value for i in scheduled],
+                "due": [i.due_at for i in scheduled],
+                "message_id": str(event.message_id),
+                "at": event.occurred_at,
+            },
+        )
+
+    async def mark_invitation(self, invitation_id: uuid.UUID, **values: Any) -> None:
+        """Mark an invitation sent or cancelled, creating a placeholder if it was not seen scheduled yet."""
+        statement = insert(invitations).values(invitation_id=invitation_id, **values)
+        changed = {k: statement.excluded[k] for k in values if k not in ("child_id", "team_ods")}
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=[invitations.c.invitation_id], set_=changed)
+        )

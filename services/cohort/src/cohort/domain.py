@@ -1,0 +1,278 @@
+"""Cohort rules: who may join a clinic cohort, for which programmes, and who a bulk send leaves out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+
+URN_UNKNOWN_SCHOOL = "888888"
+URN_HOME_EDUCATED = "999999"
+DEFAULT_PROGRAMMES: tuple[str, ...] = ("flu",)
+
+
+class JoinReason(StrEnum):
+    UNKNOWN_SCHOOL = "unknown_school"
+    HOME_EDUCATED = "home_educated"
+    SCHOOL_SESSION_CLOSED = "school_session_closed"
+    STAFF_INVITE = "staff_invite"
+    WALK_IN = "walk_in"
+
+
+class Trigger(StrEnum):
+    AUTOMATIC = "automatic"
+    STAFF = "staff"
+
+
+class InvitationKind(StrEnum):
+    INITIAL = "initial"
+    SUBSEQUENT = "subsequent"
+
+
+class LeftOutReason(StrEnum):
+    VACCINATED = "vaccinated"
+    REFUSED = "refused"
+    ALREADY_INVITED = "already_invited"
+    NOT_CONTACTABLE = "not_contactable"
+    DO_NOT_CONTACT = "do_not_contact"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildFlags:
+    """The do-not-contact flags of a child; any of them set means no message may go to the parents."""
+
+    deceased: bool = False
+    restricted: bool = False
+    invalidated: bool = False
+    archived: bool = False
+
+    @property
+    def do_not_contact(self) -> bool:
+        return self.deceased or self.restricted or self.invalidated or self.archived
+
+    @property
+    def may_join(self) -> bool:
+        # Restricted and invalidated children still join (notify cancels their messages); these never do.
+        return not (self.deceased or self.archived)
+
+    def changed(
+        self,
+        *,
+        deceased: bool | None = None,
+        restricted: bool | None = None,
+        invalidated: bool | None = None,
+        archived: bool | None = None,
+    ) -> ChildFlags:
+        """These flags with the given ones set (None leaves a flag as it is)."""
+        return replace(
+            self,
+            deceased=self.deceased if deceased is None else deceased,
+            restricted=self.restricted if restricted is None else restricted,
+            invalidated=self.invalidated if invalidated is None else invalidated,
+            archived=self.archived if archived is None else archived,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """A parent or carer of a child, as the cohort import or staff gave them."""
+
+    parent_id: uuid.UUID
+    name: str | None = None
+    relationship: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    @property
+    def contactable(self) -> bool:
+        return bool(self.email or self.phone)
+
+
+@dataclass(slots=True)
+class Child:
+    """A child of a team's cohort."""
+
+    id: uuid.UUID
+    team_ods: str
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    school_urn: str
+    postcode: str = ""
+    nhs_number: str | None = None
+    year_group: int | None = None
+    flags: ChildFlags = ChildFlags()
+    parents: list[Parent] = field(default_factory=list)
+
+    @property
+    def contactable(self) -> bool:
+        return any(p.contactable for p in self.parents)
+
+
+_PARENT_IDS = uuid.UUID("3f1d2c9e-5b7a-4e8f-9c01-6d2b8a4f7e10")
+
+
+def parent_id(team_ods: str, child_identity: str, position: int) -> uuid.UUID:
+    """A parent's id, the same every time the same child's file names them in the same place."""
+    return uuid.uuid5(_PARENT_IDS, f"{team_ods}|{child_identity}|{position}")
+
+
+def child_identity(nhs_number: str | None, first_name: str, last_name: str, born: date, postcode: str) -> str:
+    """What an import matches a child on: the NHS number, else name, date of birth and postcode."""
+    return nhs_number or f"{first_name.lower()}|{last_name.lower()}|{born.isoformat()}|{postcode}"
+
+
+@dataclass(frozen=True, slots=True)
+class CohortYear:
+    """A team's clinic cohort for one academic year, and the day children join it."""
+
+    team_ods: str
+    academic_year: int
+    joined_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A child joining a team's clinic cohort for some programmes of a year."""
+
+    child_id: uuid.UUID
+    programmes: tuple[str, ...]
+    reason: JoinReason
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """What notify is asked to schedule for one child."""
+
+    child_id: uuid.UUID
+    programmes: tuple[str, ...]
+    reason: JoinReason
+    trigger: Trigger
+    kind: InvitationKind = InvitationKind.INITIAL
+    requested_by: str | None = None
+
+
+def reason_for_school(school_urn: str) -> JoinReason | None:
+    """The reason a child of this school joins the clinic cohort by itself, or None for a real school."""
+    if school_urn == URN_UNKNOWN_SCHOOL:
+        return JoinReason.UNKNOWN_SCHOOL
+    if school_urn == URN_HOME_EDUCATED:
+        return JoinReason.HOME_EDUCATED
+    return None
+
+
+def programmes_or_default(requested: Sequence[str] | None, team_programmes: Sequence[str] | None) -> tuple[str, ...]:
+    """Explicit programmes, else the team's, else flu."""
+    chosen = requested or team_programmes or DEFAULT_PROGRAMMES
+    return tuple(dict.fromkeys(chosen))
+
+
+def new_programmes(requested: Iterable[str], member_of: Iterable[str]) -> tuple[str, ...]:
+    """The requested programmes the child is not yet a member for (joining twice is a no-op)."""
+    already = set(member_of)
+    return tuple(p for p in dict.fromkeys(requested) if p not in already)
+
+
+def staff_invite(
+    child_id: uuid.UUID, requested: Sequence[str], member_of: Iterable[str], *, requested_by: str
+) -> tuple[Join | None, Invitation]:
+    """*Invite to community clinic*: join what is new (initial), or an explicit repeat (subsequent)."""
+    joining = new_programmes(requested, member_of)
+    if joining:
+        join = Join(child_id, joining, JoinReason.STAFF_INVITE)
+        return join, Invitation(child_id, joining, JoinReason.STAFF_INVITE, Trigger.STAFF, requested_by=requested_by)
+    repeat = Invitation(
+        child_id, tuple(requested), JoinReason.STAFF_INVITE, Trigger.STAFF, InvitationKind.SUBSEQUENT, requested_by
+    )
+    return None, repeat
+
+
+def invitation_for(join: Join, trigger: Trigger, requested_by: str | None = None) -> Invitation:
+    return Invitation(join.child_id, join.programmes, join.reason, trigger, requested_by=requested_by)
+
+
+# --- Send clinic invitations: who a closed school session invites ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A child of a school session's school with what the selection needs to know about them."""
+
+    child_id: uuid.UUID
+    flags: ChildFlags
+    contactable: bool
+    vaccinated: frozenset[str] = frozenset()
+    refused: frozenset[str] = frozenset()
+    member_of: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class Selection:
+    """Who a bulk send invites (with their programmes) and how many it leaves out, by reason."""
+
+    invite: list[Join] = field(default_factory=list)
+    left_out: dict[LeftOutReason, int] = field(default_factory=lambda: dict.fromkeys(LeftOutReason, 0))
+
+    @property
+    def will_invite(self) -> int:
+        return len(self.invite)
+
+
+def left_out_reason(candidate: Candidate, programmes: Sequence[str]) -> LeftOutReason | tuple[str, ...]:
+    """Why a child is left out, or the programmes they are invited for.
+
+    Checks run in the order staff read them: do-not-contact, nothing left to offer (vaccinated, or
+    refused when nothing was vaccinated), already invited for what is left, no way to reach a parent.
+    """
+    if candidate.flags.do_not_contact:
+        return LeftOutReason.DO_NOT_CONTACT
+    open_programmes = [p for p in programmes if p not in candidate.vaccinated and p not in candidate.refused]
+    if not open_programmes:
+        vaccinated_any = any(p in candidate.vaccinated for p in programmes)
+        return LeftOutReason.VACCINATED if vaccinated_any else LeftOutReason.REFUSED
+    inviting = new_programmes(open_programmes, candidate.member_of)
+    if not inviting:
+        return LeftOutReason.ALREADY_INVITED
+    if not candidate.contactable:
+        return LeftOutReason.NOT_CONTACTABLE
+    return inviting
+
+
+def select_for_clinic(candidates: Iterable[Candidate], programmes: Sequence[str]) -> Selection:
+    """The one selection both the preview and the close use, so their counts always agree."""
+    selection = Selection()
+    for candidate in candidates:
+        outcome = left_out_reason(candidate, programmes)
+        if isinstance(outcome, LeftOutReason):
+            selection.left_out[outcome] += 1
+        else:
+            selection.invite.append(Join(candidate.child_id, outcome, JoinReason.SCHOOL_SESSION_CLOSED))
+    return selection
+
+
+# --- Recipients in the activity log ----------------------------------------------------------
+
+HIDDEN = "(hidden)"
+
+
+def mask_email(email: str) -> str:
+    local, at, domain = email.partition("@")
+    if not at:
+        return HIDDEN
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 6:
+        return HIDDEN
+    return f"{digits[:2]}*** ***{digits[-3:]}"
+
+
+def mask_recipient(recipient: str, *, restricted: bool) -> str:
+    """A recipient as the activity log shows it: partly masked, or wholly hidden for a restricted child."""
+    if restricted:
+        return HIDDEN
+    return mask_email(recipient) if "@" in recipient else mask_phone(recipient)

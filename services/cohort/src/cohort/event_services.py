@@ -1,0 +1,132 @@
+"""Use cases driven by other services' events: local copies, activity entries and closed school sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cohort import activity
+from cohort.copies import SchoolSession
+from cohort.domain import CohortYear, Trigger, select_for_clinic
+from cohort.services import join_and_invite
+from cohort.uow import CohortUnitOfWork
+from contracts.consent import ConsentRecorded
+from contracts.envelope import Message
+from contracts.notify import InvitationCancelled, InvitationsScheduled, NotificationSent
+from contracts.sessions import SchoolSessionChanged, SchoolSessionClosed, TeamUpdated, VaccinationRecorded
+from msgkit.clock import LONDON
+
+CLINIC_INVITATION_KINDS = frozenset({"clinic_initial_invitation", "clinic_subsequent_invitation"})
+
+
+async def keep_team(event: TeamUpdated, uow: CohortUnitOfWork) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        programmes = [p.value for p in event.team.programmes]
+        await uow.copies.keep_team(event.team.ods_code, programmes, event.occurred_at)
+        await uow.commit()
+
+
+def _session_of(event: SchoolSessionChanged | SchoolSessionClosed) -> SchoolSession:
+    programmes = tuple(p.value for p in event.programmes)
+    return SchoolSession(event.session_id, event.team_ods, event.school_urn, programmes, event.academic_year)
+
+
+async def keep_school_session(event: SchoolSessionChanged, uow: CohortUnitOfWork) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.keep_school_session(_session_of(event), dates=event.dates, changed_at=event.occurred_at)
+        await uow.commit()
+
+
+async def invite_closed_session(event: SchoolSessionClosed, uow: CohortUnitOfWork) -> None:
+    """*Send clinic invitations*: the session's children still needing a programme join and are invited."""
+    async with uow:
+        if not await uow.claim(event):
+            return
+        session = _session_of(event)
+        await uow.copies.ensure_school_session(session)
+        selection = select_for_clinic(await uow.copies.candidates(session), session.programmes)
+        cohort = CohortYear(session.team_ods, session.academic_year, event.occurred_at.astimezone(LONDON).date())
+        await join_and_invite(
+            uow, selection.invite, cohort, trigger=Trigger.STAFF, requested_by=event.closed_by, cause=event
+        )
+        await uow.commit()
+
+
+async def keep_vaccination(event: VaccinationRecorded, uow: CohortUnitOfWork) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.keep_vaccination(
+            {
+                "record_id": event.record_id,
+                "child_id": event.child_id,
+                "programme": event.programme.value,
+                "academic_year": event.academic_year,
+                "outcome": event.outcome.value,
+                "reason": event.reason.value if event.reason else None,
+                "performed_at": event.performed_at,
+            }
+        )
+        await uow.activity.append([activity.vaccination_recorded(event)])
+        await uow.commit()
+
+
+async def keep_consent(event: ConsentRecorded, uow: CohortUnitOfWork) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.keep_consent(
+            {
+                "child_id": event.child_id,
+                "programme": event.programme.value,
+                "academic_year": event.academic_year,
+                "status": event.status.value,
+                "recorded_at": event.recorded_at,
+            }
+        )
+        await uow.activity.append([activity.consent_recorded(event)])
+        await uow.commit()
+
+
+async def keep_invitations_scheduled(event: InvitationsScheduled, uow: CohortUnitOfWork) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.keep_scheduled(event)
+        await uow.commit()
+
+
+async def keep_invitation_cancelled(event: InvitationCancelled, uow: CohortUnitOfWork) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.mark_invitation(
+            event.invitation_id, child_id=event.child_id, team_ods=event.team_ods, cancelled_reason=event.reason
+        )
+        await uow.activity.append([activity.invitation_cancelled(event)])
+        await uow.commit()
+
+
+async def keep_notification_sent(event: NotificationSent, uow: CohortUnitOfWork) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        if event.invitation_id is not None and event.kind.value in CLINIC_INVITATION_KINDS:
+            await uow.copies.mark_invitation(
+                event.invitation_id, child_id=event.child_id, team_ods=event.team_ods, sent=True
+            )
+        restricted = await uow.children.is_restricted(event.child_id)
+        await uow.activity.append([activity.notification_sent(event, restricted=restricted)])
+        await uow.commit()
+
+
+async def log_activity(event: Message, entries: Sequence[activity.Entry], uow: CohortUnitOfWork) -> None:
+    """Events that only add to activity logs (delivered, failed, consent requested)."""
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.activity.append(entries)
+        await uow.commit()

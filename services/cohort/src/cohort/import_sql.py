@@ -1,0 +1,129 @@
+"""The set-based SQL of cohort imports: matching, classifying and applying staged rows in batches."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+# Two rows are one child when they share an NHS number, or name, birth date and postcode with one lacking
+# it, or when both match the same existing child.
+DUPLICATES = text(
+    """
+    SELECT DISTINCT ON (row_number) row_number, col, first_row FROM (
+        SELECT row_number, 'CHILD_NHS_NUMBER' AS col, first_row FROM (
+            SELECT row_number, min(row_number) OVER (PARTITION BY nhs_number) AS first_row
+            FROM import_rows WHERE import_id = :id AND nhs_number IS NOT NULL) same_number
+        WHERE row_number <> first_row
+        UNION ALL
+        SELECT b.row_number, '', min(a.row_number) FROM import_rows a JOIN import_rows b
+          ON a.import_id = b.import_id AND a.row_number < b.row_number
+         AND lower(a.first_name) = lower(b.first_name) AND lower(a.last_name) = lower(b.last_name)
+         AND a.date_of_birth = b.date_of_birth AND a.postcode = b.postcode
+         AND (a.nhs_number IS NULL OR b.nhs_number IS NULL)
+        WHERE a.import_id = :id
+        GROUP BY b.row_number
+        UNION ALL
+        SELECT row_number, '', first_row FROM (
+            SELECT row_number, min(row_number) OVER (PARTITION BY child_id) AS first_row
+            FROM import_rows WHERE import_id = :id AND child_id IS NOT NULL) same_match
+        WHERE row_number <> first_row) found
+    ORDER BY row_number, first_row
+    """
+)
+MATCH_BY_NHS_NUMBER = text(
+    """
+    UPDATE import_rows r SET child_id = c.id FROM children c
+    WHERE r.import_id = :id AND r.child_id IS NULL AND r.nhs_number IS NOT NULL
+      AND c.team_ods = :team AND c.nhs_number = r.nhs_number
+    """
+)
+MATCH_BY_DETAILS = text(
+    """
+    UPDATE import_rows r SET child_id = c.id FROM children c
+    WHERE r.import_id = :id AND r.child_id IS NULL AND r.nhs_number IS NULL
+      AND c.team_ods = :team AND lower(c.last_name) = lower(r.last_name) AND lower(c.first_name) = lower(r.first_name)
+      AND c.date_of_birth = r.date_of_birth AND c.postcode = r.postcode
+    """
+)
+# New children take the ids made when their rows were staged, so a retried commit creates the same children.
+CLASSIFY = text(
+    """
+    UPDATE import_rows r SET child_id = coalesce(r.child_id, r.new_child_id), outcome = CASE
+        WHEN r.child_id IS NULL THEN 'created'
+        WHEN EXISTS (
+            SELECT 1 FROM children c
+            WHERE c.id = r.child_id AND c.first_name = r.first_name AND c.last_name = r.last_name
+              AND c.date_of_birth = r.date_of_birth AND c.postcode = r.postcode AND c.school_urn = r.school_urn
+              AND c.year_group IS NOT DISTINCT FROM r.year_group
+              AND (r.nhs_number IS NULL OR c.nhs_number = r.nhs_number)
+              AND c.parents = r.parents)
+        THEN 'unchanged' ELSE 'updated' END
+    WHERE r.import_id = :id AND r.outcome IS NULL
+    """
+)
+NEXT_BATCH = text(
+    """
+    SELECT min(row_number) AS lo, max(row_number) AS hi FROM (
+        SELECT row_number FROM import_rows
+        WHERE import_id = :id AND row_number > :after AND (outcome <> 'unchanged' OR school_urn IN ('888888', '999999'))
+        ORDER BY row_number LIMIT :size) b
+    """
+)
+IN_BATCH = "r.import_id = :id AND r.row_number BETWEEN :lo AND :hi"
+UPSERT_CHILDREN = text(
+    f"""
+    INSERT INTO children AS c (id, team_ods, nhs_number, first_name, last_name, date_of_birth, postcode,
+                               school_urn, year_group, parents)
+    SELECT r.child_id, :team, r.nhs_number, r.first_name, r.last_name, r.date_of_birth, r.postcode,
+           r.school_urn, r.year_group, r.parents
+    FROM import_rows r WHERE {IN_BATCH} AND r.outcome <> 'unchanged'
+    ON CONFLICT (id) DO UPDATE SET
+        nhs_number = coalesce(excluded.nhs_number, c.nhs_number), first_name = excluded.first_name,
+        last_name = excluded.last_name, date_of_birth = excluded.date_of_birth, postcode = excluded.postcode,
+        school_urn = excluded.school_urn, year_group = excluded.year_group, parents = excluded.parents,
+        updated_at = now()
+    RETURNING json_build_object(
+        'child_id', c.id, 'team_ods', c.team_ods, 'nhs_number', c.nhs_number, 'first_name', c.first_name,
+        'last_name', c.last_name, 'date_of_birth', c.date_of_birth, 'school_urn', c.school_urn,
+        'deceased', c.deceased, 'restricted', c.restricted, 'invalidated', c.invalidated, 'archived', c.archived,
+        'parents', c.parents)::text
+    """
+)
+# Children of 888888/999999 join for the import's programmes (existing memberships are skipped), their
+# activity entries are written, and the joins come back as the JSON arrays of CohortJoin and
+# InvitationRequest that the outgoing messages carry: one round trip and no per-child Python per batch.
+JOIN = text(
+    f"""
+    WITH joined AS (
+        INSERT INTO clinic_memberships (child_id, team_ods, academic_year, programme, joined_on, reason)
+        SELECT r.child_id, :team, :year, prog, :today,
+               CASE r.school_urn WHEN '888888' THEN 'unknown_school' ELSE 'home_educated' END
+        FROM import_rows r JOIN children c ON c.id = r.child_id
+             CROSS JOIN unnest(CAST(:programmes AS varchar[])) AS prog
+        WHERE {IN_BATCH} AND r.school_urn IN ('888888', '999999') AND NOT c.archived AND NOT c.deceased
+        ON CONFLICT DO NOTHING
+        RETURNING child_id, programme, reason
+    ), children_joined AS (
+        SELECT child_id, array_agg(programme ORDER BY programme) AS programmes, min(reason) AS reason
+        FROM joined GROUP BY child_id
+    ), logged AS (
+        INSERT INTO activity_log (child_id, occurred_at, kind, details, source_key)
+        SELECT child_id, CAST(:at AS timestamptz), 'joined_clinic_cohort',
+               jsonb_build_object('programmes', programmes, 'reason', reason,
+                                  'academic_year', CAST(:year AS integer), 'joined_on', CAST(:today AS date)),
+               md5(CAST(:id AS text) || ':join:' || child_id)::uuid
+        FROM children_joined
+        ON CONFLICT DO NOTHING
+    )
+    SELECT count(*) AS joined,
+           json_agg(json_build_object(
+               'child_id', child_id, 'team_ods', CAST(:team AS varchar), 'programmes', programmes,
+               'academic_year', CAST(:year AS integer), 'joined_on', CAST(:today AS date), 'reason', reason))::text
+               AS joins,
+           json_agg(json_build_object(
+               'child_id', child_id, 'team_ods', CAST(:team AS varchar), 'programmes', programmes,
+               'academic_year', CAST(:year AS integer), 'trigger', 'automatic', 'kind', 'initial',
+               'reason', reason, 'requested_by', NULL))::text
+               AS invitations
+    FROM children_joined
+    """
+)

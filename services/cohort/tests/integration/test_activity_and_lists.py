@@ -1,0 +1,237 @@
+"""Activity logs, clinic children lists and duplicate deliveries of every event cohort consumes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from faststream.rabbit import RabbitBroker
+from sqlalchemy import text
+
+from contracts.cohort import ClinicChildrenFilter, GetActivityLog, ListClinicChildren, SetChildFlags
+from contracts.common import Channel, MessageKind, Programme
+from contracts.consent import ConsentRequested
+from contracts.envelope import Message
+from contracts.notify import InvitationCancelled, NotificationDelivered, NotificationFailed
+from contracts.sessions import ClinicDatesChanged, SchoolSessionChanged, TeamSettings, TeamUpdated
+from msgkit.runtime import Runtime
+from msgkit.testing import eventually
+
+from ..cohort_support import (
+    ask,
+    child_row,
+    consent,
+    import_children,
+    new_team,
+    processed,
+    publish,
+    scalar,
+    scheduled,
+    sent,
+    vaccination,
+)
+
+pytestmark = pytest.mark.integration
+
+# Later than the import's own "joined" entry, which is stamped with the real time of the commit.
+LATER = datetime.now(UTC) + timedelta(days=1)
+
+
+async def activity(client: RabbitBroker, child: uuid.UUID) -> list[dict[str, Any]]:
+    reply = await ask(client, GetActivityLog(child_id=child))
+    assert reply.ok and reply.data is not None, reply.error
+    return list(reply.data["entries"])
+
+
+async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    [child] = await import_children(client, team, [child_row(1, urn="888888", seed=2_000)])
+    invitation_id = uuid.uuid4()
+    at = [LATER + timedelta(minutes=n) for n in range(8)]
+    events: list[Message] = [
+        sent(child, team, at=at[2], invitation_id=invitation_id, recipient="parent@example.com"),
+        scheduled(child, team, at=at[1], invitation_id=invitation_id),
+        NotificationFailed(
+            notification_id=uuid.uuid4(),
+            child_id=child,
+            kind=MessageKind.CLINIC_INITIAL_INVITATION,
+            channel=Channel.SMS,
+            status="permanent-failure",
+            reason="not a UK mobile",
+            occurred_at=at[4],
+        ),
+        NotificationDelivered(
+            notification_id=uuid.uuid4(),
+            child_id=child,
+            kind=MessageKind.CLINIC_INITIAL_INVITATION,
+            channel=Channel.EMAIL,
+            occurred_at=at[3],
+        ),
+        vaccination(child, team, at=at[7]),
+        consent(child, team, at=at[6], status="given"),
+        ConsentRequested(
+            child_id=child,
+            team_ods=team,
+            programmes=[Programme.FLU],
+            academic_year=2025,
+            requested_by="Nurse Joy",
+            occurred_at=at[5],
+        ),
+        InvitationCancelled(
+            invitation_id=uuid.uuid4(),
+            child_id=child,
+            team_ods=team,
+            programmes=[Programme.FLU],
+            reason="vaccinated",
+            occurred_at=at[7] + timedelta(seconds=1),
+        ),
+    ]
+    for event in events:
+        await publish(client, event)
+    for event in events:
+        await eventually(lambda e=event: processed(runtime, e), what=type(event).__name__)
+
+    entries = await activity(client, child)
+    assert [e["kind"] for e in entries] == [
+        "joined_clinic_cohort",
+        "invitation_scheduled",
+        "notification_sent",
+        "notification_delivered",
+        "notification_failed",
+        "consent_requested",
+        "consent_recorded",
+        "vaccination_recorded",
+        "invitation_cancelled",
+    ]
+    assert entries[0]["text"].endswith("(2025/26): school unknown")
+    assert entries[2]["text"] == "Clinic initial invitation sent by email to p***@example.com"
+    assert entries[8]["text"] == "Clinic invitation for Flu cancelled: vaccinated"
+
+    await ask(client, SetChildFlags(child_id=child, restricted=True, changed_by="t"))
+    hidden = (await activity(client, child))[2]
+    assert hidden["text"] == "Clinic initial invitation sent by email to (hidden)"
+    assert hidden["details"]["recipient"] == "(hidden)"
+    stored = "SELECT count(*) FROM activity_log WHERE child_id = :c AND details::text LIKE '%parent@%'"
+    assert await scalar(runtime, stored, c=child) == 0
+
+
+async def test_activity_log_of_an_unknown_child_is_not_found(client: RabbitBroker) -> None:
+    reply = await ask(client, GetActivityLog(child_id=uuid.uuid4()))
+    assert not reply.ok and reply.error is not None and reply.error.code == "not_found"
+
+
+async def test_clinic_children_filters_and_pages(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    rows = [child_row(n, urn="888888", seed=3_000 + n) for n in range(4)]
+    invited, given, refused, vaccinated = await import_children(client, team, rows)
+    events: list[Message] = [
+        scheduled(invited, team, at=LATER, invitation_id=uuid.uuid4()),
+        consent(given, team, at=LATER, status="given"),
+        consent(refused, team, at=LATER, status="refused"),
+        vaccination(vaccinated, team, at=LATER),
+    ]
+    for event in events:
+        await publish(client, event)
+    for event in events:
+        await eventually(lambda e=event: processed(runtime, e), what=type(event).__name__)
+
+    async def listed(filter_: ClinicChildrenFilter, **paging: int) -> tuple[int, list[uuid.UUID]]:
+        query = ListClinicChildren(team_ods=team, programme=Programme.FLU, academic_year=2025, filter=filter_, **paging)
+        reply = await ask(client, query)
+        assert reply.data is not None, reply.error
+        return reply.data["total"], [uuid.UUID(c["child_id"]) for c in reply.data["children"]]
+
+    assert (await listed(ClinicChildrenFilter.ALL))[0] == 4
+    assert await listed(ClinicChildrenFilter.INVITED) == (1, [invited])
+    assert set((await listed(ClinicChildrenFilter.NOT_INVITED))[1]) == {given, refused, vaccinated}
+    assert await listed(ClinicChildrenFilter.NEEDS_CONSENT) == (1, [invited])
+    assert await listed(ClinicChildrenFilter.CONSENT_GIVEN) == (1, [given])
+    assert await listed(ClinicChildrenFilter.CONSENT_REFUSED) == (1, [refused])
+    assert await listed(ClinicChildrenFilter.VACCINATED) == (1, [vaccinated])
+    total, page_two = await listed(ClinicChildrenFilter.ALL, page=2, page_size=3)
+    assert total == 4 and len(page_two) == 1
+
+
+async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    [child] = await import_children(client, team, [child_row(1, urn="888888", seed=4_000)])
+    invitation_id = uuid.uuid4()
+    once: list[Message] = [
+        scheduled(child, team, at=LATER, invitation_id=invitation_id),
+        sent(child, team, at=LATER, invitation_id=invitation_id, recipient="07700 900982"),
+        NotificationDelivered(
+            notification_id=uuid.uuid4(),
+            child_id=child,
+            kind=MessageKind.CLINIC_INITIAL_INVITATION,
+            channel=Channel.SMS,
+        ),
+        NotificationFailed(
+            notification_id=uuid.uuid4(),
+            child_id=child,
+            kind=MessageKind.CLINIC_INITIAL_INVITATION,
+            channel=Channel.EMAIL,
+            status="technical-failure",
+            reason="provider error",
+        ),
+        InvitationCancelled(
+            invitation_id=invitation_id, child_id=child, team_ods=team, programmes=[Programme.FLU], reason="refused"
+        ),
+        ConsentRequested(
+            child_id=child, team_ods=team, programmes=[Programme.FLU], academic_year=2025, requested_by="Nurse Joy"
+        ),
+        consent(child, team, at=LATER, status="refused"),
+        vaccination(child, team, at=LATER),
+        TeamUpdated(team=TeamSettings(ods_code=team, name="SAIS", email="sais@example.com", phone="0113 000 0000")),
+        SchoolSessionChanged(
+            session_id=uuid.uuid4(),
+            team_ods=team,
+            school_urn="100001",
+            programmes=[Programme.FLU],
+            academic_year=2025,
+            dates=[date(2025, 10, 1)],
+        ),
+        ClinicDatesChanged(
+            session_id=uuid.uuid4(),
+            team_ods=team,
+            programmes=[Programme.FLU],
+            academic_year=2025,
+            dates=[],
+            first_upcoming_date=None,
+            last_date=None,
+        ),
+    ]
+    for event in once:
+        await publish(client, event)
+        await publish(client, event)
+    # A second copy of each queue's message, published after the duplicates, marks them all as handled.
+    markers = [type(e).model_validate({**e.model_dump(), "message_id": uuid.uuid4()}) for e in once[:8]]
+    for marker in markers:
+        await publish(client, marker)
+    for marker in markers:
+        await eventually(lambda m=marker: processed(runtime, m), what=f"the marker {type(marker).__name__}")
+
+    kinds = (
+        "SELECT kind, count(*) FROM activity_log WHERE child_id = :c AND kind <> 'joined_clinic_cohort' GROUP BY kind"
+    )
+    async with runtime.sessions() as session:
+        counts = {r.kind: r.count for r in await session.execute(text(kinds), {"c": child})}
+    # Each original once, plus its marker (the same event again under a new message id).
+    assert counts == {
+        "invitation_scheduled": 2,
+        "notification_sent": 2,
+        "notification_delivered": 2,
+        "notification_failed": 2,
+        "invitation_cancelled": 2,
+        "consent_requested": 2,
+        "consent_recorded": 2,
+        "vaccination_recorded": 2,
+    }
+    assert await scalar(runtime, "SELECT count(*) FROM vaccinations WHERE child_id = :c", c=child) == 1
+    assert await scalar(runtime, "SELECT count(*) FROM invitations WHERE child_id = :c", c=child) == 1
+    assert await scalar(runtime, "SELECT sent FROM invitations WHERE child_id = :c", c=child) is True
+    for event in once[8:10]:
+        await eventually(lambda e=event: processed(runtime, e), what=type(event).__name__)
+    assert await scalar(runtime, "SELECT count(*) FROM teams WHERE ods_code = :t", t=team) == 1
+    assert await scalar(runtime, "SELECT count(*) FROM school_sessions WHERE team_ods = :t", t=team) == 1

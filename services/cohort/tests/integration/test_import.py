@@ -1,0 +1,245 @@
+"""Cohort import through the broker: chunks, all-or-nothing commit, idempotent re-import, throughput."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+from faststream.rabbit import RabbitBroker
+
+from cohort.import_services import commit_import, resume_unfinished
+from cohort.importer import parse_cohort_csv
+from cohort.uow import CohortUnitOfWork
+from contracts.cohort import CommitCohortImport, ImportCohortChunk, SetChildFlags
+from msgkit.clock import FixedClock
+from msgkit.runtime import Runtime
+from msgkit.testing import eventually
+
+from ..cohort_support import (
+    FIXTURES,
+    HEADER,
+    Tap,
+    ask,
+    child_ids,
+    child_row,
+    fixture_csv,
+    import_rows,
+    new_team,
+    scalar,
+)
+from ..conftest import NOW
+
+pytestmark = pytest.mark.integration
+
+
+async def test_unknown_school_file_invites_both_children_and_reimport_changes_nothing(
+    client: RabbitBroker, tap: Tap
+) -> None:
+    team = new_team()
+    header, rows = fixture_csv("valid_unknown_school.csv")
+    chunk_replies, reply = await import_rows(client, team, header, rows)
+    assert [r.data for r in chunk_replies] == [{"accepted": 2, "errors": []}]
+    assert reply.ok, reply.error
+    assert reply.data == {"children_created": 2, "children_updated": 0, "unchanged": 0, "joined_clinic": 2}
+    jennifer, mark = (await child_ids(client, team, "Clarke"))[0], (await child_ids(client, team, "Doe"))[0]
+
+    invitations = await eventually(lambda: _invitations(tap, team, 2), what="InviteToClinic for both children")
+    by_child = {uuid.UUID(i["child_id"]): i for i in invitations}
+    assert by_child[jennifer]["reason"] == "home_educated" and by_child[mark]["reason"] == "unknown_school"
+    assert {i["trigger"] for i in invitations} == {"automatic"}
+    assert {i["academic_year"] for i in invitations} == {2025}
+    assert {tuple(i["programmes"]) for i in invitations} == {("flu",)}
+    upserted = [c for m in tap.of_type("ChildrenUpserted") for c in m["children"] if c["team_ods"] == team]
+    assert {uuid.UUID(c["child_id"]) for c in upserted} == {jennifer, mark}
+    mark_parents = next(c["parents"] for c in upserted if c["last_name"] == "Doe")
+    assert [(p["name"], p["email"], p["phone"]) for p in mark_parents] == [
+        ("Jane Doe", "jane@example.com", "07412345679"),
+        ("Richard Doe", "richard@example.com", None),
+    ]
+
+    _, again = await import_rows(client, team, header, rows)
+    assert again.data == {"children_created": 0, "children_updated": 0, "unchanged": 2, "joined_clinic": 0}
+    await _marker(client, tap, jennifer)
+    assert len(tap.invitations(team)) == 2
+    assert len([m for m in tap.of_type("ChildrenUpserted") if m["children"][0]["team_ods"] == team]) == 2
+    assert tap.invalid == []
+
+
+async def _invitations(tap: Tap, team: str, count: int) -> list[dict[str, object]] | None:
+    found = tap.invitations(team)
+    return found if len(found) >= count else None
+
+
+async def _marker(client: RabbitBroker, tap: Tap, child_id: uuid.UUID) -> None:
+    """Cohort publishes in outbox order: once this change is seen, everything committed before it was too."""
+    reply = await ask(client, SetChildFlags(child_id=child_id, invalidated=True, changed_by="test"))
+    assert reply.ok
+
+    async def seen() -> bool:
+        return any(
+            c["child_id"] == str(child_id) and c["invalidated"]
+            for m in tap.of_type("ChildrenUpserted")
+            for c in m["children"]
+        )
+
+    await eventually(seen, what="the marker ChildrenUpserted")
+
+
+async def test_changed_row_updates_the_child_and_publishes_only_it(client: RabbitBroker, tap: Tap) -> None:
+    team = new_team()
+    rows = [(2, child_row(1, urn="100001")), (3, child_row(2, urn="100001"))]
+    _, first = await import_rows(client, team, HEADER, rows)
+    assert first.data == {"children_created": 2, "children_updated": 0, "unchanged": 0, "joined_clinic": 0}
+    moved = [(2, child_row(1, urn="100001")), (3, child_row(2, urn="999999"))]
+    _, second = await import_rows(client, team, HEADER, moved, programmes=["flu", "hpv"], academic_year=2026)
+    assert second.data == {"children_created": 0, "children_updated": 1, "unchanged": 1, "joined_clinic": 1}
+    invitations = await eventually(lambda: _invitations(tap, team, 1), what="the moved child's invitation")
+    assert invitations[0]["programmes"] == ["flu", "hpv"] and invitations[0]["academic_year"] == 2026
+
+
+async def test_redelivered_commit_returns_the_same_answer_and_does_nothing_twice(
+    client: RabbitBroker, runtime: Runtime
+) -> None:
+    team = new_team()
+    import_id = uuid.uuid4()
+    header, rows = fixture_csv("valid_unknown_school.csv")
+    chunk = ImportCohortChunk(import_id=import_id, team_ods=team, sequence=0, header=header, rows=rows)
+    assert (await ask(client, chunk)).data == (await ask(client, chunk)).data == {"accepted": 2, "errors": []}
+    commit = CommitCohortImport(import_id=import_id, team_ods=team)
+    first, second = await ask(client, commit), await ask(client, commit)
+    assert (
+        first.data == second.data == {"children_created": 2, "children_updated": 0, "unchanged": 0, "joined_clinic": 2}
+    )
+    members = await scalar(runtime, "SELECT count(*) FROM clinic_memberships WHERE team_ods = :t", t=team)
+    assert members == 2
+    late = ImportCohortChunk(import_id=import_id, team_ods=team, sequence=1, header=header, rows=rows)
+    refused = await ask(client, late)
+    assert not refused.ok and refused.error is not None and refused.error.code == "already_committed"
+
+
+async def test_invalid_file_reports_every_error_and_imports_nothing(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    header, rows = fixture_csv("invalid_fields.csv")
+    expected = parse_cohort_csv((FIXTURES / "invalid_fields.csv").read_bytes(), today=NOW.date()).errors
+    chunk_replies, reply = await import_rows(client, team, header, rows)
+    expected_details = [{"row": e.row, "column": e.column, "message": e.message} for e in expected]
+    assert chunk_replies[0].data is not None and chunk_replies[0].data["errors"] == expected_details
+    assert not reply.ok and reply.error is not None
+    assert reply.error.code == "invalid_file"
+    assert sorted(reply.error.details, key=lambda d: (d["row"], d["column"])) == sorted(
+        expected_details, key=lambda d: (d["row"], d["column"])
+    )
+    assert {d["row"] for d in reply.error.details} == {3, 8, 9, 10, 13, *range(15, 23)}
+    assert await scalar(runtime, "SELECT count(*) FROM children WHERE team_ods = :t", t=team) == 0
+
+
+async def test_a_file_with_only_a_header_imports_nothing(client: RabbitBroker) -> None:
+    _, reply = await import_rows(client, new_team(), HEADER, [])
+    assert reply.data == {"children_created": 0, "children_updated": 0, "unchanged": 0, "joined_clinic": 0}
+
+
+async def test_bad_header_is_one_whole_file_error(client: RabbitBroker) -> None:
+    _, reply = await import_rows(client, new_team(), ["NAME", "CHILD_LAST_NAME"], [(2, ["a", "b"])])
+    assert not reply.ok and reply.error is not None and reply.error.code == "invalid_file"
+    assert {(d["row"], d["column"]) for d in reply.error.details} >= {(0, "CHILD_FIRST_NAME"), (0, "CHILD_POSTCODE")}
+
+
+async def test_the_same_child_twice_in_a_file_is_an_error(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    without_number = child_row(3, urn="100001")
+    without_number[5] = ""
+    rows = [
+        (2, child_row(1, urn="100001")),
+        (3, child_row(1, urn="100002")),
+        (4, without_number),
+        (5, [c.upper() if i < 2 else c for i, c in enumerate(without_number)]),
+    ]
+    _, reply = await import_rows(client, team, HEADER, rows)
+    assert not reply.ok and reply.error is not None
+    assert reply.error.details == [
+        {"row": 3, "column": "CHILD_NHS_NUMBER", "message": "is the same child as row 2"},
+        {"row": 5, "column": "", "message": "is the same child as row 4"},
+    ]
+    assert await scalar(runtime, "SELECT count(*) FROM children WHERE team_ods = :t", t=team) == 0
+
+
+async def test_a_child_without_an_nhs_number_is_matched_on_name_birth_date_and_postcode(client: RabbitBroker) -> None:
+    team = new_team()
+    row = child_row(1, urn="100001")
+    row[5] = ""
+    _, first = await import_rows(client, team, HEADER, [(2, row)])
+    moved = [*row[:4], "888888", *row[5:]]
+    _, second = await import_rows(client, team, HEADER, [(2, moved)])
+    assert first.data is not None and first.data["children_created"] == 1
+    assert second.data == {"children_created": 0, "children_updated": 1, "unchanged": 0, "joined_clinic": 1}
+
+
+# COHORT_IMPORT_ROWS=100000 measures the full-size import by hand; the suite runs 10,000.
+IMPORT_ROWS = int(os.environ.get("COHORT_IMPORT_ROWS", "10000"))
+
+
+async def test_ten_thousand_rows_import_quickly(client: RabbitBroker, tap: Tap) -> None:
+    team, rows_count = new_team(), IMPORT_ROWS
+    rows = [(n + 2, child_row(n, urn="888888" if n % 2 else "100001", seed=n + 10_000)) for n in range(rows_count)]
+    started = time.perf_counter()
+    _, reply = await import_rows(client, team, HEADER, rows)
+    elapsed = time.perf_counter() - started
+    print(
+        f"\n{rows_count:,}-row cohort import (chunks and commit): {elapsed:.2f} s, {rows_count / elapsed:,.0f} rows/s"
+    )
+    joined = rows_count // 2
+    assert reply.data == {
+        "children_created": rows_count,
+        "children_updated": 0,
+        "unchanged": 0,
+        "joined_clinic": joined,
+    }
+    invitations = await eventually(lambda: _invitations(tap, team, joined), timeout=60, what="every invitation")
+    assert len({i["child_id"] for i in invitations}) == joined
+    assert max(len(m["invitations"]) for m in tap.of_type("InviteToClinic")) <= 1000
+    assert tap.invalid == []
+
+
+class Crash(Exception):
+    pass
+
+
+class CrashingUnitOfWork(CohortUnitOfWork):
+    """Stops the process (as far as the commit can tell) right after its n-th transaction commits."""
+
+    def __init__(self, runtime: Runtime, after: int) -> None:
+        super().__init__(runtime.sessions, runtime.tables, consumer="cohort", on_commit=runtime.wake_relay)
+        self.left = after
+
+    async def commit(self) -> None:
+        await super().commit()
+        self.left -= 1
+        if self.left == 0:
+            raise Crash
+
+
+async def test_a_commit_stopped_part_way_resumes_without_doing_anything_twice(
+    client: RabbitBroker, runtime: Runtime, tap: Tap, clock: FixedClock
+) -> None:
+    team = new_team()
+    rows = [(n + 2, child_row(n, urn="888888", seed=n + 50_000)) for n in range(2_500)]
+    import_id = uuid.uuid4()
+    chunk = ImportCohortChunk(import_id=import_id, team_ods=team, sequence=0, header=HEADER, rows=rows)
+    assert (await ask(client, chunk)).ok
+    commit = CommitCohortImport(import_id=import_id, team_ods=team)
+    with pytest.raises(Crash):
+        await commit_import(commit, CrashingUnitOfWork(runtime, after=2), clock)  # checked, then one batch
+    applied = "SELECT status || ' ' || applied_through FROM imports WHERE import_id = :i"
+    assert await scalar(runtime, applied, i=import_id) == "applying 1001"
+
+    uow = CohortUnitOfWork(runtime.sessions, runtime.tables, consumer="cohort", on_commit=runtime.wake_relay)
+    assert await resume_unfinished(uow, clock) >= 1
+    reply = await ask(client, commit)  # the CLI's commit, redelivered after the restart
+    assert reply.data == {"children_created": 2_500, "children_updated": 0, "unchanged": 0, "joined_clinic": 2_500}
+    members = "SELECT count(*) FROM clinic_memberships WHERE team_ods = :t"
+    assert await scalar(runtime, members, t=team) == 2_500
+    invitations = await eventually(lambda: _invitations(tap, team, 2_500), what="every invitation")
+    await _marker(client, tap, uuid.UUID(invitations[0]["child_id"]))
+    assert len(tap.invitations(team)) == 2_500 == len({i["child_id"] for i in tap.invitations(team)})

@@ -1,0 +1,161 @@
+"""Cohort rules without IO: who joins, initial or subsequent, the bulk-send selection, masking."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from cohort.domain import (
+    Candidate,
+    ChildFlags,
+    InvitationKind,
+    JoinReason,
+    LeftOutReason,
+    Trigger,
+    child_identity,
+    mask_email,
+    mask_phone,
+    mask_recipient,
+    new_programmes,
+    parent_id,
+    programmes_or_default,
+    reason_for_school,
+    select_for_clinic,
+    staff_invite,
+)
+from cohort.ids import time_ordered_uuid
+
+pytestmark = pytest.mark.unit
+
+
+def candidate(**overrides: object) -> Candidate:
+    values: dict[str, object] = {"child_id": uuid.uuid4(), "flags": ChildFlags(), "contactable": True}
+    values.update(overrides)
+    return Candidate(**values)  # type: ignore[arg-type]
+
+
+def test_unknown_and_home_educated_schools_join_and_real_schools_do_not() -> None:
+    assert reason_for_school("888888") is JoinReason.UNKNOWN_SCHOOL
+    assert reason_for_school("999999") is JoinReason.HOME_EDUCATED
+    assert reason_for_school("100001") is None
+
+
+def test_programmes_default_to_the_teams_then_flu() -> None:
+    assert programmes_or_default(["hpv"], ["flu", "mmr"]) == ("hpv",)
+    assert programmes_or_default(None, ["flu", "mmr", "flu"]) == ("flu", "mmr")
+    assert programmes_or_default(None, None) == ("flu",)
+
+
+def test_joining_twice_is_a_no_op() -> None:
+    assert new_programmes(["flu", "hpv"], {"flu"}) == ("hpv",)
+    assert new_programmes(["flu"], {"flu"}) == ()
+
+
+@pytest.mark.parametrize(
+    ("flags", "may_join", "do_not_contact"),
+    [
+        (ChildFlags(), True, False),
+        (ChildFlags(restricted=True), True, True),
+        (ChildFlags(invalidated=True), True, True),
+        (ChildFlags(archived=True), False, True),
+        (ChildFlags(deceased=True), False, True),
+    ],
+)
+def test_archived_and_deceased_never_join_and_all_four_flags_stop_messages(
+    flags: ChildFlags, may_join: bool, do_not_contact: bool
+) -> None:
+    assert flags.may_join is may_join
+    assert flags.do_not_contact is do_not_contact
+
+
+def test_changing_flags_leaves_the_unnamed_ones_alone() -> None:
+    flags = ChildFlags(restricted=True).changed(archived=True, restricted=None)
+    assert flags == ChildFlags(restricted=True, archived=True)
+
+
+def test_staff_invite_of_a_non_member_is_an_initial_join() -> None:
+    child = uuid.uuid4()
+    join, invitation = staff_invite(child, ("flu", "hpv"), {"flu"}, requested_by="Nurse Joy")
+    assert join is not None and join.programmes == ("hpv",) and join.reason is JoinReason.STAFF_INVITE
+    assert invitation.kind is InvitationKind.INITIAL and invitation.programmes == ("hpv",)
+    assert invitation.trigger is Trigger.STAFF and invitation.requested_by == "Nurse Joy"
+
+
+def test_staff_invite_of_a_member_is_an_explicit_subsequent_invitation() -> None:
+    join, invitation = staff_invite(uuid.uuid4(), ("flu",), {"flu"}, requested_by="Nurse Joy")
+    assert join is None
+    assert invitation.kind is InvitationKind.SUBSEQUENT and invitation.programmes == ("flu",)
+
+
+def test_selection_invites_only_open_programmes_and_counts_each_child_once() -> None:
+    invited = candidate(vaccinated=frozenset({"flu"}))
+    children = [
+        invited,
+        candidate(vaccinated=frozenset({"flu", "hpv"})),
+        candidate(refused=frozenset({"flu", "hpv"})),
+        candidate(vaccinated=frozenset({"flu"}), refused=frozenset({"hpv"})),
+        candidate(member_of=frozenset({"hpv"}), vaccinated=frozenset({"flu"})),
+        candidate(contactable=False),
+        candidate(flags=ChildFlags(archived=True), contactable=False),
+        candidate(flags=ChildFlags(restricted=True)),
+    ]
+    selection = select_for_clinic(children, ("flu", "hpv"))
+    assert [(j.child_id, j.programmes, j.reason) for j in selection.invite] == [
+        (invited.child_id, ("hpv",), JoinReason.SCHOOL_SESSION_CLOSED)
+    ]
+    assert selection.left_out == {
+        LeftOutReason.VACCINATED: 2,
+        LeftOutReason.REFUSED: 1,
+        LeftOutReason.ALREADY_INVITED: 1,
+        LeftOutReason.NOT_CONTACTABLE: 1,
+        LeftOutReason.DO_NOT_CONTACT: 2,
+    }
+    assert selection.will_invite + sum(selection.left_out.values()) == len(children)
+
+
+def test_a_member_for_one_programme_is_invited_for_the_other() -> None:
+    selection = select_for_clinic([candidate(member_of=frozenset({"flu"}))], ("flu", "hpv"))
+    assert [j.programmes for j in selection.invite] == [("hpv",)]
+
+
+def test_selection_after_the_joins_invites_nobody() -> None:
+    children = [candidate(), candidate()]
+    first = select_for_clinic(children, ("flu",))
+    joined = [candidate(child_id=j.child_id, member_of=frozenset(j.programmes)) for j in first.invite]
+    second = select_for_clinic(joined, ("flu",))
+    assert first.will_invite == 2 and second.will_invite == 0
+    assert second.left_out[LeftOutReason.ALREADY_INVITED] == 2
+
+
+@pytest.mark.parametrize(
+    ("recipient", "restricted", "shown"),
+    [
+        ("jane.doe@example.com", False, "j***@example.com"),
+        ("07412 345678", False, "07*** ***678"),
+        ("+447412345678", False, "44*** ***678"),
+        ("jane.doe@example.com", True, "(hidden)"),
+        ("07412345678", True, "(hidden)"),
+    ],
+)
+def test_recipients_are_masked_and_hidden_for_restricted_children(recipient: str, restricted: bool, shown: str) -> None:
+    assert mask_recipient(recipient, restricted=restricted) == shown
+
+
+def test_bulk_ids_are_uuid7_and_sort_in_the_order_they_were_made() -> None:
+    ids = [time_ordered_uuid() for _ in range(50)]
+    assert all(i.version == 7 for i in ids)
+    assert [i.bytes[:6] for i in ids] == sorted(i.bytes[:6] for i in ids)
+
+
+def test_a_parent_keeps_their_id_when_the_same_child_is_imported_again() -> None:
+    first = parent_id("RXX", child_identity(None, "Jane", "Doe", date(2014, 5, 6), "LS1 4AP"), 1)
+    again = parent_id("RXX", child_identity(None, "JANE", "doe", date(2014, 5, 6), "LS1 4AP"), 1)
+    other = parent_id("RXX", child_identity(None, "Jane", "Doe", date(2014, 5, 6), "LS1 4AP"), 2)
+    assert first == again != other
+
+
+def test_masking_never_shows_a_short_or_odd_value() -> None:
+    assert mask_phone("123") == "(hidden)"
+    assert mask_email("not-an-email") == "(hidden)"
