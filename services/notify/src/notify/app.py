@@ -1,0 +1,110 @@
+"""Composition root of the notify service: runtime, subscribers, dispatcher, provider and callback route."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from faststream.asgi import AsgiFastStream
+
+from msgkit.clock import Clock, SystemClock
+from msgkit.runtime import Runtime, build_app
+from notify import callbacks
+from notify.config import Settings
+from notify.default_templates import default_catalogue
+from notify.dispatcher import Dispatcher
+from notify.handlers import build_router
+from notify.http_transport import AiohttpTransport
+from notify.local_providers import LogProvider, SmtpProvider
+from notify.providers import GovUkNotifyProvider, Provider
+from notify.sending import SendPolicy
+from notify.tables import messaging
+from notify.timing import bucket_shape
+from notify.uow import NotifyUnitOfWork
+
+
+def build_provider(settings: Settings) -> tuple[Provider, httpx.AsyncClient | None]:
+    """The configured provider, and the HTTP client the app must close (if it made one)."""
+    if settings.provider == "govuk_notify":
+        client = httpx.AsyncClient(transport=AiohttpTransport(max_connections=settings.max_in_flight))
+        key = settings.govuk_api_key.get_secret_value()
+        provider = GovUkNotifyProvider(key, settings.govuk_base_url, client=client, timeout=settings.provider_timeout)
+        return provider, client
+    if settings.provider == "smtp":
+        smtp = SmtpProvider(
+            settings.smtp_host, settings.smtp_port, settings.smtp_sender, timeout=settings.provider_timeout
+        )
+        return smtp, None
+    return LogProvider(), None
+
+
+def send_policy(settings: Settings) -> SendPolicy:
+    return SendPolicy(
+        bucket=settings.rate_limit_bucket or settings.provider,
+        rate_limited=settings.rate_limit_enabled,
+        daily_limits={"email": settings.daily_email_limit, "sms": settings.daily_sms_limit},
+        max_attempts=settings.max_attempts,
+        retry_base=settings.retry_base_seconds,
+        retry_max=settings.retry_max_seconds,
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, provider: Provider | None = None
+) -> AsgiFastStream:
+    s = settings or Settings.from_env()
+    runtime = Runtime(s, messaging)
+    clock = clock or SystemClock()
+    catalogue = default_catalogue()
+    client: httpx.AsyncClient | None = None
+    if provider is None:
+        provider, client = build_provider(s)
+    dispatcher: Dispatcher | None = None
+
+    def new_uow() -> NotifyUnitOfWork:
+        return NotifyUnitOfWork(
+            runtime.sessions,
+            runtime.tables,
+            consumer=runtime.service,
+            on_commit=runtime.wake_relay,
+            on_due=dispatcher.wake if dispatcher is not None else lambda: None,
+        )
+
+    dispatcher = Dispatcher(
+        new_uow,
+        clock=clock,
+        provider=provider,
+        catalogue=catalogue,
+        policy=send_policy(s),
+        bucket=bucket_shape(
+            limit=s.rate_limit_per_minute,
+            window=s.rate_limit_window_seconds,
+            burst=s.rate_limit_burst,
+            send_rate=s.send_rate_per_second,
+        ),
+        batch_size=s.dispatcher_batch_size,
+        max_in_flight=s.max_in_flight,
+        poll_interval=s.dispatcher_poll_interval,
+        stale_after=timedelta(seconds=s.stale_sending_seconds),
+        postpone=timedelta(seconds=s.postpone_seconds),
+    )
+    runtime.extras.update(uow=new_uow, clock=clock, catalogue=catalogue, dispatcher=dispatcher)
+
+    async def start_dispatcher(_: Runtime) -> None:
+        if s.dispatcher_enabled:
+            await dispatcher.start()
+
+    async def stop_dispatcher(_: Runtime) -> None:
+        await dispatcher.stop()
+        if client is not None:
+            await client.aclose()
+
+    route = callbacks.delivery_status_endpoint(new_uow, token=s.callback_token.get_secret_value(), clock=clock)
+    return build_app(
+        runtime,
+        [build_router()],
+        on_started=[start_dispatcher],
+        on_stopping=[stop_dispatcher],
+        title="notify",
+        extra_routes=[(callbacks.PATH, route)],
+    )

@@ -1,0 +1,157 @@
+"""The dispatcher every replica runs: expands due invitations and keeps up to N provider calls in flight.
+
+It is woken in-process when a commit makes work due, and polls as a fallback for work other
+replicas committed or that became due with time. All claims use FOR UPDATE SKIP LOCKED, so any
+number of replicas share the work without sending a notification twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from msgkit.clock import Clock
+from notify import metrics
+from notify.providers import Provider
+from notify.sending import Attempt, Claimed, SendPolicy, attempt, claim_sends, expand_due, record_attempts
+from notify.templates import TemplateCatalogue
+from notify.timing import BucketShape
+from notify.uow import NotifyUnitOfWork
+
+log = logging.getLogger(__name__)
+
+UowFactory = Callable[[], NotifyUnitOfWork]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        uow: UowFactory,
+        *,
+        clock: Clock,
+        provider: Provider,
+        catalogue: TemplateCatalogue,
+        policy: SendPolicy,
+        bucket: BucketShape,
+        batch_size: int,
+        max_in_flight: int,
+        poll_interval: float,
+        stale_after: timedelta,
+        postpone: timedelta,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._provider = provider
+        self._catalogue = catalogue
+        self._policy = policy
+        self._bucket = bucket
+        self._batch_size = batch_size
+        self._max_in_flight = max_in_flight
+        self._poll = poll_interval
+        self._stale_after = stale_after
+        self._postpone = postpone
+        self._rng = random.Random()
+        self._expand_wake = asyncio.Event()
+        self._send_wake = asyncio.Event()
+        self._slot_free = asyncio.Event()
+        self._in_flight = 0
+        self._batches: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._expand_wake.set()
+        self._send_wake.set()
+
+    async def start(self) -> None:
+        if self._policy.rate_limited:
+            uow = self._uow()
+            async with uow:
+                await uow.limits.ensure_bucket(self._policy.bucket, self._bucket)
+                await uow.commit()
+        self._stopping = False
+        self._loops = [
+            asyncio.create_task(self._loop(self._expand_once, self._expand_wake), name="notify-expand"),
+            asyncio.create_task(self._loop(self._send_once, self._send_wake), name="notify-send"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop claiming, then let the calls in flight finish and be recorded."""
+        self._stopping = True
+        self.wake()
+        self._slot_free.set()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        await asyncio.gather(*self._batches, return_exceptions=True)
+        self._loops = []
+
+    async def _loop(self, step: Callable[[], Awaitable[float | None]], wake: asyncio.Event) -> None:
+        failures = 0
+        while not self._stopping:
+            wake.clear()
+            try:
+                pause = await step()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.warning("dispatcher step failed; retrying", exc_info=True, extra={"attempt": failures})
+                pause = min(0.1 * 2**failures, 5.0)
+            if pause:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=pause)
+
+    async def _expand_once(self) -> float | None:
+        now = self._clock.now()
+        uow = self._uow()
+        async with uow:
+            recovered = await uow.notifications.recover_stale(now, self._stale_after)
+            await uow.commit()
+        if recovered:
+            log.warning("attempts of a stopped replica will be looked up", extra={"count": recovered})
+            self._send_wake.set()
+        expanded = await expand_due(
+            self._uow(), now, limit=self._batch_size, catalogue=self._catalogue, postpone=self._postpone
+        )
+        return None if expanded >= self._batch_size else self._poll
+
+    async def _send_once(self) -> float | None:
+        free = self._max_in_flight - self._in_flight
+        if free <= 0:
+            self._slot_free.clear()
+            await self._slot_free.wait()
+            return None
+        claimed = await claim_sends(
+            self._uow(), self._clock.now(), limit=min(self._batch_size, free), policy=self._policy
+        )
+        if claimed.notifications:
+            self._in_flight += len(claimed.notifications)
+            task = asyncio.create_task(self._complete(claimed))
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+        if claimed.wait_seconds:
+            return min(claimed.wait_seconds, self._poll)
+        return None if claimed.found >= min(self._batch_size, free) else self._poll
+
+    async def _complete(self, claimed: Claimed) -> None:
+        try:
+            results: list[Attempt] = await asyncio.gather(
+                *(attempt(n, self._provider, self._catalogue) for n in claimed.notifications)
+            )
+            await self._record(results)
+        finally:
+            self._in_flight -= len(claimed.notifications)
+            self._slot_free.set()
+
+    async def _record(self, results: list[Attempt]) -> None:
+        for tries in range(1, 6):
+            try:
+                await record_attempts(self._uow(), results, self._clock.now(), self._policy, self._rng)
+                metrics.record(results)
+                return
+            except Exception:
+                # Unrecorded, these stay `sending` and are looked up once stale: never resent blind.
+                log.warning("recording send outcomes failed", exc_info=True, extra={"attempt": tries})
+                await asyncio.sleep(min(0.2 * 2**tries, 5.0))

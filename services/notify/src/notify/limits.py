@@ -1,0 +1,83 @@
+"""Send limits every replica shares: a token bucket row per provider service, and per-day counts per channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notify.timing import BucketShape
+
+_ENSURE_BUCKET = text(
+    """
+    INSERT INTO rate_buckets (name, tokens, capacity, refill_per_second, last_taken, updated_at)
+    VALUES (:name, CAST(:capacity AS double precision), CAST(:capacity AS double precision),
+            CAST(:refill AS double precision), 0, clock_timestamp())
+    ON CONFLICT (name) DO UPDATE SET capacity = excluded.capacity, refill_per_second = excluded.refill_per_second,
+                                     tokens = LEAST(rate_buckets.tokens, excluded.capacity)
+    """
+)
+
+# The row is locked first so that the time read next is taken after any wait for another replica:
+# one statement then refills by elapsed time and takes what it can, every SET expression seeing the
+# same row and the same instant. The database's clock is the one clock all replicas share, which is
+# why the bucket does not use the service clock.
+_LOCK = text("SELECT 1 FROM rate_buckets WHERE name = :name FOR UPDATE")
+_TAKE = text(
+    """
+    WITH now AS (SELECT clock_timestamp() AS at)
+    UPDATE rate_buckets AS b SET
+        last_taken = LEAST(CAST(:wanted AS integer), floor(LEAST(b.capacity, b.tokens + b.refill_per_second
+                           * GREATEST(0, EXTRACT(EPOCH FROM (now.at - b.updated_at)))))),
+        tokens = LEAST(b.capacity, b.tokens + b.refill_per_second
+                       * GREATEST(0, EXTRACT(EPOCH FROM (now.at - b.updated_at))))
+                 - LEAST(CAST(:wanted AS integer), floor(LEAST(b.capacity, b.tokens + b.refill_per_second
+                                   * GREATEST(0, EXTRACT(EPOCH FROM (now.at - b.updated_at)))))),
+        updated_at = GREATEST(b.updated_at, now.at)
+    FROM now
+    WHERE b.name = :name
+    RETURNING b.last_taken, b.tokens, b.refill_per_second
+    """
+)
+
+_DAILY = text(
+    """
+    INSERT INTO daily_sends AS d (day, channel, sent, last_granted)
+    VALUES (:day, :channel, LEAST(CAST(:wanted AS integer), CAST(:limit AS integer)),
+            LEAST(CAST(:wanted AS integer), CAST(:limit AS integer)))
+    ON CONFLICT (day, channel) DO UPDATE SET
+        last_granted = GREATEST(0, LEAST(CAST(:wanted AS integer), CAST(:limit AS integer) - d.sent)),
+        sent = d.sent + GREATEST(0, LEAST(CAST(:wanted AS integer), CAST(:limit AS integer) - d.sent))
+    RETURNING last_granted
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    tokens: int
+    wait_seconds: float  # until the next whole token, when none were left
+
+
+class SendLimits:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def ensure_bucket(self, name: str, shape: BucketShape) -> None:
+        params = {"name": name, "capacity": shape.capacity, "refill": shape.refill_per_second}
+        await self.session.execute(_ENSURE_BUCKET, params)
+
+    async def take(self, name: str, wanted: int) -> Taken:
+        await self.session.execute(_LOCK, {"name": name})
+        row = (await self.session.execute(_TAKE, {"name": name, "wanted": wanted})).first()
+        if row is None:
+            raise LookupError(f"no rate bucket {name!r}")
+        taken, tokens, refill = int(row.last_taken), float(row.tokens), float(row.refill_per_second)
+        return Taken(tokens=taken, wait_seconds=max(0.0, (1.0 - tokens) / refill) if taken < wanted else 0.0)
+
+    async def grant_daily(self, day: date, channel: str, wanted: int, limit: int) -> int:
+        """How many of `wanted` sends on `channel` still fit in `day`'s limit (and counts them)."""
+        params = {"day": day, "channel": channel, "wanted": wanted, "limit": limit}
+        return int((await self.session.execute(_DAILY, params)).scalar_one())

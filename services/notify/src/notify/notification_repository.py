@@ -1,0 +1,259 @@
+"""Notifications: bulk insert, claim due ones for sending, record provider outcomes and delivery callbacks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notify.copies import any_id
+from notify.domain import Notification, NotificationStatus
+from notify.tables import notifications
+from notify.timing import window_of
+
+_ADD = text(
+    """
+    INSERT INTO notifications (id, reference, invitation_id, child_id, parent_id, team_ods, kind, channel, "to",
+                               template_id, personalisation, reply_to_id, window_start, window_end, status,
+                               attempts, next_attempt_at)
+    SELECT u.id, u.reference, u.invitation_id, u.child_id, u.parent_id, u.team_ods, u.kind, u.channel, u.recipient,
+           u.template_id, CAST(u.personalisation AS jsonb), u.reply_to_id, u.window_start, u.window_end,
+           'pending', 0, u.next_attempt_at
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[]), CAST(:invitations AS uuid[]),
+                CAST(:children AS uuid[]), CAST(:parents AS uuid[]), CAST(:teams AS text[]), CAST(:kinds AS text[]),
+                CAST(:channels AS text[]), CAST(:recipients AS text[]), CAST(:templates AS text[]),
+                CAST(:personalisation AS text[]), CAST(:reply_to AS text[]), CAST(:window_start AS time[]),
+                CAST(:window_end AS time[]), CAST(:next_attempt_at AS timestamptz[]))
+         AS u(id, reference, invitation_id, child_id, parent_id, team_ods, kind, channel, recipient, template_id,
+              personalisation, reply_to_id, window_start, window_end, next_attempt_at)
+    """
+)
+
+_RETURNING = 'RETURNING n.id, n.invitation_id, n.child_id, n.parent_id, n.team_ods, n.kind, n.channel, n."to"'
+
+_SENT = text(
+    f"""
+    UPDATE notifications AS n SET status = 'sent', provider_id = u.provider_id, sent_at = :now,
+                                  needs_lookup = false, last_error = NULL
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:provider_ids AS text[])) AS u(id, provider_id)
+    WHERE n.id = u.id AND n.status IN ('sending', 'pending')
+    {_RETURNING}
+    """
+)
+
+_RETRY = text(
+    """
+    UPDATE notifications AS n SET status = 'pending', next_attempt_at = u.next_at, needs_lookup = u.lookup,
+                                  last_error = u.error
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:next_at AS timestamptz[]), CAST(:lookup AS boolean[]),
+                CAST(:errors AS text[])) AS u(id, next_at, lookup, error)
+    WHERE n.id = u.id AND n.status = 'sending'
+    """
+)
+
+_FAIL = text(
+    f"""
+    UPDATE notifications AS n SET status = u.status, last_error = u.error, completed_at = :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:errors AS text[])) AS u(id, status, error)
+    WHERE n.id = u.id AND n.status IN ('sending', 'pending')
+    {_RETURNING}
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A notification whose status just changed, with what its event needs."""
+
+    id: str
+    invitation_id: str | None
+    child_id: str
+    parent_id: str | None
+    team_ods: str
+    kind: str
+    channel: str
+    to: str
+
+
+def settled_from_row(r: Any) -> Settled:
+    return Settled(
+        id=str(r.id),
+        invitation_id=str(r.invitation_id) if r.invitation_id else None,
+        child_id=str(r.child_id),
+        parent_id=str(r.parent_id) if r.parent_id else None,
+        team_ods=r.team_ods,
+        kind=r.kind,
+        channel=r.channel,
+        to=r.to,
+    )
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
+class NotificationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, items: Sequence[Notification]) -> None:
+        if not items:
+            return
+        await self.session.execute(
+            _ADD,
+            {
+                "ids": [uuid.UUID(n.id) for n in items],
+                "references": [n.reference for n in items],
+                "invitations": [_uuid(n.invitation_id) for n in items],
+                "children": [uuid.UUID(n.child_id) for n in items],
+                "parents": [_uuid(n.parent_id) for n in items],
+                "teams": [n.team_ods for n in items],
+                "kinds": [n.kind for n in items],
+                "channels": [n.channel for n in items],
+                "recipients": [n.to for n in items],
+                "templates": [n.template_id for n in items],
+                "personalisation": [json.dumps(n.personalisation) for n in items],
+                "reply_to": [n.reply_to_id for n in items],
+                "window_start": [n.window.start if n.window else None for n in items],
+                "window_end": [n.window.end if n.window else None for n in items],
+                "next_attempt_at": [n.next_attempt_at for n in items],
+            },
+        )
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Notification]:
+        statement = (
+            select(notifications)
+            .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now)
+            .order_by(notifications.c.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_notification(r) for r in (await self.session.execute(statement)).all()]
+
+    async def mark_sending(self, ids: Sequence[str], now: datetime) -> None:
+        """Committed before the provider is called, so a crash mid-call is visible as a stale `sending`."""
+        if ids:
+            c = notifications.c
+            statement = update(notifications).where(c.id == any_id(ids))
+            await self.session.execute(
+                statement.values(status="sending", attempts=c.attempts + 1, attempt_started_at=now)
+            )
+
+    async def defer(self, items: Sequence[tuple[str, datetime]]) -> None:
+        """Move not-yet-attempted notifications to a later time (daily limit spill, closed window)."""
+        for until in sorted({u for _, u in items}):
+            ids = [i for i, u in items if u == until]
+            statement = update(notifications).where(notifications.c.id == any_id(ids))
+            await self.session.execute(statement.values(next_attempt_at=until))
+
+    async def mark_sent(self, items: Sequence[tuple[str, str]], now: datetime) -> list[Settled]:
+        if not items:
+            return []
+        params = {"now": now, "ids": [uuid.UUID(i) for i, _ in items], "provider_ids": [p for _, p in items]}
+        return [settled_from_row(r) for r in (await self.session.execute(_SENT, params)).all()]
+
+    async def retry(self, items: Sequence[tuple[str, datetime, bool, str]]) -> None:
+        if items:
+            ids, next_at, lookup, errors = map(list, zip(*items, strict=True))
+            params = {"ids": [uuid.UUID(i) for i in ids], "next_at": next_at, "lookup": lookup, "errors": errors}
+            await self.session.execute(_RETRY, params)
+
+    async def fail(self, items: Sequence[tuple[str, NotificationStatus, str]], now: datetime) -> list[Settled]:
+        if not items:
+            return []
+        params = {
+            "now": now,
+            "ids": [uuid.UUID(i) for i, _, _ in items],
+            "statuses": [str(s) for _, s, _ in items],
+            "errors": [e for _, _, e in items],
+        }
+        return [settled_from_row(r) for r in (await self.session.execute(_FAIL, params)).all()]
+
+    async def recover_stale(self, now: datetime, older_than: timedelta) -> int:
+        """Attempts begun by a replica that died: look them up before anything is sent again."""
+        c = notifications.c
+        statement = (
+            update(notifications)
+            .where(c.status == "sending", c.attempt_started_at < now - older_than)
+            .values(status="pending", needs_lookup=True, next_attempt_at=now, last_error="attempt interrupted")
+            .returning(c.id)
+        )
+        return len((await self.session.execute(statement)).all())
+
+    async def lock_for_callback(self, provider_id: str | None, reference: str | None) -> Any | None:
+        c = notifications.c
+        conditions = []
+        if provider_id:
+            conditions.append(c.provider_id == provider_id)
+        if reference:
+            conditions.append(c.reference == reference)
+        if not conditions:
+            return None
+        statement = select(notifications).where(or_(*conditions)).limit(1).with_for_update()
+        return (await self.session.execute(statement)).first()
+
+    async def record_delivery(
+        self, notification_id: uuid.UUID, status: NotificationStatus, provider_id: str | None, now: datetime
+    ) -> None:
+        c = notifications.c
+        values: dict[str, Any] = {"status": str(status), "completed_at": now, "needs_lookup": False}
+        if provider_id:
+            values["provider_id"] = provider_id
+        await self.session.execute(update(notifications).where(c.id == notification_id).values(values))
+
+    async def mark_sent_by_callback(self, notification_id: uuid.UUID, now: datetime) -> None:
+        c = notifications.c
+        statement = update(notifications).where(c.id == notification_id, c.sent_at.is_(None)).values(sent_at=now)
+        await self.session.execute(statement)
+
+    async def for_child(self, child_id: uuid.UUID) -> list[dict[str, Any]]:
+        c = notifications.c
+        statement = select(notifications).where(c.child_id == child_id).order_by(c.created_at, c.channel)
+        return [
+            {
+                "notification_id": str(r.id),
+                "invitation_id": str(r.invitation_id) if r.invitation_id else None,
+                "parent_id": str(r.parent_id) if r.parent_id else None,
+                "kind": r.kind,
+                "channel": r.channel,
+                "recipient": r.to,
+                "template_id": r.template_id,
+                "reference": r.reference,
+                "status": r.status,
+                "attempts": r.attempts,
+                "provider_id": r.provider_id,
+                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                "completed_at": r.completed_at.isoformat() if r.completed_at else None,
+                "last_error": r.last_error,
+            }
+            for r in (await self.session.execute(statement)).all()
+        ]
+
+
+def _notification(r: Any) -> Notification:
+    return Notification(
+        id=str(r.id),
+        reference=r.reference,
+        child_id=str(r.child_id),
+        team_ods=r.team_ods,
+        kind=r.kind,
+        channel=r.channel,
+        to=r.to,
+        template_id=r.template_id,
+        personalisation=dict(r.personalisation),
+        next_attempt_at=r.next_attempt_at,
+        invitation_id=str(r.invitation_id) if r.invitation_id else None,
+        parent_id=str(r.parent_id) if r.parent_id else None,
+        reply_to_id=r.reply_to_id,
+        window=window_of(r.window_start, r.window_end),
+        status=NotificationStatus(r.status),
+        attempts=r.attempts,
+        needs_lookup=r.needs_lookup,
+        provider_id=r.provider_id,
+    )

@@ -1,0 +1,257 @@
+"""Outbound email/SMS gateways behind one Protocol, and the GOV.UK Notify HTTP API client.
+
+The GOV.UK Notify client talks to the HTTP API with ``httpx.AsyncClient`` rather than the official
+``notifications-python-client``: that client is synchronous (``requests``), so reaching the
+dispatcher's target of 1,000+ sends a second would need hundreds of threads, whereas one event loop
+can keep that many requests in flight over a shared connection pool. The wire format, JWT auth and
+error bodies are the same as the official client's.
+
+Errors, and what the caller must do:
+
+* ``PermanentProviderError`` (400, 401, 403, other 4xx): the request was rejected. Do not retry.
+* ``RetryableProviderError`` (429, a connection that was never made): the provider did not take
+  the message. Retry with backoff and jitter; ``retry_after`` is a floor when present.
+* ``AmbiguousProviderError``, a ``RetryableProviderError`` (timeouts after connecting, connections
+  dropped before the answer, 5xx, a 201 whose body is unreadable): the provider may have
+  accepted the message. Call ``find_by_reference`` before resending; resend only if it returns
+  None. GOV.UK Notify does not deduplicate by reference and keeps notifications for 7 days.
+
+Other providers live in ``notify.local_providers`` (log and SMTP).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+import jwt
+
+from notify.templates import Channel, MessageKind, Template, render, render_subject
+
+DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
+USER_AGENT = "clinic-invitations-notify/1.0"
+MAX_REFERENCE_LENGTH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One message to one recipient, as handed to a provider. `reference` is unique per attempt."""
+
+    reference: str
+    kind: MessageKind
+    channel: Channel
+    to: str
+    template_id: str
+    personalisation: Mapping[str, str]
+    body: str
+    subject: str | None = None
+    reply_to_id: str | None = None  # GOV.UK Notify email_reply_to_id; ignored for SMS
+
+    def __post_init__(self) -> None:
+        if not self.reference or len(self.reference) > MAX_REFERENCE_LENGTH:
+            raise ValueError(f"reference must be 1..{MAX_REFERENCE_LENGTH} characters")
+
+    @classmethod
+    def from_template(
+        cls,
+        *,
+        reference: str,
+        template: Template,
+        to: str,
+        personalisation: Mapping[str, str],
+        reply_to_id: str | None = None,
+    ) -> OutboundMessage:
+        """Build a message, rendering the body and subject (raises MissingPersonalisation)."""
+        return cls(
+            reference=reference,
+            kind=template.kind,
+            channel=template.channel,
+            to=to,
+            template_id=template.id,
+            personalisation=dict(personalisation),
+            body=render(template, personalisation),
+            subject=render_subject(template, personalisation),
+            reply_to_id=reply_to_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReceipt:
+    """The provider's id for an accepted message, and the reference it was sent with."""
+
+    provider_id: str
+    reference: str
+
+
+class ProviderError(Exception):
+    """Base class. Messages never carry recipients or personalisation."""
+
+    def __init__(self, status: int | None, error_code: str | None) -> None:
+        super().__init__(f"provider error status={status} error={error_code}")
+        self.status = status
+        self.error_code = error_code
+
+
+class PermanentProviderError(ProviderError):
+    """Rejected (400 ValidationError/BadRequestError, 401/403 AuthError): never resend as is."""
+
+    def __init__(self, status: int, error_code: str) -> None:
+        super().__init__(status, error_code)
+
+
+class RetryableProviderError(ProviderError):
+    """Not accepted this time (429, could not connect): retry later with backoff."""
+
+    def __init__(self, status: int | None, retry_after: float | None = None, error_code: str | None = None) -> None:
+        super().__init__(status, error_code)
+        self.retry_after = retry_after
+
+
+class AmbiguousProviderError(RetryableProviderError):
+    """Maybe accepted (timeout, dropped connection, 5xx): find_by_reference before resending."""
+
+
+class Provider(Protocol):
+    """An outbound gateway. `send` raises one of the ProviderError subclasses on failure."""
+
+    async def send(self, message: OutboundMessage) -> ProviderReceipt: ...
+
+    async def find_by_reference(self, reference: str) -> ProviderReceipt | None:
+        """The provider's record of a message sent with `reference`, or None if it has none."""
+        ...
+
+
+def parse_api_key(api_key: str) -> tuple[str, str]:
+    """(service_id, secret) from ``{key_name}-{service_id}-{secret}``, as Notify's client does."""
+    service_id, secret = api_key[-73:-37], api_key[-36:]
+    try:
+        if api_key[-37] != "-":
+            raise ValueError
+        uuid.UUID(service_id)
+        uuid.UUID(secret)
+    except (ValueError, IndexError):
+        raise ValueError("malformed GOV.UK Notify API key") from None  # never echo the key
+    return service_id, secret
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers["retry-after"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        code = response.json()["errors"][0]["error"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return f"HTTP{response.status_code}"
+    return str(code)
+
+
+# The request never reached the server, so it cannot have been accepted.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+@dataclass(slots=True)
+class _TokenCache:
+    iat: int = -1
+    token: str = field(default="")
+
+
+class GovUkNotifyProvider:
+    """GOV.UK Notify over its v2 HTTP API (``/v2/notifications/email`` and ``/sms``).
+
+    The caller owns `client` (its connection limits decide concurrency) and closes it.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        client: httpx.AsyncClient,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._service_id, self._secret = parse_api_key(api_key)
+        self._base_url = base_url.rstrip("/")
+        self._client = client
+        self._timeout = httpx.Timeout(timeout)
+        self._clock = clock
+        self._cache = _TokenCache()
+
+    def _headers(self) -> dict[str, str]:
+        # Notify accepts a token for 30 s either side of its clock; one per second is plenty.
+        iat = int(self._clock())
+        if iat != self._cache.iat:
+            claims = {"iss": self._service_id, "iat": iat}
+            self._cache.token = jwt.encode(claims, self._secret, algorithm="HS256", headers={"typ": "JWT"})
+            self._cache.iat = iat
+        return {"Authorization": f"Bearer {self._cache.token}", "User-Agent": USER_AGENT}
+
+    @staticmethod
+    def _payload(message: OutboundMessage) -> tuple[str, dict[str, Any]]:
+        common = {
+            "template_id": message.template_id,
+            "personalisation": dict(message.personalisation),
+            "reference": message.reference,
+        }
+        if message.channel is Channel.SMS:
+            return "/v2/notifications/sms", {"phone_number": message.to, **common}
+        body: dict[str, Any] = {"email_address": message.to, **common}
+        if message.reply_to_id:
+            body["email_reply_to_id"] = message.reply_to_id
+        return "/v2/notifications/email", body
+
+    async def send(self, message: OutboundMessage) -> ProviderReceipt:
+        path, payload = self._payload(message)
+        try:
+            response = await self._client.post(
+                self._base_url + path, json=payload, headers=self._headers(), timeout=self._timeout
+            )
+        except _NOT_SENT as exc:
+            raise RetryableProviderError(None, error_code=type(exc).__name__) from exc
+        except httpx.TransportError as exc:
+            raise AmbiguousProviderError(None, error_code=type(exc).__name__) from exc
+        status = response.status_code
+        if status in (200, 201):
+            try:
+                return ProviderReceipt(str(response.json()["id"]), message.reference)
+            except (ValueError, KeyError, TypeError):
+                raise AmbiguousProviderError(status, error_code="UnreadableResponse") from None
+        if status in (408, 429):
+            raise RetryableProviderError(status, _retry_after(response), _error_code(response))
+        if 400 <= status < 500:
+            raise PermanentProviderError(status, _error_code(response))
+        raise AmbiguousProviderError(status, _retry_after(response), _error_code(response))
+
+    async def find_by_reference(self, reference: str) -> ProviderReceipt | None:
+        """Notify's notification with this reference (newest first if several), or None.
+
+        A failed lookup raises RetryableProviderError (never Ambiguous: a GET changes nothing);
+        the caller must then neither resend nor give up, but look again later.
+        """
+        try:
+            response = await self._client.get(
+                self._base_url + "/v2/notifications",
+                params={"reference": reference},
+                headers=self._headers(),
+                timeout=self._timeout,
+            )
+        except httpx.TransportError as exc:
+            raise RetryableProviderError(None, error_code=type(exc).__name__) from exc
+        status = response.status_code
+        if status == 200:
+            try:
+                ids = [n["id"] for n in response.json()["notifications"] if n.get("reference") == reference]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise RetryableProviderError(status, error_code="UnreadableResponse") from None
+            return ProviderReceipt(str(ids[0]), reference) if ids else None
+        if status == 429 or status >= 500:
+            raise RetryableProviderError(status, _retry_after(response), _error_code(response))
+        raise PermanentProviderError(status, _error_code(response))

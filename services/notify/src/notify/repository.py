@@ -1,0 +1,225 @@
+"""The invitation ledger and invitations: bulk writes with unnest, claims with FOR UPDATE SKIP LOCKED."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notify.copies import any_id
+from notify.domain import UNSENT, Invitation, InvitationStatus
+from notify.tables import invitation_ledger, invitations
+
+# Ledger rows for every requested programme, in one statement; what conflicts was invited before.
+_CLAIM_LEDGER = """
+    WITH claimed AS (
+        INSERT INTO invitation_ledger (child_id, team_ods, academic_year, programme, invitation_id)
+        SELECT u.child_id, u.team_ods, u.academic_year, p.programme, u.id
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::integer[], $5::text[])
+             AS u(id, child_id, team_ods, academic_year, programmes)
+        CROSS JOIN LATERAL unnest(string_to_array(u.programmes, ',')) AS p(programme)
+        ON CONFLICT DO NOTHING
+        RETURNING invitation_id, programme
+    )
+    SELECT invitation_id::text, string_agg(programme, ',') FROM claimed GROUP BY invitation_id
+"""
+
+_ADD_INVITATIONS = """
+    INSERT INTO invitations (id, child_id, team_ods, academic_year, programmes, kind, trigger, reason,
+                             requested_by, requested_at, status, due_at, updated_at)
+    SELECT u.id, u.child_id, u.team_ods, u.academic_year, string_to_array(u.programmes, ','), u.kind, u.trigger,
+           u.reason, u.requested_by, u.requested_at, u.status, u.due_at, $13
+    FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::text[],
+                $9::text[], $10::timestamptz[], $11::text[], $12::timestamptz[])
+         AS u(id, child_id, team_ods, academic_year, programmes, kind, trigger, reason, requested_by,
+              requested_at, status, due_at)
+"""
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session's transaction: bulk statements skip SQLAlchemy's row layer."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+_RETIME = text(
+    """
+    UPDATE invitations AS i SET status = u.status, due_at = u.due_at, updated_at = :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:due AS timestamptz[])) AS u(id, status, due_at)
+    WHERE i.id = u.id AND i.status IN ('waiting', 'scheduled')
+    """
+)
+
+_CANCEL = text(
+    """
+    UPDATE invitations AS i SET status = 'cancelled', cancel_reason = u.reason, updated_at = :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:reasons AS text[])) AS u(id, reason)
+    WHERE i.id = u.id
+    """
+)
+
+# Sent once any of its messages is accepted; failed once none is left that could be.
+_SETTLE = text(
+    """
+    UPDATE invitations AS i
+    SET status = CASE WHEN EXISTS (SELECT 1 FROM notifications n WHERE n.invitation_id = i.id
+                                   AND n.status IN ('sent', 'delivered')) THEN 'sent' ELSE 'failed' END,
+        updated_at = :now
+    WHERE i.id = ANY(CAST(:ids AS uuid[])) AND i.status = 'sending'
+      AND (EXISTS (SELECT 1 FROM notifications n WHERE n.invitation_id = i.id AND n.status IN ('sent', 'delivered'))
+           OR NOT EXISTS (SELECT 1 FROM notifications n WHERE n.invitation_id = i.id
+                          AND n.status IN ('pending', 'sending')))
+    """
+)
+
+
+class InvitationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim_ledger(self, drafts: Sequence[Invitation]) -> dict[str, set[str]]:
+        """Ledger rows for each draft's programmes; returns, per invitation id, the programmes not invited before."""
+        if not drafts:
+            return {}
+        rows = await (await driver(self.session)).fetch(
+            _CLAIM_LEDGER,
+            [d.id for d in drafts],
+            [d.child_id for d in drafts],
+            [d.team_ods for d in drafts],
+            [d.academic_year for d in drafts],
+            [",".join(d.programmes) for d in drafts],
+        )
+        return {invitation_id: set(programmes.split(",")) for invitation_id, programmes in rows}
+
+    async def release_ledger(self, invitation_ids: Iterable[str]) -> None:
+        """An invitation cancelled unsent invited nobody, so its programmes may be invited again."""
+        ids = list(invitation_ids)
+        if ids:
+            await self.session.execute(
+                delete(invitation_ledger).where(invitation_ledger.c.invitation_id == any_id(ids))
+            )
+
+    async def add(self, items: Sequence[Invitation], now: datetime) -> None:
+        if not items:
+            return
+        await (await driver(self.session)).execute(
+            _ADD_INVITATIONS,
+            [i.id for i in items],
+            [i.child_id for i in items],
+            [i.team_ods for i in items],
+            [i.academic_year for i in items],
+            [",".join(i.programmes) for i in items],
+            [i.kind for i in items],
+            [i.trigger for i in items],
+            [i.reason for i in items],
+            [i.requested_by for i in items],
+            [i.requested_at for i in items],
+            [i.status.value for i in items],
+            [i.due_at for i in items],
+            now,
+        )
+
+    async def unsent(
+        self,
+        *,
+        team_ods: str | None = None,
+        year: int | None = None,
+        child_ids: Iterable[str] | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Invitation]:
+        """Unsent invitations in id order, locked; rows a dispatcher is sending right now are skipped."""
+        statement = select(invitations).where(invitations.c.status.in_([str(s) for s in UNSENT]))
+        if after is not None:
+            statement = statement.where(invitations.c.id > uuid.UUID(after))
+        statement = statement.order_by(invitations.c.id).limit(limit)
+        if team_ods is not None:
+            statement = statement.where(invitations.c.team_ods == team_ods)
+        if year is not None:
+            statement = statement.where(invitations.c.academic_year == year)
+        if child_ids is not None:
+            statement = statement.where(invitations.c.child_id == any_id(child_ids))
+        rows = (await self.session.execute(statement.with_for_update(skip_locked=True))).all()
+        return [_invitation(r) for r in rows]
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Invitation]:
+        statement = (
+            select(invitations)
+            .where(invitations.c.status == str(InvitationStatus.SCHEDULED), invitations.c.due_at <= now)
+            .order_by(invitations.c.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_invitation(r) for r in (await self.session.execute(statement)).all()]
+
+    async def save_schedule(self, items: Sequence[Invitation], now: datetime) -> None:
+        if items:
+            params = {
+                "now": now,
+                "ids": [i.id for i in items],
+                "statuses": [str(i.status) for i in items],
+                "due": [i.due_at for i in items],
+            }
+            await self.session.execute(_RETIME, params)
+
+    async def cancel(self, items: Sequence[tuple[Invitation, str]], now: datetime) -> None:
+        if items:
+            ids = [i.id for i, _ in items]
+            await self.session.execute(_CANCEL, {"now": now, "ids": ids, "reasons": [r for _, r in items]})
+            await self.release_ledger(ids)
+
+    async def set_status(self, ids: Sequence[str], status: InvitationStatus, now: datetime) -> None:
+        if ids:
+            statement = update(invitations).where(invitations.c.id == any_id(ids))
+            await self.session.execute(statement.values(status=str(status), updated_at=now))
+
+    async def postpone(self, ids: Sequence[str], until: datetime, now: datetime) -> None:
+        if ids:
+            statement = update(invitations).where(invitations.c.id == any_id(ids))
+            await self.session.execute(statement.values(due_at=until, updated_at=now))
+
+    async def settle(self, ids: Iterable[str], now: datetime) -> None:
+        unique = sorted({i for i in ids if i})
+        if unique:
+            await self.session.execute(_SETTLE, {"now": now, "ids": unique})
+
+    async def for_child(self, child_id: uuid.UUID) -> list[dict[str, Any]]:
+        statement = select(invitations).where(invitations.c.child_id == child_id).order_by(invitations.c.created_at)
+        return [
+            {
+                "invitation_id": str(r.id),
+                "team_ods": r.team_ods,
+                "academic_year": r.academic_year,
+                "programmes": list(r.programmes),
+                "kind": r.kind,
+                "trigger": r.trigger,
+                "status": r.status,
+                "due_at": r.due_at.isoformat() if r.due_at else None,
+                "cancel_reason": r.cancel_reason,
+                "requested_at": r.requested_at.isoformat(),
+            }
+            for r in (await self.session.execute(statement)).all()
+        ]
+
+
+def _invitation(r: Any) -> Invitation:
+    return Invitation(
+        id=str(r.id),
+        child_id=str(r.child_id),
+        team_ods=r.team_ods,
+        academic_year=r.academic_year,
+        programmes=tuple(r.programmes),
+        kind=r.kind,
+        trigger=r.trigger,
+        reason=r.reason,
+        requested_at=r.requested_at,
+        status=InvitationStatus(r.status),
+        due_at=r.due_at,
+        requested_by=r.requested_by,
+        cancel_reason=r.cancel_reason,
+    )

@@ -1,0 +1,195 @@
+"""The dispatcher's steps: expand due invitations into notifications, claim due sends, call the provider, record."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from notify import events, planning
+from notify.compose import compose
+from notify.domain import InvitationStatus, Notification, NotificationStatus, Outcomes, check_invitation
+from notify.providers import (
+    AmbiguousProviderError,
+    OutboundMessage,
+    PermanentProviderError,
+    Provider,
+    RetryableProviderError,
+)
+from notify.scheduling import next_opening
+from notify.templates import TemplateCatalogue
+from notify.timing import next_utc_midnight, retry_at
+from notify.uow import NotifyUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SendPolicy:
+    """The knobs of claiming and retrying (from settings)."""
+
+    bucket: str
+    rate_limited: bool
+    daily_limits: dict[str, int]
+    max_attempts: int
+    retry_base: float
+    retry_max: float
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    notifications: list[Notification]
+    found: int  # due rows seen, including those deferred or left for lack of tokens
+    wait_seconds: float  # until the rate limit has a token again
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one provider call (or lookup) came to."""
+
+    notification: Notification
+    provider_id: str | None = None
+    retry: bool = False
+    lookup: bool = False  # the provider may have it: look it up before any resend
+    failure: NotificationStatus | None = None
+    error: str = ""
+    retry_after: float | None = None
+
+
+async def expand_due(
+    uow: NotifyUnitOfWork, now: datetime, *, limit: int, catalogue: TemplateCatalogue, postpone: timedelta
+) -> int:
+    """Re-check due invitations and turn the eligible ones into one notification per parent and channel."""
+    async with uow:
+        due = await uow.invitations.claim_due(now, limit)
+        if not due:
+            return 0
+        child_ids = [i.child_id for i in due]
+        children = await uow.copies.children(child_ids)
+        teams = await uow.copies.teams(i.team_ods for i in due)
+        outcomes = await uow.copies.outcomes(child_ids)
+        leavers = await uow.copies.leavers(child_ids)
+        cancelled, postponed, sending, notes = [], [], [], []
+        for invitation in due:
+            child, team = children.get(invitation.child_id), teams.get(invitation.team_ods)
+            if child is None or team is None:
+                postponed.append(invitation.id)  # their details are on the way; never lose the invitation
+                continue
+            decision = check_invitation(
+                child=child,
+                programmes=invitation.programmes,
+                year=invitation.academic_year,
+                outcomes=outcomes.get(invitation.child_id, Outcomes()),
+                left_cohort=(invitation.child_id, invitation.team_ods, invitation.academic_year) in leavers,
+                at_send=True,
+            )
+            if decision.cancel_reason:
+                cancelled.append((invitation, decision.cancel_reason))
+                continue
+            kind = invitation.message_kind
+            notes += compose(
+                child=child, team=team, kind=kind, programmes=decision.programmes, now=now, catalogue=catalogue,
+                invitation_id=invitation.id, window=team.window,
+            )  # fmt: skip
+            sending.append(invitation.id)
+        await planning.cancel(uow, cancelled, now, None)
+        await uow.invitations.postpone(postponed, now + postpone, now)
+        await uow.notifications.add(notes)
+        await uow.invitations.set_status(sending, InvitationStatus.SENDING, now)
+        if notes:
+            uow.due_work()
+        await uow.commit()
+    if postponed:
+        log.warning("invitations postponed: child or team details missing", extra={"count": len(postponed)})
+    return len(due)
+
+
+async def claim_sends(uow: NotifyUnitOfWork, now: datetime, *, limit: int, policy: SendPolicy) -> Claimed:
+    """Claim due notifications within the sending window, the shared rate limit and the daily limits."""
+    async with uow:
+        rows = await uow.notifications.claim_due(now, limit)
+        deferred = [(n.id, next_opening(now, n.window)) for n in rows if n.window and next_opening(now, n.window) > now]
+        later = {i for i, _ in deferred}
+        ready = [n for n in rows if n.id not in later]
+        wait = 0.0
+        if policy.rate_limited and ready:
+            taken = await uow.limits.take(policy.bucket, len(ready))
+            ready, wait = ready[: taken.tokens], taken.wait_seconds
+        day, spill = now.astimezone(UTC).date(), next_utc_midnight(now)  # Notify's days end at midnight UTC
+        # Channels in a fixed order, so two replicas never lock the day's rows in opposite orders.
+        for channel, wanted in sorted(Counter(n.channel for n in ready).items()):
+            granted = await uow.limits.grant_daily(day, channel, wanted, policy.daily_limits[channel])
+            over = {n.id for n in [n for n in ready if n.channel == channel][granted:]}
+            deferred += [(i, spill) for i in over]
+            ready = [n for n in ready if n.id not in over]
+        await uow.notifications.defer(deferred)
+        await uow.notifications.mark_sending([n.id for n in ready], now)
+        await uow.commit()
+    return Claimed([replace(n, attempts=n.attempts + 1) for n in ready], len(rows), wait)
+
+
+async def attempt(notification: Notification, provider: Provider, catalogue: TemplateCatalogue) -> Attempt:
+    """One provider call. Any doubt whether the provider took the message becomes a lookup, never a blind resend."""
+    try:
+        if notification.needs_lookup and (found := await provider.find_by_reference(notification.reference)):
+            return Attempt(notification, provider_id=found.provider_id)
+        message = OutboundMessage.from_template(
+            reference=notification.reference,
+            template=catalogue.by_id(notification.template_id),
+            to=notification.to,
+            personalisation=notification.personalisation,
+            reply_to_id=notification.reply_to_id,
+        )
+    except PermanentProviderError as exc:
+        return Attempt(notification, failure=NotificationStatus.PERMANENT_FAILURE, error=str(exc))
+    except RetryableProviderError as exc:  # the lookup failed: neither resend nor give up
+        return Attempt(notification, retry=True, lookup=True, error=str(exc), retry_after=exc.retry_after)
+    except LookupError as exc:  # unknown template or missing personalisation: resending cannot help
+        return Attempt(notification, failure=NotificationStatus.TECHNICAL_FAILURE, error=type(exc).__name__)
+    try:
+        receipt = await provider.send(message)
+    except PermanentProviderError as exc:
+        return Attempt(notification, failure=NotificationStatus.PERMANENT_FAILURE, error=str(exc))
+    except AmbiguousProviderError as exc:
+        return Attempt(notification, retry=True, lookup=True, error=str(exc), retry_after=exc.retry_after)
+    except RetryableProviderError as exc:
+        return Attempt(notification, retry=True, error=str(exc), retry_after=exc.retry_after)
+    except Exception as exc:  # an unknown failure mid-call is as ambiguous as a timeout
+        log.exception("provider call failed unexpectedly", extra={"notification_id": notification.id})
+        return Attempt(notification, retry=True, lookup=True, error=type(exc).__name__)
+    return Attempt(notification, provider_id=receipt.provider_id)
+
+
+async def record_attempts(
+    uow: NotifyUnitOfWork, attempts: list[Attempt], now: datetime, policy: SendPolicy, rng: random.Random
+) -> None:
+    """Record outcomes and publish their events in one transaction."""
+    retries, failures = [], []
+    for a in attempts:
+        n = a.notification
+        if a.retry and n.attempts >= policy.max_attempts:
+            failures.append(
+                (n.id, NotificationStatus.TECHNICAL_FAILURE, f"gave up after {n.attempts}: {a.error}"[:300])
+            )
+        elif a.retry:
+            at = retry_at(
+                now, attempts=n.attempts, base=policy.retry_base, cap=policy.retry_max, floor=a.retry_after, rng=rng
+            )
+            retries.append((n.id, next_opening(at, n.window) if n.window else at, a.lookup, a.error[:300]))
+        elif a.failure is not None:
+            failures.append((n.id, a.failure, a.error[:300]))
+    async with uow:
+        sent = await uow.notifications.mark_sent(
+            [(a.notification.id, a.provider_id) for a in attempts if a.provider_id], now
+        )
+        await uow.notifications.retry(retries)
+        failed = await uow.notifications.fail(failures, now)
+        reasons = {i: (str(s), e) for i, s, e in failures}
+        uow.publish(*(events.sent(s, now) for s in sent))
+        uow.publish(*(events.failed(f, *reasons[f.id]) for f in failed))
+        await uow.invitations.settle([s.invitation_id or "" for s in sent + failed], now)
+        await uow.commit()
+    if failed:
+        log.warning("notifications failed", extra={"count": len(failed), "ids": [f.id for f in failed][:20]})

@@ -1,0 +1,195 @@
+"""Notify's use cases, one per incoming message; each owns its transaction and claims its message id."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+
+from contracts.cohort import ChildRemovedFromClinicCohort, ChildrenUpserted, InviteToClinic
+from contracts.consent import ConsentRecorded, ConsentStatus, SendParentMessage
+from contracts.envelope import Reply
+from contracts.notify import GetInvitationStatus
+from contracts.sessions import (
+    ClinicDatesChanged,
+    NotVaccinatedReason,
+    TeamUpdated,
+    VaccinationOutcome,
+    VaccinationRecorded,
+)
+from notify import events, planning
+from notify.compose import compose
+from notify.domain import NotificationStatus, delivery_transition, do_not_contact_reason
+from notify.notification_repository import settled_from_row
+from notify.templates import MessageKind, TemplateCatalogue
+from notify.uow import NotifyUnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Confirmations may still reach a child archived for the team; requests and invitations may not.
+_CONFIRMATIONS = {MessageKind.CONSENT_CONFIRMATION_GIVEN, MessageKind.CONSENT_CONFIRMATION_REFUSED}
+
+
+class DeliveryResult(StrEnum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    NOT_FOUND = "not_found"
+
+
+class ChildNotKnownYet(Exception):
+    """The child's details have not arrived from cohort yet; the message is retried until they have."""
+
+
+async def record_team(event: TeamUpdated, uow: NotifyUnitOfWork, now: datetime) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.save_team(event.team, event.occurred_at)
+        await planning.retime(uow, now, team_ods=event.team.ods_code, year=None, cause=event)
+        await uow.commit()
+
+
+async def record_clinic_dates(event: ClinicDatesChanged, uow: NotifyUnitOfWork, now: datetime) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.save_clinic_dates(event)
+        await planning.retime(uow, now, team_ods=event.team_ods, year=event.academic_year, cause=event)
+        await uow.commit()
+
+
+async def record_children(event: ChildrenUpserted, uow: NotifyUnitOfWork, now: datetime) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.save_children(event.children, event.occurred_at)
+        flagged = [str(c.child_id) for c in event.children if c.deceased or c.restricted or c.invalidated or c.archived]
+        await planning.cancel_ineligible(uow, flagged, now, event)
+        await uow.commit()
+
+
+async def record_cohort_leaver(event: ChildRemovedFromClinicCohort, uow: NotifyUnitOfWork, now: datetime) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.save_leaver(
+            child_id=event.child_id,
+            team_ods=event.team_ods,
+            year=event.academic_year,
+            reason=event.reason,
+            at=event.occurred_at,
+        )
+        await planning.cancel_ineligible(uow, [str(event.child_id)], now, event)
+        await uow.commit()
+
+
+async def record_vaccination(event: VaccinationRecorded, uow: NotifyUnitOfWork, now: datetime) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        if event.outcome is VaccinationOutcome.VACCINATED or event.reason is NotVaccinatedReason.ALREADY_HAD:
+            child_id, programme, year = event.child_id, str(event.programme), event.academic_year
+            await uow.copies.save_vaccinated(child_id=child_id, programme=programme, year=year)
+            await planning.cancel_ineligible(uow, [str(child_id)], now, event)
+        await uow.commit()
+
+
+async def record_consent(event: ConsentRecorded, uow: NotifyUnitOfWork, now: datetime) -> None:
+    async with uow:
+        if not await uow.claim(event):
+            return
+        await uow.copies.save_consent(
+            child_id=event.child_id,
+            programme=str(event.programme),
+            year=event.academic_year,
+            status=str(event.status),
+            at=event.recorded_at,
+        )
+        if event.status is ConsentStatus.REFUSED:
+            await planning.cancel_ineligible(uow, [str(event.child_id)], now, event)
+        await uow.commit()
+
+
+async def invite_to_clinic(command: InviteToClinic, uow: NotifyUnitOfWork, now: datetime) -> None:
+    """Ledger first: programmes already invited drop out of initial invitations, in one statement."""
+    async with uow:
+        if not await uow.claim(command):
+            return
+        requests = command.invitations
+        await uow.copies.forget_leavers(
+            [(str(r.child_id), r.team_ods, r.academic_year) for r in requests], before=command.occurred_at
+        )
+        drafts = [planning.draft(r, command) for r in requests]
+        claimed = await uow.invitations.claim_ledger(drafts)
+        new = planning.keep_new(drafts, claimed)
+        await planning.schedule(uow, new, now)
+        await uow.invitations.add(new, now)
+        planning.publish_scheduled(uow, new, command)
+        await uow.commit()
+
+
+async def send_parent_message(
+    command: SendParentMessage, uow: NotifyUnitOfWork, now: datetime, catalogue: TemplateCatalogue
+) -> None:
+    async with uow:
+        if not await uow.claim(command):
+            return
+        child = (await uow.copies.children([command.child_id])).get(str(command.child_id))
+        team = (await uow.copies.teams([command.team_ods])).get(command.team_ods)
+        if child is None or team is None:
+            raise ChildNotKnownYet(f"child or team of message {command.message_id} not known yet")
+        kind = MessageKind(str(command.kind))
+        if (reason := do_not_contact_reason(child, archived_blocks=kind not in _CONFIRMATIONS)) is not None:
+            log.info("parent message not sent: %s", reason, extra={"message_id": str(command.message_id)})
+            await uow.commit()
+            return
+        only = str(command.parent_id) if command.parent_id else None
+        programmes = [str(p) for p in command.programmes]
+        notes = compose(
+            child=child, team=team, kind=kind, programmes=programmes, now=now, catalogue=catalogue,
+            sms=command.sms, only_parent=only,
+        )  # fmt: skip
+        await uow.notifications.add(notes)
+        if notes:
+            uow.due_work()
+        await uow.commit()
+
+
+async def invitation_status(query: GetInvitationStatus, uow: NotifyUnitOfWork) -> Reply:
+    async with uow:
+        invitations = await uow.invitations.for_child(query.child_id)
+        notifications = await uow.notifications.for_child(query.child_id)
+        child = (await uow.copies.children([query.child_id])).get(str(query.child_id))
+    if not (invitations or notifications or child):
+        return Reply.failure("not_found", "Notify has no invitations or messages for this child.")
+    if child is not None and child.restricted:
+        for message in notifications:  # a restricted child's family may not be traced through us
+            message["recipient"] = "(hidden: restricted record)"
+    return Reply.success({"child_id": str(query.child_id), "invitations": invitations, "notifications": notifications})
+
+
+async def record_delivery_status(
+    *, provider_id: str | None, reference: str | None, status: str, uow: NotifyUnitOfWork, now: datetime
+) -> DeliveryResult:
+    """Apply a provider's delivery receipt under a row lock; a repeat or a late receipt changes nothing."""
+    reported = NotificationStatus(status)
+    async with uow:
+        row = await uow.notifications.lock_for_callback(provider_id, reference)
+        if row is None:
+            return DeliveryResult.NOT_FOUND
+        current = NotificationStatus(row.status)
+        if not delivery_transition(current, reported):
+            return DeliveryResult.UNCHANGED
+        settled = settled_from_row(row)
+        await uow.notifications.record_delivery(row.id, reported, provider_id, now)
+        if current in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+            # The receipt overtook our own record of the send: the provider has the message.
+            await uow.notifications.mark_sent_by_callback(row.id, now)
+            uow.publish(events.sent(settled, now))
+        if reported is NotificationStatus.DELIVERED:
+            uow.publish(events.delivered(settled))
+        else:
+            uow.publish(events.failed(settled, str(reported), f"provider reported {reported}"))
+        await uow.invitations.settle([settled.invitation_id or ""], now)
+        await uow.commit()
+    return DeliveryResult.APPLIED

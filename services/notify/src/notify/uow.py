@@ -1,0 +1,52 @@
+"""Notify's unit of work: the kit's inbox and outbox plus notify's repositories, and the dispatcher wake-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from msgkit.tables import MessagingTables
+from msgkit.uow import UnitOfWork
+from notify.copies import CopiesRepository
+from notify.limits import SendLimits
+from notify.notification_repository import NotificationRepository
+from notify.repository import InvitationRepository
+
+
+class NotifyUnitOfWork(UnitOfWork):
+    """`due_work()` marks that the transaction made something due, so its commit wakes the dispatcher."""
+
+    copies: CopiesRepository
+    invitations: InvitationRepository
+    notifications: NotificationRepository
+    limits: SendLimits
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: MessagingTables,
+        *,
+        consumer: str,
+        on_commit: Callable[[], None] = lambda: None,
+        on_due: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(sessions, tables, consumer=consumer, on_commit=on_commit)
+        self._on_due = on_due
+        self._due = False
+
+    def enter(self) -> None:
+        self._due = False
+        self.copies = CopiesRepository(self.session)
+        self.invitations = InvitationRepository(self.session)
+        self.notifications = NotificationRepository(self.session)
+        self.limits = SendLimits(self.session)
+
+    def due_work(self) -> None:
+        self._due = True
+
+    async def commit(self) -> None:
+        await super().commit()
+        if self._due:
+            self._due = False
+            self._on_due()
