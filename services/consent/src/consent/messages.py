@@ -1,0 +1,188 @@
+"""Translation at the border: contract messages in, domain objects, and contract messages and replies out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from consent import domain
+from consent.domain import Membership
+from consent.repository import ClinicSession, ConsentRequest
+from contracts.cohort import ChildrenJoinedClinicCohort, ChildSnapshot
+from contracts.common import MessageKind, Programme
+from contracts.consent import (
+    ConsentRecorded,
+    ConsentRequested,
+    ConsentResponse,
+    ConsentRoute,
+    ConsentStatus,
+    RecordConsent,
+)
+from contracts.consent import SendParentMessage as SendParentMessageCommand
+from contracts.envelope import Message
+from contracts.sessions import ClinicDatesChanged, SessionKind, VaccinationOutcome, VaccinationRecorded
+
+
+def child_from_snapshot(s: ChildSnapshot) -> domain.Child:
+    parents = tuple(
+        domain.Parent(
+            parent_id=p.parent_id,
+            has_email=bool(p.email and p.email.strip()),
+            has_phone=bool(p.phone and p.phone.strip()),
+            receive_updates=p.receive_updates,
+        )
+        for p in s.parents
+    )
+    return domain.Child(s.child_id, s.team_ods, s.deceased, s.restricted, s.invalidated, s.archived, parents)
+
+
+def memberships_from(event: ChildrenJoinedClinicCohort) -> list[Membership]:
+    return [
+        Membership(j.child_id, j.team_ods, j.academic_year, tuple(p.value for p in j.programmes), j.joined_on)
+        for j in event.joins
+    ]
+
+
+def clinic_session_from(event: ClinicDatesChanged) -> ClinicSession:
+    return ClinicSession(
+        session_id=event.session_id,
+        team_ods=event.team_ods,
+        academic_year=event.academic_year,
+        programmes=tuple(p.value for p in event.programmes),
+        last_date=event.last_date,
+        closes_on=domain.window_closes_on(event.last_date, event.consent_window_closes_on),
+    )
+
+
+def response_from(
+    command: RecordConsent, *, consent_id: uuid.UUID, academic_year: int, now: datetime
+) -> domain.ConsentResponse:
+    return domain.ConsentResponse(
+        consent_id=consent_id,
+        child_id=command.child_id,
+        team_ods=command.team_ods,
+        programme=command.programme.value,
+        academic_year=academic_year,
+        response=domain.Response(command.response.value),
+        route=domain.Route(command.route.value),
+        parent_id=command.parent_id,
+        recorded_by=command.recorded_by,
+        recorded_at=now,
+    )
+
+
+def implies_consent(event: VaccinationRecorded) -> bool:
+    """A clinic vaccination given with the parent there is the parent's consent."""
+    return (
+        event.session_kind is SessionKind.CLINIC
+        and event.parent_present
+        and event.outcome is VaccinationOutcome.VACCINATED
+    )
+
+
+def consent_recorded(response: domain.ConsentResponse, status: domain.Status, *, cause: Message) -> ConsentRecorded:
+    return ConsentRecorded(
+        consent_id=response.consent_id,
+        child_id=response.child_id,
+        team_ods=response.team_ods,
+        programme=Programme(response.programme),
+        academic_year=response.academic_year,
+        response=ConsentResponse(response.response.value),
+        route=ConsentRoute(response.route.value),
+        parent_id=response.parent_id,
+        recorded_by=response.recorded_by,
+        recorded_at=response.recorded_at,
+        status=ConsentStatus(status.value),
+        **cause.caused_by(cause),
+    )
+
+
+def confirmation_message(
+    response: domain.ConsentResponse, confirmation: domain.Confirmation, *, cause: Message
+) -> SendParentMessageCommand:
+    given = confirmation.response is domain.Response.GIVEN
+    return SendParentMessageCommand(
+        child_id=response.child_id,
+        team_ods=response.team_ods,
+        kind=MessageKind.CONSENT_CONFIRMATION_GIVEN if given else MessageKind.CONSENT_CONFIRMATION_REFUSED,
+        programmes=[Programme(response.programme)],
+        academic_year=response.academic_year,
+        parent_id=confirmation.parent_id,
+        sms=confirmation.sms,
+        requested_by=response.recorded_by,
+        **cause.caused_by(cause),
+    )
+
+
+def consent_requested(request: ConsentRequest, *, cause: Message) -> ConsentRequested:
+    return ConsentRequested(
+        child_id=request.child_id,
+        team_ods=request.team_ods,
+        programmes=[Programme(p) for p in request.programmes],
+        academic_year=request.academic_year,
+        requested_by=request.requested_by,
+        **cause.caused_by(cause),
+    )
+
+
+def consent_request_message(request: ConsentRequest, *, cause: Message) -> SendParentMessageCommand:
+    # Requests go to every contactable parent on both channels: the SMS opt-in gates only confirmations.
+    return SendParentMessageCommand(
+        child_id=request.child_id,
+        team_ods=request.team_ods,
+        kind=MessageKind.CONSENT_CLINIC_REQUEST,
+        programmes=[Programme(p) for p in request.programmes],
+        academic_year=request.academic_year,
+        parent_id=None,
+        sms=True,
+        requested_by=request.requested_by,
+        **cause.caused_by(cause),
+    )
+
+
+def request_reply_data(
+    request: ConsentRequest, *, skipped: dict[str, domain.Status], duplicate: bool = False
+) -> dict[str, Any]:
+    return {
+        "request_id": str(request.request_id),
+        "child_id": str(request.child_id),
+        "academic_year": request.academic_year,
+        "programmes": list(request.programmes),
+        "skipped": {p: s.value for p, s in skipped.items()},
+        "duplicate": duplicate,
+    }
+
+
+def response_data(r: domain.ConsentResponse) -> dict[str, Any]:
+    return {
+        "consent_id": str(r.consent_id),
+        "programme": r.programme,
+        "academic_year": r.academic_year,
+        "response": r.response.value,
+        "route": r.route.value,
+        "parent_id": str(r.parent_id) if r.parent_id else None,
+        "recorded_by": r.recorded_by,
+        "recorded_at": r.recorded_at.isoformat(),
+    }
+
+
+def status_report(
+    child_id: uuid.UUID, responses: Sequence[domain.ConsentResponse], memberships: Iterable[Membership]
+) -> dict[str, Any]:
+    """Status and responses per academic year and programme: clinic programmes plus any with a response."""
+    keys = {(m.academic_year, p) for m in memberships for p in m.programmes}
+    keys |= {(r.academic_year, r.programme) for r in responses}
+    programmes = []
+    for year, programme in sorted(keys, key=lambda k: (-k[0], k[1])):
+        own = [r for r in responses if r.academic_year == year and r.programme == programme]
+        programmes.append(
+            {
+                "academic_year": year,
+                "programme": programme,
+                "status": domain.consent_status(own).value,
+                "responses": [response_data(r) for r in own],
+            }
+        )
+    return {"child_id": str(child_id), "programmes": programmes}
