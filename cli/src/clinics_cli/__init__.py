@@ -1,0 +1,1 @@
+"""The `clinics` command line."""

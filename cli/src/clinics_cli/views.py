@@ -1,0 +1,115 @@
+"""How each reply reads to staff: tables and summaries built from the services' reply data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from clinics_cli import output
+from clinics_cli.output import local_time
+
+View = Callable[[Any], None]
+
+
+def record(title: str) -> View:
+    """A reply shown as one field–value table."""
+
+    def show(data: dict[str, Any]) -> None:
+        output.mapping(data, title=title)
+
+    return show
+
+
+def _dates(dates: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{d['on']} at {d['venue_id']}" if d.get("venue_id") else str(d["on"]) for d in dates)
+
+
+def session(data: dict[str, Any]) -> None:
+    shown = {**data, "dates": _dates(data.get("dates") or []) or "none (unscheduled)"}
+    output.mapping({k: v for k, v in shown.items() if v is not None}, title=f"{data.get('kind', '')} session".strip())
+
+
+def preview(data: dict[str, Any]) -> None:
+    output.say(f"Send clinic invitations would invite {data['will_invite']} child(ren) of session {data['session_id']}")
+    left_out = [
+        {"left out because": reason.replace("_", " "), "children": n} for reason, n in data["left_out"].items() if n
+    ]
+    output.table(left_out, title="left out")
+
+
+INVITATION_COLUMNS = ["invitation_id", "academic_year", "programmes", "kind", "trigger", "status", "due_at"]
+
+
+def invitation_status(data: dict[str, Any]) -> None:
+    invitations = [
+        {**i, "due_at": local_time(i.get("due_at")), "requested_at": local_time(i.get("requested_at"))}
+        for i in data["invitations"]
+    ]
+    output.table(
+        invitations,
+        title=f"invitations of child {data['child_id']}",
+        columns=[*INVITATION_COLUMNS, "cancel_reason"],
+    )
+    messages = [
+        {**n, "sent_at": local_time(n.get("sent_at")), "completed_at": local_time(n.get("completed_at"))}
+        for n in data["notifications"]
+    ]
+    output.table(
+        messages,
+        title="messages",
+        columns=["kind", "channel", "recipient", "status", "attempts", "sent_at", "completed_at", "last_error"],
+    )
+
+
+def consent_status(data: dict[str, Any]) -> None:
+    rows = []
+    for p in data["programmes"]:
+        latest = p["responses"][-1] if p["responses"] else {}
+        rows.append(
+            {
+                "academic_year": p["academic_year"],
+                "programme": p["programme"],
+                "status": p["status"].replace("_", " "),
+                "responses": len(p["responses"]),
+                "latest": " ".join(filter(None, [latest.get("response"), latest.get("route")])),
+                "recorded_by": latest.get("recorded_by"),
+                "recorded_at": local_time(latest.get("recorded_at")),
+            }
+        )
+    output.table(rows, title=f"consent of child {data['child_id']}")
+
+
+def consent_request(data: dict[str, Any]) -> None:
+    sent = ", ".join(data["programmes"]) or "nothing"
+    output.say(f"consent request {data['request_id']} sent for {sent} ({data['academic_year']})")
+    skipped = [{"programme": p, "skipped because consent is": s} for p, s in data.get("skipped", {}).items()]
+    if skipped:
+        output.table(skipped, title="skipped")
+
+
+def activity(data: dict[str, Any]) -> None:
+    rows = [{"when": local_time(e["occurred_at"]), "what": e["text"]} for e in data["entries"]]
+    output.table(rows, title=f"activity log of child {data['child_id']} (times in Europe/London)")
+
+
+CHILD_COLUMNS = ["child_id", "name", "nhs_number", "date_of_birth", "school_urn"]
+
+
+def _named(child: dict[str, Any]) -> dict[str, Any]:
+    return {**child, "name": f"{child['first_name']} {child['last_name']}"}
+
+
+def children_found(data: dict[str, Any]) -> None:
+    output.table([_named(c) for c in data["children"]], title="children", columns=[*CHILD_COLUMNS, "do_not_contact"])
+
+
+def clinic_children(data: dict[str, Any]) -> None:
+    pages = max(1, -(-data["total"] // data["page_size"]))
+    rows = [{**_named(c), "consent": c["consent_status"].replace("_", " ")} for c in data["children"]]
+    columns = [*CHILD_COLUMNS, "joined_on", "reason", "invited", "consent", "vaccinated"]
+    title = f"clinic children: page {data['page']} of {pages}, {data['total']} in all"
+    output.table(rows, title=title, columns=columns)
+
+
+def row_errors(details: list[dict[str, Any]]) -> None:
+    output.table(details, title="rows with errors", columns=["row", "column", "message"])

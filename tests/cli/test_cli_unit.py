@@ -1,0 +1,171 @@
+"""The `clinics` command without a broker: parsing, files, rendering and usage errors."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clinics_cli import deadletters, demo, output, views
+from clinics_cli.client import EXIT_USAGE, CliError, _missing_entity, connect_failure, safe_url
+from clinics_cli.deadletters import dead_letter_queue
+from clinics_cli.importing import read_rows
+from clinics_cli.main import app
+from contracts import topology
+from contracts.common import CLINIC_URNS
+from msgkit.clock import academic_year_of
+
+pytestmark = pytest.mark.unit
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found() -> Iterator[None]:
+    """The CLI quietens the broker libraries' loggers; the rest of the test run keeps its own settings."""
+    names = ["aio_pika", "aiormq", "faststream"]
+    levels = {name: logging.getLogger(name).level for name in names}
+    handlers = logging.getLogger().handlers[:]
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    logging.getLogger().handlers[:] = handlers
+
+
+def test_rows_are_numbered_as_in_a_spreadsheet_and_blank_rows_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "cohort.csv"
+    path.write_bytes("\ufeffCHILD_FIRST_NAME,CHILD_LAST_NAME\nAmélie,Smith\n,\nBen,Jones\n".encode())
+    header, rows = read_rows(path)
+    assert header == ["CHILD_FIRST_NAME", "CHILD_LAST_NAME"]
+    assert rows == [(2, ["Amélie", "Smith"]), (4, ["Ben", "Jones"])]
+
+
+def test_an_iso_8859_1_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "cohort.csv"
+    path.write_bytes("CHILD_FIRST_NAME\nZoë\n".encode("iso-8859-1"))
+    assert read_rows(path)[1] == [(2, ["Zoë"])]
+
+
+@pytest.mark.parametrize("content", [None, b""])
+def test_a_missing_or_empty_file_is_bad_usage(tmp_path: Path, content: bytes | None) -> None:
+    path = tmp_path / "cohort.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(CliError) as raised:
+        read_rows(path)
+    assert raised.value.exit_code == EXIT_USAGE
+
+
+def test_urls_are_printed_without_credentials() -> None:
+    assert safe_url("amqp://user:secret@rabbit:5672/vh") == "amqp://rabbit:5672/vh"
+    assert safe_url("amqp://rabbit/") == "amqp://rabbit/"
+
+
+def test_connection_failures_read_as_causes() -> None:
+    assert connect_failure(TimeoutError()) == "no answer within 10s"
+    assert connect_failure(ConnectionError("Connect call failed ('127.0.0.1', 1)")) == "connection refused"
+    assert "access refused" in connect_failure(Exception("ACCESS_REFUSED - Login was refused"))
+
+
+def test_a_missing_exchange_is_found_in_the_exception_chain() -> None:
+    outer = ValueError("channel closed")
+    outer.__context__ = RuntimeError("NOT_FOUND - no exchange 'sessions.requests' in vhost 'x'")
+    assert _missing_entity(outer) == "NOT_FOUND - no exchange 'sessions.requests' in vhost 'x'"
+    assert _missing_entity(ValueError("other")) is None
+
+
+def test_cells_and_times_read_well() -> None:
+    assert output.cell(None) == ""
+    assert output.cell(True) == "yes"
+    assert output.cell(["flu", "hpv"]) == "flu, hpv"
+    assert output.cell({"vaccinated": 1, "refused": 0}) == "vaccinated: 1, refused: 0"
+    assert output.local_time("2026-07-01T09:00:00+00:00") == "2026-07-01 10:00"  # British Summer Time
+    assert output.local_time("2026-12-01T09:00:00+00:00") == "2026-12-01 09:00"
+    assert output.local_time(None) == ""
+
+
+def test_the_activity_log_is_a_table_of_when_and_what() -> None:
+    data = {
+        "child_id": "c1",
+        "entries": [
+            {"occurred_at": "2026-11-20T10:00:00+00:00", "kind": "joined", "text": "Joined the cohort", "details": {}},
+            {"occurred_at": "2026-11-21T11:30:00+00:00", "kind": "sent", "text": "[email] sent", "details": {}},
+        ],
+    }
+    with output.console.capture() as captured:
+        views.activity(data)
+    text = captured.get()
+    assert re.search(r"when\s+.*what", text)
+    assert "2026-11-20 10:00" in text and "Joined the cohort" in text
+    assert "[email] sent" in text  # shown as written, never read as markup
+
+
+def test_the_cli_reads_the_reason_header_the_kit_writes() -> None:
+    from msgkit import deadletter
+
+    assert deadletters.REASON_HEADER == deadletter.REASON_HEADER
+
+
+def test_dead_letter_queues_are_named_with_or_without_dlq() -> None:
+    binding = topology.all_bindings()[0]
+    assert dead_letter_queue(binding.queue) == binding
+    assert dead_letter_queue(binding.dead_letter_queue) == binding
+    with pytest.raises(CliError) as raised:
+        dead_letter_queue("no.such.queue")
+    assert raised.value.exit_code == EXIT_USAGE
+
+
+def test_demo_children_have_valid_nhs_numbers_and_the_promised_mix() -> None:
+    rows = demo.cohort_rows(random.Random(7))
+    assert len(rows) == 12
+    urns = [cells[4] for _, cells in rows]
+    assert sum(u in CLINIC_URNS for u in urns) == 3
+    assert all(urns.count(u) == 3 for u in demo.SCHOOLS)
+    for _, cells in rows:
+        digits = [int(d) for d in cells[3]]
+        check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+        assert digits[9] == (0 if check == 11 else check)
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 21), date(2027, 8, 28), date(2027, 8, 31)])
+def test_demo_clinic_days_stay_in_one_academic_year(today: date) -> None:
+    days = demo.clinic_days(today)
+    assert days[0] == today
+    assert {academic_year_of(d) for d in days} == {academic_year_of(today)}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["team", "set", "--ods", "no way", "--name", "x", "--email", "a@example.com", "--phone", "1"],
+        ["team", "set", "--ods", "RYG", "--name", "x", "--email", "not-an-email", "--phone", "1"],
+        ["session", "clinic-dates", "--team", "RYG", "-p", "flu", "--date", "next tuesday"],
+        ["session", "create-school", "--team", "RYG", "--urn", "12", "-p", "flu", "--date", "2026-11-01"],
+        ["vaccinate", "00000000-0000-0000-0000-000000000000", "--session", "x", "-p", "flu", "--by", "N"],
+        ["children", "list", "--team", "RYG", "--filter", "everyone"],
+        ["dead-letters", "replay", "cohort.nothing.dlq"],
+    ],
+)
+def test_bad_usage_exits_2_before_any_connection(args: list[str]) -> None:
+    # The URL names a closed port: reaching the broker would exit 3, so 2 proves nothing was sent.
+    result = runner.invoke(app, ["--url", "amqp://guest:guest@127.0.0.1:9/", *args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_every_command_has_help() -> None:
+    groups = {"team": ["set", "add-location"], "session": ["create-school", "clinic-dates", "clinic", "show"],
+              "invitations": ["preview", "send", "child", "walk-in", "status"],
+              "consent": ["request", "record", "status"],
+              "children": ["find", "activity", "list", "change-school", "flags"],
+              "dead-letters": ["list", "show", "replay"]}  # fmt: skip
+    commands = [[group, command] for group, names in groups.items() for command in names]
+    for args in [*commands, ["vaccinate"], ["import-cohort"], ["demo"]]:
+        result = runner.invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, (args, result.output)
