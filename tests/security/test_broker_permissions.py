@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractConnection
 from aiormq.exceptions import ChannelAccessRefused
 
 from contracts import topology
@@ -87,9 +87,11 @@ def test_the_regexes_match_whole_names_only(service: str) -> None:
 
 
 @pytest.fixture
-async def connections(privileged_vhost: str) -> AsyncIterator[dict[str, AbstractRobustConnection]]:
-    opened: dict[str, AbstractRobustConnection] = {
-        s: await aio_pika.connect_robust(service_amqp_url(privileged_vhost, s)) for s in SERVICES
+async def connections(privileged_vhost: str) -> AsyncIterator[dict[str, AbstractConnection]]:
+    # Plain connections: a robust one reopens each channel the broker closes on a refusal, and those
+    # reopening tasks can outlive the test and stall its event loop's shutdown.
+    opened: dict[str, AbstractConnection] = {
+        s: await aio_pika.connect(service_amqp_url(privileged_vhost, s)) for s in SERVICES
     }
     try:
         yield opened
@@ -98,7 +100,7 @@ async def connections(privileged_vhost: str) -> AsyncIterator[dict[str, Abstract
             await connection.close()
 
 
-async def attempt(connection: AbstractRobustConnection, action: Callable[[AbstractChannel], Awaitable[object]]) -> bool:
+async def attempt(connection: AbstractConnection, action: Callable[[AbstractChannel], Awaitable[object]]) -> bool:
     """True if the action is allowed; a refusal closes only the throwaway channel it ran on."""
     channel = await connection.channel()
     try:
@@ -144,7 +146,7 @@ def declare_exchange(exchange: str) -> Callable[[AbstractChannel], Awaitable[obj
 
 @pytest.mark.integration
 async def test_the_cohort_user_may_not_publish_sessions_events_nor_consume_notifys_queue(
-    connections: dict[str, AbstractRobustConnection],
+    connections: dict[str, AbstractConnection],
 ) -> None:
     cohort = connections["cohort"]
     team_updated = topology.route_for(topology.CONSUMES["cohort"][0])
@@ -162,7 +164,7 @@ async def test_the_cohort_user_may_not_publish_sessions_events_nor_consume_notif
 @pytest.mark.integration
 @pytest.mark.parametrize(("service", "other"), OTHER_PAIRS)
 async def test_no_service_may_publish_another_services_messages(
-    connections: dict[str, AbstractRobustConnection], service: str, other: str
+    connections: dict[str, AbstractConnection], service: str, other: str
 ) -> None:
     for exchange in sorted(exchanges_of(other)):
         assert not await attempt(connections[service], publish_to(exchange, f"{other}.anything")), exchange
@@ -172,7 +174,7 @@ async def test_no_service_may_publish_another_services_messages(
 @pytest.mark.integration
 @pytest.mark.parametrize(("service", "other"), OTHER_PAIRS)
 async def test_no_service_may_consume_or_declare_another_services_queues(
-    connections: dict[str, AbstractRobustConnection], service: str, other: str
+    connections: dict[str, AbstractConnection], service: str, other: str
 ) -> None:
     sample = sorted(queues_of(other))[:3]
     for queue in sample:
@@ -182,7 +184,7 @@ async def test_no_service_may_consume_or_declare_another_services_queues(
 
 @pytest.mark.integration
 @pytest.mark.parametrize("service", SERVICES)
-async def test_a_service_may_do_its_own_work(connections: dict[str, AbstractRobustConnection], service: str) -> None:
+async def test_a_service_may_do_its_own_work(connections: dict[str, AbstractConnection], service: str) -> None:
     connection = connections[service]
     for exchange in sorted(published_exchanges(service)):
         assert await attempt(connection, publish_to(exchange, f"{service}.nothing_bound")), exchange
@@ -196,7 +198,7 @@ async def test_a_service_may_do_its_own_work(connections: dict[str, AbstractRobu
 @pytest.mark.integration
 @pytest.mark.parametrize("service", SERVICES)
 async def test_a_service_user_can_ask_and_answer_over_direct_reply_to(
-    connections: dict[str, AbstractRobustConnection], service: str
+    connections: dict[str, AbstractConnection], service: str
 ) -> None:
     """Requests wait on amq.rabbitmq.reply-to; answers go to the default exchange with the reply_to key."""
     own_queue = topology.bindings(service)[0].queue

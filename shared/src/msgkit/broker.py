@@ -37,6 +37,7 @@ def make_broker(
     prefetch_count: int,
     graceful_timeout: float,
     ssl_options: SSLOptions | None = None,
+    dead_letters: DeadLetterPolicy | None = None,
 ) -> RabbitBroker:
     broker = RabbitBroker(
         url,
@@ -48,7 +49,9 @@ def make_broker(
         reconnect_interval=1.0,
         log_level=20,
     )
-    broker.add_middleware(DeadLetterPolicy(broker, service))
+    policy = dead_letters or DeadLetterPolicy(service)
+    policy.broker = broker
+    broker.add_middleware(policy)
     return broker
 
 

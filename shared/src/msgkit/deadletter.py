@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -81,9 +82,28 @@ def retry_delay(delivery_count: int) -> float:
 class DeadLetterPolicy:
     """Builds the per-message middleware; holds the broker it republishes dead letters with."""
 
-    def __init__(self, broker: RabbitBroker, service: str) -> None:
-        self.broker = broker
+    def __init__(self, service: str, broker: RabbitBroker | None = None) -> None:
         self.service = service
+        self._broker = broker
+        self.stopping = asyncio.Event()
+
+    @property
+    def broker(self) -> RabbitBroker:
+        if self._broker is None:
+            raise RuntimeError("the dead-letter policy has no broker")
+        return self._broker
+
+    @broker.setter
+    def broker(self, broker: RabbitBroker) -> None:
+        self._broker = broker
+
+    def stop_backing_off(self) -> None:
+        """On shutdown: nack at once, so a retried message waits for the next consumer, not for us."""
+        self.stopping.set()
+
+    async def back_off(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), timeout=delay)
 
     def __call__(self, msg: Any, /, *, context: Any) -> BaseMiddleware:
         return _DeadLetterMiddleware(msg, context=context, policy=self)
@@ -120,7 +140,7 @@ class _DeadLetterMiddleware(BaseMiddleware):
             extra={"queue": queue, "message_id": raw.message_id, "delivery_count": delivery_count},
         )
         # Hold the delivery briefly before the nack so an outage is not a hot redelivery loop.
-        await asyncio.sleep(retry_delay(delivery_count))
+        await self.policy.back_off(retry_delay(delivery_count))
         return False
 
     async def publish_scope(self, call_next: Callable[[Any], Awaitable[Any]], cmd: Any) -> Any:

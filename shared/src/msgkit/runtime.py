@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from msgkit import db, logs, metrics
 from msgkit.broker import declare_topology, make_broker, relay_publisher, tls_options
+from msgkit.deadletter import DeadLetterPolicy
 from msgkit.outbox import OutboxRelay
 from msgkit.settings import ServiceSettings
 from msgkit.tables import MessagingTables
@@ -33,12 +34,14 @@ class Runtime:
         self.settings = settings
         self.service = settings.service_name
         self.tables = tables
+        self.dead_letters = DeadLetterPolicy(self.service)
         self.broker: RabbitBroker = make_broker(
             settings.rabbitmq_url.get_secret_value(),
             service=self.service,
             prefetch_count=settings.prefetch_count,
             graceful_timeout=settings.graceful_timeout,
             ssl_options=tls_options(settings),
+            dead_letters=self.dead_letters,
         )
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -159,6 +162,7 @@ def build_app(
         log.info("service started", extra={"http_port": s.http_port})
 
     async def on_shutdown() -> None:
+        runtime.dead_letters.stop_backing_off()
         for hook in on_stopping:
             await hook(runtime)
 

@@ -102,3 +102,17 @@ def test_london_today_follows_british_summer_time() -> None:
     assert london_today(clock) == date(2026, 12, 1)
     clock.advance(timedelta(hours=1))
     assert london_today(clock) == date(2026, 12, 2)
+
+
+async def test_shutdown_cuts_a_retry_back_off_short() -> None:
+    """A message held for back-off must not hold up a graceful stop: it is nacked for the next consumer."""
+    import asyncio
+
+    from msgkit.deadletter import DeadLetterPolicy
+
+    policy = DeadLetterPolicy("cohort")
+    waiting = asyncio.create_task(policy.back_off(30.0))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    policy.stop_backing_off()
+    await asyncio.wait_for(waiting, timeout=1.0)
