@@ -18,11 +18,11 @@ $(BIN)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml $(
 install: $(BIN)/.installed
 
 lint: install
-	$(BIN)/ruff check shared services tests $(wildcard cli) conftest.py
-	$(BIN)/ruff format --check shared services tests $(wildcard cli) conftest.py
+	$(BIN)/ruff check shared services tests bench chaos docs $(wildcard cli) conftest.py
+	$(BIN)/ruff format --check shared services tests bench chaos docs $(wildcard cli) conftest.py
 
 typecheck: install
-	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli)
+	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli) -p bench -p chaos
 
 pytest: install
 	$(BIN)/pytest shared/tests $(foreach s,$(SERVICES),services/$(s)/tests) tests -q
@@ -47,6 +47,14 @@ clean:
 
 schemas: install
 	$(BIN)/python -m contracts.snapshots
+
+# The benchmark: every SPEC §5 figure against a raw baseline measured in the same run; prints a table and
+# writes bench-results.json. bench-quick does about a tenth of the work (CI runs it so it cannot rot).
+bench: install
+	$(BIN)/python -m bench
+
+bench-quick: install
+	$(BIN)/python -m bench --quick
 
 # The fault suite: kills, RabbitMQ and PostgreSQL restarts, provider faults; exits 1 on any loss or duplicate.
 chaos: install

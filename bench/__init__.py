@@ -1,0 +1,1 @@
+"""The benchmark: figures against raw baselines measured in the same run."""
