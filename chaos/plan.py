@@ -1,0 +1,76 @@
+"""When and what to break: a seeded random plan of kills and restarts, and the provider's fault mix."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class FaultKind(StrEnum):
+    KILL = "kill"  # SIGKILL one process, start it again, wait until it is ready
+    RABBITMQ_RESTART = "rabbitmq_restart"  # rabbitmqctl stop_app, then start_app
+    POSTGRES_RESTART = "postgres_restart"  # pg_ctlcluster … restart
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    at: float  # seconds after the workload started
+    kind: FaultKind
+    target: str | None = None  # the process of a kill
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.target}" if self.target else str(self.kind)
+
+
+def plan_faults(
+    rng: random.Random,
+    *,
+    targets: Sequence[str],
+    kills: int,
+    start: float,
+    end: float,
+    rabbitmq_restarts: int = 1,
+    postgres_restarts: int = 1,
+) -> list[Fault]:
+    """Faults at random moments in [start, end]: every target killed at least once, the kills spread evenly."""
+    if kills < len(targets):
+        raise ValueError(f"{kills} kills cannot reach each of {len(targets)} processes")
+    if not 0 <= start <= end:
+        raise ValueError("the fault window must satisfy 0 <= start <= end")
+    victims = [targets[i % len(targets)] for i in range(kills)]
+    rng.shuffle(victims)
+    faults: list[tuple[FaultKind, str | None]] = [(FaultKind.KILL, v) for v in victims]
+    faults += [(FaultKind.RABBITMQ_RESTART, None)] * rabbitmq_restarts
+    faults += [(FaultKind.POSTGRES_RESTART, None)] * postgres_restarts
+    rng.shuffle(faults)
+    moments = sorted(rng.uniform(start, end) for _ in faults)
+    return [Fault(at, kind, target) for at, (kind, target) in zip(moments, faults, strict=True)]
+
+
+# What the provider does wrong, besides answering: the first four are the issue's list.
+PROVIDER_FAULT_KINDS = ("500", "429", "timeout", "accept_then_drop", "accept_then_500")
+
+
+def provider_faults(rate: float, *, timeout_seconds: float) -> dict[str, Any]:
+    """The stub's control request for a steady random fault rate (see notify.stub_faults.FaultPlan)."""
+    if not 0.0 < rate <= 1.0:
+        raise ValueError("rate must be within (0, 1]")
+    return {"probabilistic": {"rate": rate, "kinds": list(PROVIDER_FAULT_KINDS), "seconds": timeout_seconds}}
+
+
+def provider_fault_counts(totals: Mapping[str, int]) -> dict[str, int]:
+    """Faults the stub injected, by kind, from its /_control/stats totals (`fault_<kind>`)."""
+    return {kind: int(totals.get(f"fault_{kind}", 0)) for kind in PROVIDER_FAULT_KINDS}
+
+
+def missing_fault_kinds(
+    *, kills: Mapping[str, int], targets: Sequence[str], restarts: Mapping[str, int], provider: Mapping[str, int]
+) -> list[str]:
+    """Every fault kind the suite promises that this run did not inject (empty when all were)."""
+    missing = [f"kill {t}" for t in targets if not kills.get(t)]
+    missing += [f"{k} restart" for k in ("rabbitmq", "postgres") if not restarts.get(k)]
+    missing += [f"provider {k}" for k, n in provider.items() if not n]
+    return missing
