@@ -1,4 +1,9 @@
-"""The four services as real processes against a fresh database and vhost, driven only by the contract."""
+"""The four services as real processes against a fresh database and vhost, driven only by the contract.
+
+Package-scoped (tests/e2e is a package for this): the stack and its vhost are gone before tests/security
+makes its own. Each vhost of this topology's quorum queues holds ~280 of RabbitMQ's file descriptors, and a
+node started with the common 1,024 limit stops accepting connections at the third such vhost.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_database_url() -> Iterator[str]:
     with ExitStack() as stack:
         server = stack.enter_context(postgres_server(stack))
@@ -34,23 +39,23 @@ def e2e_database_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_amqp_url(rabbit: RabbitServer) -> Iterator[str]:
     with rabbit.fresh_vhost() as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(os.environ.get("E2E_LOG_DIR") or tmp_path_factory.mktemp("service-logs"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ports() -> dict[str, int]:
     return {s: free_port() for s in SERVICES}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def notify_stub(ports: dict[str, int], e2e_log_dir: Path) -> Iterator[StubServer]:
     """A GOV.UK Notify-compatible server on loopback that calls back notify with delivery statuses."""
     with StubServer.start(
@@ -61,7 +66,7 @@ def notify_stub(ports: dict[str, int], e2e_log_dir: Path) -> Iterator[StubServer
         yield stub
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def service_env_extra(notify_stub: StubServer) -> dict[str, dict[str, str]]:
     return {
         "notify": {
@@ -74,7 +79,7 @@ def service_env_extra(notify_stub: StubServer) -> dict[str, dict[str, str]]:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(
     e2e_database_url: str,
     e2e_amqp_url: str,

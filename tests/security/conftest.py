@@ -14,7 +14,7 @@ from msgkit.migrations import upgrade
 from msgkit.testing import RabbitServer, fresh_database, postgres_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def privileged_vhost(rabbit: RabbitServer) -> Iterator[str]:
     """A fresh vhost with every service's user and the whole topology; yields the admin URL."""
     with rabbit.fresh_vhost() as url:
@@ -22,7 +22,7 @@ def privileged_vhost(rabbit: RabbitServer) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def roles_database() -> Iterator[str]:
     """A fresh database with every service's role, each schema migrated by its own role; yields the admin URL."""
     with ExitStack() as stack:
