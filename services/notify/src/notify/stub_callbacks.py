@@ -32,6 +32,9 @@ def final_status(to: str) -> str:
     return _SIMULATED.get(key, "delivered")
 
 
+MAX_CONCURRENT_CALLBACKS = 16
+
+
 class CallbackSender:
     """POSTs ``{id, reference, to, status, ...}`` with a bearer token `delay` s after acceptance.
 
@@ -59,6 +62,9 @@ class CallbackSender:
         self._duplicate_rate = duplicate_rate
         self._rng = random.Random(seed)
         self._client = httpx.AsyncClient(timeout=5.0)
+        # httpx's pool does work per waiting request on every checkout: thousands of callbacks queued on
+        # it (notify down, every one retrying) starved the stub's event loop until its own API timed out.
+        self._gate = asyncio.Semaphore(MAX_CONCURRENT_CALLBACKS)
         self._tasks: set[asyncio.Task[None]] = set()
         self.answered = 0
         self.abandoned = 0
@@ -102,7 +108,8 @@ class CallbackSender:
             if attempt:
                 await asyncio.sleep(self._retry_delay)
             try:
-                response = await self._client.post(self._url, json=body, headers=self._headers)
+                async with self._gate:
+                    response = await self._client.post(self._url, json=body, headers=self._headers)
             except httpx.TransportError:
                 continue
             if response.status_code < 500 and response.status_code != 429:

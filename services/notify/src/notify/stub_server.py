@@ -127,9 +127,15 @@ class NotifyStub:
             self.stats.outcome("validation_error")
             return error(400, "ValidationError", *errors)
         fault = self.faults.next()
-        if fault is not None and (early := await self._fault_before_recording(fault)) is not None:
-            self.stats.outcome(f"fault_{fault.kind}")
-            return early
+        if fault is not None:
+            try:
+                early = await self._fault_before_recording(fault)
+            except DropConnection:  # an injected timeout: counted too, though nothing is answered
+                self.stats.outcome(f"fault_{fault.kind}")
+                raise
+            if early is not None:
+                self.stats.outcome(f"fault_{fault.kind}")
+                return early
         if self.limit is not None and not self.limit.try_acquire(time.monotonic()):
             self.stats.outcome("rate_limited")
             return rate_limited(self.limit.per_minute)

@@ -128,3 +128,15 @@ async def test_official_notify_client_works_against_the_stub(stub: NotifyStub) -
     )
     listed = await asyncio.to_thread(api.get_all_notifications, reference="official")
     assert [n["id"] for n in listed["notifications"]] == [created["id"]]
+
+
+async def test_an_injected_timeout_is_counted_though_nothing_is_answered(
+    stub: NotifyStub, client: httpx.AsyncClient
+) -> None:
+    await client.post(f"{stub.url}/_control/faults", json={"faults": [{"kind": "timeout", "seconds": 0.01}]})
+    provider = GovUkNotifyProvider(API_KEY, stub.url, client=client)
+    with pytest.raises(AmbiguousProviderError):
+        await provider.send(make_message("t"))
+    stats = (await client.get(f"{stub.url}/_control/stats")).json()
+    assert stats["totals"].get("fault_timeout") == 1
+    assert stats["recorded"] == 0
