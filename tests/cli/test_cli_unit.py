@@ -154,7 +154,7 @@ def test_demo_clinic_days_stay_in_one_academic_year(today: date) -> None:
 )
 def test_bad_usage_exits_2_before_any_connection(args: list[str]) -> None:
     # The URL names a closed port: reaching the broker would exit 3, so 2 proves nothing was sent.
-    result = runner.invoke(app, ["--url", "amqp://guest:guest@127.0.0.1:9/", *args])
+    result = runner.invoke(app, args, env={"CLINICS_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:9/"})
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
 

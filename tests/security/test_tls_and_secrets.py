@@ -236,11 +236,6 @@ def test_the_cli_reads_its_broker_url_from_the_environment(monkeypatch: pytest.M
 
 
 @pytest.mark.unit
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap, for the CLI's owner: --url takes a password on the command line (visible in ps); "
-    "it should refuse one and point to CLINICS_RABBITMQ_URL",
-)
 def test_the_cli_refuses_a_password_on_the_command_line() -> None:
     from typer.testing import CliRunner
 

@@ -6,6 +6,7 @@ Exit codes: 0 done, 1 refused by a service, 2 bad usage, 3 broker or service unr
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -32,10 +33,20 @@ app.command("import-cohort")(guarded(clinic_commands.import_cohort))
 @app.callback()
 def main(
     json: Annotated[bool, typer.Option("--json", help="Machine-readable output (errors too) on stdout.")] = False,
-    url: Annotated[str | None, typer.Option("--url", help="RabbitMQ URL (default: $RABBITMQ_URL).")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url", help="RabbitMQ URL without a password (default: $CLINICS_RABBITMQ_URL, else $RABBITMQ_URL)."
+        ),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each reply.", min=0.1)] = 10.0,
 ) -> None:
     quiet_libraries()
+    if url is not None and urlsplit(url).password:
+        # A command line is visible to every user of the machine (ps, shell history).
+        raise typer.BadParameter(
+            "no password on the command line: set CLINICS_RABBITMQ_URL instead", param_hint="--url"
+        )
     options.json = json
     options.url = url or broker_url()
     options.timeout = timeout
