@@ -22,7 +22,7 @@ from contracts.cohort import CommitCohortImport, FindChildren, ImportCohortChunk
 from contracts.common import Channel, MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentResponse, ConsentRoute, ConsentStatus
 from contracts.envelope import Message, Reply
-from contracts.notify import InvitationsScheduled, NotificationSent, ScheduledInvitation
+from contracts.notify import InvitationsScheduled, NotificationsSent, ScheduledInvitation, SentNotification
 from contracts.sessions import NotVaccinatedReason, SessionKind, VaccinationOutcome, VaccinationRecorded
 from msgkit import rpc
 from msgkit.runtime import Runtime
@@ -253,8 +253,8 @@ def scheduled(child_id: uuid.UUID, team_ods: str, *, at: datetime, invitation_id
 
 def sent(
     child_id: uuid.UUID, team_ods: str, *, at: datetime, invitation_id: uuid.UUID, recipient: str
-) -> NotificationSent:
-    return NotificationSent(
+) -> NotificationsSent:
+    notification = SentNotification(
         notification_id=uuid.uuid4(),
         invitation_id=invitation_id,
         child_id=child_id,
@@ -263,5 +263,5 @@ def sent(
         channel=Channel.SMS if "@" not in recipient else Channel.EMAIL,
         recipient=recipient,
         sent_at=at,
-        occurred_at=at,
     )
+    return NotificationsSent(notifications=[notification], occurred_at=at)

@@ -24,6 +24,7 @@ from datetime import time as wall_time
 
 import aio_pika
 import httpx
+import uvloop
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
 
@@ -212,7 +213,8 @@ def main() -> None:
             upgrade(MIGRATIONS, url=database_url, schema="notify")
             rabbit = stack.enter_context(rabbitmq_server(stack))
             amqp_url = stack.enter_context(rabbit.fresh_vhost())
-            asyncio.run(run(database_url, amqp_url, f"http://127.0.0.1:{port}", args))
+            with asyncio.Runner(loop_factory=None if os.environ.get("NO_UVLOOP") else uvloop.new_event_loop) as runner:
+                runner.run(run(database_url, amqp_url, f"http://127.0.0.1:{port}", args))
     finally:
         stub.terminate()
         stub.wait(timeout=10)

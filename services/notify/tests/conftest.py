@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
@@ -20,7 +19,6 @@ from msgkit.db import create_engine
 from msgkit.testing import running
 from notify.app import create_app
 from notify.config import Settings
-from notify.http_transport import AiohttpTransport
 from notify.providers import GovUkNotifyProvider, Provider
 from notify.stub_server import NotifyStub
 
@@ -73,8 +71,8 @@ async def stub() -> AsyncIterator[NotifyStub]:
 
 @pytest.fixture
 async def provider(stub: NotifyStub) -> AsyncIterator[GovUkNotifyProvider]:
-    async with httpx.AsyncClient(transport=AiohttpTransport(max_connections=100)) as client:
-        yield GovUkNotifyProvider(API_KEY, stub.url, client=client, timeout=2.0)
+    async with GovUkNotifyProvider(API_KEY, stub.url, timeout=2.0) as provider:
+        yield provider
 
 
 @pytest.fixture

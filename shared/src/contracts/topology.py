@@ -108,7 +108,7 @@ CONSUMES: Final[dict[str, tuple[type[Message], ...]]] = {
         consent.ConsentRequested,
         notify.InvitationsScheduled,
         notify.InvitationCancelled,
-        notify.NotificationSent,
+        notify.NotificationsSent,
         notify.NotificationDelivered,
         notify.NotificationFailed,
     ),

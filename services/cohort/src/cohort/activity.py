@@ -18,7 +18,8 @@ from contracts.notify import (
     InvitationCancelled,
     NotificationDelivered,
     NotificationFailed,
-    NotificationSent,
+    NotificationsSent,
+    SentNotification,
 )
 from contracts.sessions import VaccinationRecorded
 
@@ -87,14 +88,15 @@ def invitation_cancelled(event: InvitationCancelled) -> Entry:
     return Entry(event.child_id, event.occurred_at, "invitation_cancelled", source_key(event.message_id), details)
 
 
-def notification_sent(event: NotificationSent, *, restricted: bool) -> Entry:
+def notification_sent(event: NotificationsSent, sent: SentNotification, *, restricted: bool) -> Entry:
     details = {
-        "notification_id": str(event.notification_id),
-        "message": event.kind.value,
-        "channel": event.channel.value,
-        "recipient": mask_recipient(event.recipient, restricted=restricted),
+        "notification_id": str(sent.notification_id),
+        "message": sent.kind.value,
+        "channel": sent.channel.value,
+        "recipient": mask_recipient(sent.recipient, restricted=restricted),
     }
-    return Entry(event.child_id, event.sent_at, "notification_sent", source_key(event.message_id), details)
+    key = source_key(event.message_id, str(sent.notification_id))
+    return Entry(sent.child_id, sent.sent_at, "notification_sent", key, details)
 
 
 def notification_delivered(event: NotificationDelivered) -> Entry:

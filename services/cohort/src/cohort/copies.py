@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -177,7 +177,7 @@ class CopyRepository:
     async def keep_scheduled(self, event: InvitationsScheduled) -> None:
         """Scheduled (or re-timed) invitations, and their activity entries.
 
-        A NotificationSent may have created an invitation's row first. One statement of arrays: notify
+        A NotificationsSent may have created an invitation's row first. One statement of arrays: notify
         reports a bulk send a thousand invitations at a time.
         """
         scheduled = event.invitations
@@ -195,6 +195,19 @@ class CopyRepository:
                 "at": event.occurred_at,
             },
         )
+
+    async def mark_invitations_sent(self, sent: Iterable[tuple[uuid.UUID, uuid.UUID, str]]) -> None:
+        """Mark invitations sent, creating placeholders for those not yet seen scheduled."""
+        # One row per invitation (its email and SMS come together), in key order so consumers never deadlock.
+        unique = sorted(dict.fromkeys(sent))
+        rows = [{"invitation_id": i, "child_id": c, "team_ods": t, "sent": True} for i, c, t in unique]
+        if rows:
+            statement = insert(invitations).values(rows)
+            await self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[invitations.c.invitation_id], set_={"sent": statement.excluded.sent}
+                )
+            )
 
     async def mark_invitation(self, invitation_id: uuid.UUID, **values: Any) -> None:
         """Mark an invitation sent or cancelled, creating a placeholder if it was not seen scheduled yet."""

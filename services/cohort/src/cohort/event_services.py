@@ -11,7 +11,7 @@ from cohort.services import join_and_invite
 from cohort.uow import CohortUnitOfWork
 from contracts.consent import ConsentRecorded
 from contracts.envelope import Message
-from contracts.notify import InvitationCancelled, InvitationsScheduled, NotificationSent
+from contracts.notify import InvitationCancelled, InvitationsScheduled, NotificationsSent
 from contracts.sessions import SchoolSessionChanged, SchoolSessionClosed, TeamUpdated, VaccinationRecorded
 from msgkit.clock import LONDON
 
@@ -110,16 +110,19 @@ async def keep_invitation_cancelled(event: InvitationCancelled, uow: CohortUnitO
         await uow.commit()
 
 
-async def keep_notification_sent(event: NotificationSent, uow: CohortUnitOfWork) -> None:
+async def keep_notifications_sent(event: NotificationsSent, uow: CohortUnitOfWork) -> None:
     async with uow:
         if not await uow.claim(event):
             return
-        if event.invitation_id is not None and event.kind.value in CLINIC_INVITATION_KINDS:
-            await uow.copies.mark_invitation(
-                event.invitation_id, child_id=event.child_id, team_ods=event.team_ods, sent=True
-            )
-        restricted = await uow.children.is_restricted(event.child_id)
-        await uow.activity.append([activity.notification_sent(event, restricted=restricted)])
+        await uow.copies.mark_invitations_sent(
+            (n.invitation_id, n.child_id, n.team_ods)
+            for n in event.notifications
+            if n.invitation_id is not None and n.kind.value in CLINIC_INVITATION_KINDS
+        )
+        restricted = await uow.children.restricted_among({n.child_id for n in event.notifications})
+        await uow.activity.append(
+            [activity.notification_sent(event, n, restricted=n.child_id in restricted) for n in event.notifications]
+        )
         await uow.commit()
 
 

@@ -79,9 +79,9 @@ async def on_invitation_cancelled(event: notify.InvitationCancelled, uow: UoW) -
     await event_services.keep_invitation_cancelled(event, uow)
 
 
-@router.subscriber(*subscription("cohort", notify.NotificationSent))
-async def on_notification_sent(event: notify.NotificationSent, uow: UoW) -> None:
-    await event_services.keep_notification_sent(event, uow)
+@router.subscriber(*subscription("cohort", notify.NotificationsSent))
+async def on_notifications_sent(event: notify.NotificationsSent, uow: UoW) -> None:
+    await event_services.keep_notifications_sent(event, uow)
 
 
 @router.subscriber(*subscription("cohort", notify.NotificationDelivered))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Row, func, select, text, update
@@ -80,6 +80,13 @@ class ChildRepository:
     async def is_restricted(self, child_id: uuid.UUID) -> bool:
         found = await self.session.execute(select(children.c.restricted).where(children.c.id == child_id))
         return bool(found.scalar())
+
+    async def restricted_among(self, child_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these children have restricted records."""
+        found = await self.session.execute(
+            select(children.c.id).where(children.c.id.in_(list(child_ids)), children.c.restricted)
+        )
+        return set(found.scalars())
 
     async def team_programmes(self, team_ods: str) -> list[str] | None:
         found = await self.session.execute(select(teams.c.programmes).where(teams.c.ods_code == team_ods))

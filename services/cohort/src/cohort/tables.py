@@ -139,7 +139,7 @@ invitations = Table(
     Column("invitation_id", Uuid, primary_key=True),
     Column("child_id", Uuid, nullable=False, index=True),
     Column("team_ods", String(10), nullable=False),
-    # Unknown until InvitationsScheduled arrives when a NotificationSent overtakes it.
+    # Unknown until InvitationsScheduled arrives when a NotificationsSent overtakes it.
     Column("programmes", ARRAY(String(20))),
     Column("academic_year", Integer),
     Column("kind", String(20)),

@@ -14,7 +14,7 @@ from contracts.cohort import ClinicChildrenFilter, GetActivityLog, ListClinicChi
 from contracts.common import Channel, MessageKind, Programme
 from contracts.consent import ConsentRequested
 from contracts.envelope import Message
-from contracts.notify import InvitationCancelled, NotificationDelivered, NotificationFailed
+from contracts.notify import InvitationCancelled, NotificationDelivered, NotificationFailed, NotificationsSent
 from contracts.sessions import ClinicDatesChanged, SchoolSessionChanged, TeamSettings, TeamUpdated
 from msgkit.runtime import Runtime
 from msgkit.testing import eventually
@@ -115,6 +115,37 @@ async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: 
     assert hidden["details"]["recipient"] == "(hidden)"
     stored = "SELECT count(*) FROM activity_log WHERE child_id = :c AND details::text LIKE '%parent@%'"
     assert await scalar(runtime, stored, c=child) == 0
+
+
+async def test_a_batch_of_sends_logs_each_child_and_masks_the_restricted_one(
+    client: RabbitBroker, runtime: Runtime
+) -> None:
+    team = new_team()
+    rows = [child_row(n, urn="888888", seed=2_500 + n) for n in (1, 2, 3)]
+    open_, hidden, twice = await import_children(client, team, rows)
+    await ask(client, SetChildFlags(child_id=hidden, restricted=True, changed_by="t"))
+    invitations = {child: uuid.uuid4() for child in (open_, hidden, twice)}
+    parts = [
+        sent(child, team, at=LATER, invitation_id=invitations[child], recipient=to).notifications[0]
+        for child, to in [
+            (open_, "open@example.com"), (hidden, "hidden@example.com"), (twice, "twice@example.com"),
+            (twice, "07700 900983"),
+        ]
+    ]  # fmt: skip
+    batch = NotificationsSent(notifications=parts, occurred_at=LATER)
+    await publish(client, batch)
+    await eventually(lambda: processed(runtime, batch), what="the batch")
+
+    logged = {
+        child: [e for e in await activity(client, child) if e["kind"] == "notification_sent"] for child in invitations
+    }
+    assert [e["text"] for e in logged[open_]] == ["Clinic initial invitation sent by email to o***@example.com"]
+    assert [e["details"]["recipient"] for e in logged[hidden]] == ["(hidden)"]
+    assert len(logged[twice]) == 2
+    stored = "SELECT count(*) FROM activity_log WHERE details::text LIKE '%hidden@%'"
+    assert await scalar(runtime, stored) == 0
+    marked = "SELECT count(*) FROM invitations WHERE team_ods = :t AND sent"
+    assert await scalar(runtime, marked, t=team) == 3
 
 
 async def test_activity_log_of_an_unknown_child_is_not_found(client: RabbitBroker) -> None:

@@ -14,7 +14,7 @@ from cohort.importer import validate_rows
 from cohort.messages import children_upserted, joined_and_invited, spliced_row
 from contracts.cohort import ChildrenJoinedClinicCohort, ChildrenUpserted, InviteToClinic, SetChildFlags
 from contracts.common import Channel, MessageKind
-from contracts.notify import NotificationSent
+from contracts.notify import NotificationsSent, SentNotification
 
 pytestmark = pytest.mark.unit
 
@@ -23,8 +23,8 @@ CAUSE = SetChildFlags(child_id=uuid.uuid4(), changed_by="t")
 COHORT = CohortYear("RXX", 2025, AT.date())
 
 
-def sent_to(recipient: str) -> NotificationSent:
-    return NotificationSent(
+def sent_to(recipient: str) -> tuple[NotificationsSent, SentNotification]:
+    sent = SentNotification(
         notification_id=uuid.uuid4(),
         child_id=uuid.uuid4(),
         team_ods="RXX",
@@ -33,19 +33,20 @@ def sent_to(recipient: str) -> NotificationSent:
         recipient=recipient,
         sent_at=AT,
     )
+    return NotificationsSent(notifications=[sent]), sent
 
 
 def test_sent_entry_never_stores_the_whole_recipient() -> None:
-    entry = activity.notification_sent(sent_to("jane@example.com"), restricted=False)
+    entry = activity.notification_sent(*sent_to("jane@example.com"), restricted=False)
     assert "jane@" not in json.dumps(entry.details)
     text, _ = activity.shown(entry.kind, entry.details, restricted=False)
     assert text == "Clinic initial invitation sent by email to j***@example.com"
-    hidden = activity.notification_sent(sent_to("jane@example.com"), restricted=True)
+    hidden = activity.notification_sent(*sent_to("jane@example.com"), restricted=True)
     assert hidden.details["recipient"] == "(hidden)"
 
 
 def test_an_entry_written_before_the_child_was_restricted_is_hidden_when_read() -> None:
-    entry = activity.notification_sent(sent_to("jane@example.com"), restricted=False)
+    entry = activity.notification_sent(*sent_to("jane@example.com"), restricted=False)
     text, details = activity.shown(entry.kind, entry.details, restricted=True)
     assert text == "Clinic initial invitation sent by email to (hidden)" and details["recipient"] == "(hidden)"
 

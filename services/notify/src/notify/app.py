@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 from faststream.asgi import AsgiFastStream
 
 from msgkit.clock import Clock, SystemClock
@@ -14,7 +13,6 @@ from notify.config import Settings
 from notify.default_templates import default_catalogue
 from notify.dispatcher import Dispatcher
 from notify.handlers import build_router
-from notify.http_transport import AiohttpTransport
 from notify.local_providers import LogProvider, SmtpProvider
 from notify.providers import GovUkNotifyProvider, Provider
 from notify.sending import SendPolicy
@@ -23,13 +21,14 @@ from notify.timing import bucket_shape
 from notify.uow import NotifyUnitOfWork
 
 
-def build_provider(settings: Settings) -> tuple[Provider, httpx.AsyncClient | None]:
+def build_provider(settings: Settings) -> tuple[Provider, GovUkNotifyProvider | None]:
     """The configured provider, and the HTTP client the app must close (if it made one)."""
     if settings.provider == "govuk_notify":
-        client = httpx.AsyncClient(transport=AiohttpTransport(max_connections=settings.max_in_flight))
         key = settings.govuk_api_key.get_secret_value()
-        provider = GovUkNotifyProvider(key, settings.govuk_base_url, client=client, timeout=settings.provider_timeout)
-        return provider, client
+        provider = GovUkNotifyProvider(
+            key, settings.govuk_base_url, timeout=settings.provider_timeout, max_connections=settings.max_in_flight
+        )
+        return provider, provider
     if settings.provider == "smtp":
         smtp = SmtpProvider(
             settings.smtp_host, settings.smtp_port, settings.smtp_sender, timeout=settings.provider_timeout
@@ -56,7 +55,7 @@ def create_app(
     runtime = Runtime(s, messaging)
     clock = clock or SystemClock()
     catalogue = default_catalogue()
-    client: httpx.AsyncClient | None = None
+    client: GovUkNotifyProvider | None = None
     if provider is None:
         provider, client = build_provider(s)
     dispatcher: Dispatcher | None = None

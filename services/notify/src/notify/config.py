@@ -30,7 +30,8 @@ class Settings(ServiceSettings):
     dispatcher_enabled: bool = True
     dispatcher_batch_size: int = Field(default=100, ge=1, le=1000)
     dispatcher_poll_interval: float = Field(default=1.0, gt=0)
-    max_in_flight: int = Field(default=100, ge=1, le=1000)
+    # Twice the batch, so one batch is claimed and sending while the last is being recorded.
+    max_in_flight: int = Field(default=200, ge=1, le=1000)
     max_attempts: int = Field(default=48, ge=1)
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=300.0, gt=0)

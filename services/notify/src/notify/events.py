@@ -6,9 +6,11 @@ a thousand sends a second is measurably cheaper than making uuid.UUID objects fi
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from contracts.notify import NotificationDelivered, NotificationFailed, NotificationSent
+from contracts.common import MAX_BATCH
+from contracts.notify import NotificationDelivered, NotificationFailed, NotificationsSent
 from notify.notification_repository import Settled
 
 
@@ -21,18 +23,25 @@ def _about(settled: Settled) -> dict[str, str]:
     }
 
 
-def sent(settled: Settled, at: datetime) -> NotificationSent:
+def sent(settled: Sequence[Settled], at: datetime) -> Iterator[NotificationsSent]:
+    """One event per batch of sends (a thousand at most); none when nothing was sent."""
     # The recipient travels to cohort's activity log, which masks it for restricted children.
-    return NotificationSent.model_validate(
-        {
-            **_about(settled),
-            "invitation_id": settled.invitation_id,
-            "parent_id": settled.parent_id,
-            "team_ods": settled.team_ods,
-            "recipient": settled.to,
-            "sent_at": at,
-        }
-    )
+    for start in range(0, len(settled), MAX_BATCH):
+        yield NotificationsSent.model_validate(
+            {
+                "notifications": [
+                    {
+                        **_about(s),
+                        "invitation_id": s.invitation_id,
+                        "parent_id": s.parent_id,
+                        "team_ods": s.team_ods,
+                        "recipient": s.to,
+                        "sent_at": at,
+                    }
+                    for s in settled[start : start + MAX_BATCH]
+                ]
+            }
+        )
 
 
 def delivered(settled: Settled) -> NotificationDelivered:

@@ -187,7 +187,7 @@ async def record_attempts(
         await uow.notifications.retry(retries)
         failed = await uow.notifications.fail(failures, now)
         reasons = {i: (str(s), e) for i, s, e in failures}
-        uow.publish(*(events.sent(s, now) for s in sent))
+        uow.publish(*events.sent(sent, now))
         uow.publish(*(events.failed(f, *reasons[f.id]) for f in failed))
         await uow.invitations.settle([s.invitation_id or "" for s in sent + failed], now)
         await uow.commit()

@@ -185,7 +185,7 @@ async def record_delivery_status(
         if current in (NotificationStatus.PENDING, NotificationStatus.SENDING):
             # The receipt overtook our own record of the send: the provider has the message.
             await uow.notifications.mark_sent_by_callback(row.id, now)
-            uow.publish(events.sent(settled, now))
+            uow.publish(*events.sent([settled], now))
         if reported is NotificationStatus.DELIVERED:
             uow.publish(events.delivered(settled))
         else:

@@ -3,7 +3,7 @@
 In process::
 
     async with NotifyStub(api_key) as stub:      # 127.0.0.1, a free port
-        provider = GovUkNotifyProvider(api_key, stub.url, client=client)
+        provider = GovUkNotifyProvider(api_key, stub.url)
         stub.faults.push(Fault(FaultKind.ACCEPT_THEN_DROP))
 
 Standalone: ``python -m notify.stub_server --port 8199 --api-key KEY

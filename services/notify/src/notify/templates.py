@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -144,6 +145,7 @@ _PLACEHOLDER = re.compile(r"\(\(([^()]+)\)\)")
 _KEY_STRIP = str.maketrans("", "", " _-")
 
 
+@functools.lru_cache(maxsize=4096)  # the same few placeholder and personalisation names, a million times
 def _key(name: str) -> str:
     # Notify matches placeholders case-insensitively, ignoring spaces, underscores and hyphens.
     return name.translate(_KEY_STRIP).lower()

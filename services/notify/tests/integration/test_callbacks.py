@@ -99,7 +99,7 @@ async def test_receipt_overtaking_our_own_record_marks_it_sent_and_delivered(
     response = await http.post("/notifications/status", json=receipt(sent, "delivered"), headers=AUTH)
     assert response.status_code == 204
     assert [r.status for r in await harness.notifications(sent.child_id)] == ["delivered"]
-    await harness.observer.wait_for("NotificationSent", sent.child_id, count=2)  # ours, and the receipt's
+    await harness.observer.wait_for("NotificationsSent", sent.child_id, count=2)  # ours, and the receipt's
 
 
 async def test_stub_callbacks_reach_the_route(harness: Harness, stub: NotifyStub, http: httpx.AsyncClient) -> None:

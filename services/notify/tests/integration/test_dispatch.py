@@ -65,7 +65,7 @@ async def test_due_now_invitation_reaches_the_provider_within_milliseconds(harne
     await harness.wait_notifications(kid.child_id, "sent", 3)
     elapsed = time.perf_counter() - started
     assert elapsed < 1.0, f"handed to the provider in {elapsed:.3f}s"
-    sent_events = await harness.observer.wait_for("NotificationSent", kid.child_id, count=3)
+    sent_events = await harness.observer.wait_for("NotificationsSent", kid.child_id, count=3)
     assert sorted(e["recipient"] for e in sent_events) == sorted(s.to for s in stub.sent)
     assert {e["kind"] for e in sent_events} == {"clinic_initial_invitation"}
     assert (await harness.wait_invitation(kid.child_id, "sent")).programmes == ["flu"]

@@ -55,7 +55,7 @@ async def test_accepted_then_dropped_is_found_by_reference_not_resent(harness: H
     [accepted] = stub.sent
     assert (sent.provider_id, sent.reference) == (accepted.id, accepted.reference)
     assert stub.stats.totals.get("accepted", 0) == 0  # the only POST was the dropped one
-    await harness.observer.wait_for("NotificationSent", kid.child_id)
+    await harness.observer.wait_for("NotificationsSent", kid.child_id)
 
 
 @pytest.mark.usefixtures("app")

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import aiohttp
 import jwt
 import pytest
 import pytest_asyncio
@@ -58,15 +58,15 @@ async def stub() -> AsyncIterator[NotifyStub]:
 
 
 @pytest_asyncio.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as shared:
         yield shared
 
 
 @pytest.fixture
-def provider(stub: NotifyStub, client: httpx.AsyncClient) -> GovUkNotifyProvider:
+def provider(stub: NotifyStub, session: aiohttp.ClientSession) -> GovUkNotifyProvider:
     # Generous: on a loaded 2-core machine 20 concurrent sends to the in-process stub can take a while.
-    return GovUkNotifyProvider(API_KEY, stub.url, client=client, timeout=5.0)
+    return GovUkNotifyProvider(API_KEY, stub.url, session=session, timeout=5.0)
 
 
 async def test_email_is_recorded_with_notify_fields(stub: NotifyStub, provider: GovUkNotifyProvider) -> None:
@@ -86,19 +86,27 @@ async def test_sms_goes_to_the_sms_endpoint(stub: NotifyStub, provider: GovUkNot
 
 
 async def test_requests_carry_notify_json_and_a_fresh_hs256_jwt(stub: NotifyStub) -> None:
-    requests: list[httpx.Request] = []
+    requests: list[tuple[str, dict[str, str], bytes]] = []
 
-    async def capture(request: httpx.Request) -> None:
-        requests.append(request)
+    async def on_start(_: object, __: object, params: aiohttp.TraceRequestStartParams) -> None:
+        requests.append((params.url.path, dict(params.headers), b""))
 
-    async with httpx.AsyncClient(event_hooks={"request": [capture]}) as client:
-        provider = GovUkNotifyProvider(API_KEY, stub.url, client=client)
+    async def on_chunk(_: object, __: object, params: aiohttp.TraceRequestChunkSentParams) -> None:
+        path, headers, body = requests[-1]
+        requests[-1] = (path, headers, body + params.chunk)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_start)
+    trace.on_request_chunk_sent.append(on_chunk)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        provider = GovUkNotifyProvider(API_KEY, stub.url, session=session)
         await provider.send(make_message(reply_to_id="2c9288b3-19e6-4a63-aae7-b9abdf858a83"))
-    [request] = requests
-    assert request.url.path == "/v2/notifications/email"
-    body = json.loads(request.content)
+    [(path, headers, content)] = requests
+    assert path == "/v2/notifications/email"
+    assert headers["Content-Type"] == "application/json"
+    body = json.loads(content)
     assert set(body) == {"email_address", "template_id", "personalisation", "reference", "email_reply_to_id"}
-    scheme, token = request.headers["authorization"].split(" ")
+    scheme, token = headers["Authorization"].split(" ")
     assert scheme == "Bearer"
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
     claims = jwt.decode(token, SECRET, algorithms=["HS256"])
@@ -106,16 +114,18 @@ async def test_requests_carry_notify_json_and_a_fresh_hs256_jwt(stub: NotifyStub
     assert abs(claims["iat"] - time.time()) < 5
 
 
-async def test_wrong_secret_is_a_permanent_403(stub: NotifyStub, client: httpx.AsyncClient) -> None:
+async def test_wrong_secret_is_a_permanent_403(stub: NotifyStub, session: aiohttp.ClientSession) -> None:
     wrong = make_api_key("test", service_id=SERVICE_ID)
     with pytest.raises(PermanentProviderError) as raised:
-        await GovUkNotifyProvider(wrong, stub.url, client=client).send(make_message())
+        await GovUkNotifyProvider(wrong, stub.url, session=session).send(make_message())
     assert (raised.value.status, raised.value.error_code) == (403, "AuthError")
     assert stub.sent == []
 
 
-async def test_clock_more_than_30_seconds_off_is_a_permanent_403(stub: NotifyStub, client: httpx.AsyncClient) -> None:
-    late = GovUkNotifyProvider(API_KEY, stub.url, client=client, clock=lambda: time.time() - 60)
+async def test_clock_more_than_30_seconds_off_is_a_permanent_403(
+    stub: NotifyStub, session: aiohttp.ClientSession
+) -> None:
+    late = GovUkNotifyProvider(API_KEY, stub.url, session=session, clock=lambda: time.time() - 60)
     with pytest.raises(PermanentProviderError) as raised:
         await late.send(make_message())
     assert raised.value.status == 403
@@ -149,9 +159,9 @@ async def test_injected_429_is_retryable_not_ambiguous(stub: NotifyStub, provide
     assert (raised.value.status, raised.value.retry_after, raised.value.error_code) == (429, 2.0, "RateLimitError")
 
 
-async def test_stub_rate_limit_answers_429(client: httpx.AsyncClient) -> None:
+async def test_stub_rate_limit_answers_429(session: aiohttp.ClientSession) -> None:
     async with NotifyStub(API_KEY, rate_limit_per_minute=2) as limited:
-        provider = GovUkNotifyProvider(API_KEY, limited.url, client=client)
+        provider = GovUkNotifyProvider(API_KEY, limited.url, session=session)
         await provider.send(make_message(reference="a"))
         await provider.send(make_message(reference="b"))
         with pytest.raises(RetryableProviderError) as raised:
@@ -172,8 +182,8 @@ async def test_injected_500_is_ambiguous_and_lookup_shows_it_was_not_taken(
     assert len(stub.sent) == 1
 
 
-async def test_timeout_is_ambiguous_and_nothing_recorded(stub: NotifyStub, client: httpx.AsyncClient) -> None:
-    provider = GovUkNotifyProvider(API_KEY, stub.url, client=client, timeout=0.2)
+async def test_timeout_is_ambiguous_and_nothing_recorded(stub: NotifyStub, session: aiohttp.ClientSession) -> None:
+    provider = GovUkNotifyProvider(API_KEY, stub.url, session=session, timeout=0.2)
     stub.faults.push(Fault(FaultKind.TIMEOUT, seconds=2))
     with pytest.raises(AmbiguousProviderError) as raised:
         await provider.send(make_message())
@@ -211,11 +221,11 @@ async def test_provider_keeps_working_after_faults(stub: NotifyStub, provider: G
     assert len(stub.sent) == 21
 
 
-async def test_unreachable_provider_is_retryable_not_ambiguous(client: httpx.AsyncClient) -> None:
+async def test_unreachable_provider_is_retryable_not_ambiguous(session: aiohttp.ClientSession) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    provider = GovUkNotifyProvider(API_KEY, f"http://127.0.0.1:{port}", client=client)
+    provider = GovUkNotifyProvider(API_KEY, f"http://127.0.0.1:{port}", session=session)
     with pytest.raises(RetryableProviderError) as raised:
         await provider.send(make_message())
     assert not isinstance(raised.value, AmbiguousProviderError)

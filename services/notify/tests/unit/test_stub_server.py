@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import httpx
 import jwt
 import pytest
@@ -47,8 +48,16 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield shared
 
 
-async def test_control_api_queues_faults_and_lists_sent(stub: NotifyStub, client: httpx.AsyncClient) -> None:
-    provider = GovUkNotifyProvider(API_KEY, stub.url, client=client)
+@pytest_asyncio.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as shared:
+        yield shared
+
+
+async def test_control_api_queues_faults_and_lists_sent(
+    stub: NotifyStub, client: httpx.AsyncClient, session: aiohttp.ClientSession
+) -> None:
+    provider = GovUkNotifyProvider(API_KEY, stub.url, session=session)
     response = await client.post(f"{stub.url}/_control/faults", json={"faults": [{"kind": "500", "count": 2}]})
     assert response.status_code == 200
     assert len(response.json()["queued"]) == 2
@@ -66,8 +75,10 @@ async def test_control_api_queues_faults_and_lists_sent(stub: NotifyStub, client
     assert (await client.get(f"{stub.url}/_control/sent")).json()["notifications"] == []
 
 
-async def test_probabilistic_faults_until_switched_off(stub: NotifyStub, client: httpx.AsyncClient) -> None:
-    provider = GovUkNotifyProvider(API_KEY, stub.url, client=client)
+async def test_probabilistic_faults_until_switched_off(
+    stub: NotifyStub, client: httpx.AsyncClient, session: aiohttp.ClientSession
+) -> None:
+    provider = GovUkNotifyProvider(API_KEY, stub.url, session=session)
     await client.post(f"{stub.url}/_control/faults", json={"probabilistic": {"rate": 1.0, "kinds": ["500"]}})
     with pytest.raises(AmbiguousProviderError):
         await provider.send(make_message("a"))
@@ -81,8 +92,10 @@ async def test_bad_control_request_is_a_400(stub: NotifyStub, client: httpx.Asyn
     assert response.status_code == 400
 
 
-async def test_lookup_by_id_and_unknown_routes(stub: NotifyStub, client: httpx.AsyncClient) -> None:
-    provider = GovUkNotifyProvider(API_KEY, stub.url, client=client)
+async def test_lookup_by_id_and_unknown_routes(
+    stub: NotifyStub, client: httpx.AsyncClient, session: aiohttp.ClientSession
+) -> None:
+    provider = GovUkNotifyProvider(API_KEY, stub.url, session=session)
     receipt = await provider.send(make_message("a", to="07700 900123", channel=Channel.SMS))
     token = jwt.encode({"iss": SERVICE_ID, "iat": int(time.time())}, SECRET, algorithm="HS256")
     headers = {"Authorization": f"Bearer {token}"}
@@ -92,7 +105,7 @@ async def test_lookup_by_id_and_unknown_routes(stub: NotifyStub, client: httpx.A
     assert (await client.get(f"{stub.url}/nowhere")).status_code == 404
 
 
-async def test_delivery_callbacks_carry_bearer_token_and_status(client: httpx.AsyncClient) -> None:
+async def test_delivery_callbacks_carry_bearer_token_and_status(session: aiohttp.ClientSession) -> None:
     received: list[tuple[str | None, dict[str, str]]] = []
 
     async def on_callback(request: Request) -> Response:
@@ -104,7 +117,7 @@ async def test_delivery_callbacks_carry_bearer_token_and_status(client: httpx.As
     try:
         url = f"http://127.0.0.1:{receiver.port}/notifications"
         async with NotifyStub(API_KEY, callback_url=url, callback_token="cb-token", callback_delay=0.01) as stub:
-            provider = GovUkNotifyProvider(API_KEY, stub.url, client=client)
+            provider = GovUkNotifyProvider(API_KEY, stub.url, session=session)
             ok = await provider.send(make_message("ok"))
             await provider.send(make_message("bad", to="perm-fail@simulator.notify"))
             for _ in range(200):
@@ -131,10 +144,10 @@ async def test_official_notify_client_works_against_the_stub(stub: NotifyStub) -
 
 
 async def test_an_injected_timeout_is_counted_though_nothing_is_answered(
-    stub: NotifyStub, client: httpx.AsyncClient
+    stub: NotifyStub, client: httpx.AsyncClient, session: aiohttp.ClientSession
 ) -> None:
     await client.post(f"{stub.url}/_control/faults", json={"faults": [{"kind": "timeout", "seconds": 0.01}]})
-    provider = GovUkNotifyProvider(API_KEY, stub.url, client=client)
+    provider = GovUkNotifyProvider(API_KEY, stub.url, session=session)
     with pytest.raises(AmbiguousProviderError):
         await provider.send(make_message("t"))
     stats = (await client.get(f"{stub.url}/_control/stats")).json()

@@ -1,15 +1,14 @@
-"""The aiohttp transport under the GOV.UK Notify client: same answers and same error classes as httpx's own."""
+"""The GOV.UK Notify client on its own connection pool, as the service runs it: answers and error classes."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
-import httpx
 import pytest
 
-from notify.http_transport import AiohttpTransport
 from notify.providers import (
     AmbiguousProviderError,
     GovUkNotifyProvider,
@@ -23,6 +22,7 @@ from notify.templates import Channel, MessageKind
 pytestmark = pytest.mark.unit
 
 API_KEY = make_api_key("transport")
+Make = Callable[..., GovUkNotifyProvider]
 
 
 def message(channel: Channel = Channel.EMAIL) -> OutboundMessage:
@@ -44,17 +44,24 @@ async def stub() -> AsyncIterator[NotifyStub]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=AiohttpTransport(max_connections=10)) as shared:
-        yield shared
+async def pool() -> AsyncIterator[list[GovUkNotifyProvider]]:
+    made: list[GovUkNotifyProvider] = []
+    yield made
+    for provider in made:
+        await provider.aclose()
 
 
-def provider(url: str, client: httpx.AsyncClient, timeout: float = 2.0) -> GovUkNotifyProvider:
-    return GovUkNotifyProvider(API_KEY, url, client=client, timeout=timeout)
+@pytest.fixture
+def provider(pool: list[GovUkNotifyProvider]) -> Make:
+    def make(url: str, timeout: float = 2.0, max_connections: int = 10) -> GovUkNotifyProvider:
+        pool.append(GovUkNotifyProvider(API_KEY, url, timeout=timeout, max_connections=max_connections))
+        return pool[-1]
+
+    return make
 
 
-async def test_send_and_find_by_reference(stub: NotifyStub, client: httpx.AsyncClient) -> None:
-    notify = provider(stub.url, client)
+async def test_send_and_find_by_reference(stub: NotifyStub, provider: Make) -> None:
+    notify = provider(stub.url)
     sent = message(Channel.SMS)
     receipt = await notify.send(sent)
     assert [s.id for s in stub.sent] == [receipt.provider_id]
@@ -62,9 +69,9 @@ async def test_send_and_find_by_reference(stub: NotifyStub, client: httpx.AsyncC
     assert await notify.find_by_reference("unknown") is None
 
 
-async def test_rejections_and_429_keep_their_classes(stub: NotifyStub, client: httpx.AsyncClient) -> None:
+async def test_rejections_and_429_keep_their_classes(stub: NotifyStub, provider: Make) -> None:
     stub.faults.push(Fault(FaultKind.ERROR_400), Fault(FaultKind.ERROR_429, retry_after=7), Fault(FaultKind.ERROR_500))
-    notify = provider(stub.url, client)
+    notify = provider(stub.url)
     with pytest.raises(PermanentProviderError):
         await notify.send(message())
     with pytest.raises(RetryableProviderError) as limited:
@@ -75,18 +82,31 @@ async def test_rejections_and_429_keep_their_classes(stub: NotifyStub, client: h
 
 
 @pytest.mark.parametrize("fault", [Fault(FaultKind.ACCEPT_THEN_DROP), Fault(FaultKind.TIMEOUT, seconds=1.0)])
-async def test_dropped_or_timed_out_answers_are_ambiguous(
-    stub: NotifyStub, client: httpx.AsyncClient, fault: Fault
-) -> None:
+async def test_dropped_or_timed_out_answers_are_ambiguous(stub: NotifyStub, provider: Make, fault: Fault) -> None:
     stub.faults.push(fault)
     with pytest.raises(AmbiguousProviderError):
-        await provider(stub.url, client, timeout=0.3).send(message())
+        await provider(stub.url, timeout=0.3).send(message())
 
 
-async def test_nobody_listening_is_retryable_not_ambiguous(client: httpx.AsyncClient) -> None:
+async def test_nobody_listening_is_retryable_not_ambiguous(provider: Make) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(RetryableProviderError) as refused:
-        await provider(f"http://127.0.0.1:{port}", client).send(message())
+        await provider(f"http://127.0.0.1:{port}").send(message())
     assert not isinstance(refused.value, AmbiguousProviderError)
+
+
+async def test_more_sends_than_connections_all_go_once(stub: NotifyStub, provider: Make) -> None:
+    notify = provider(stub.url, max_connections=3)
+    receipts = await asyncio.gather(*(notify.send(message()) for _ in range(40)))
+    assert sorted(r.provider_id for r in receipts) == sorted(s.id for s in stub.sent)
+    assert len(stub.sent) == 40
+
+
+async def test_a_closed_pool_is_made_again_on_next_use(stub: NotifyStub, provider: Make) -> None:
+    notify = provider(stub.url)
+    await notify.send(message())
+    await notify.aclose()
+    await notify.send(message())
+    assert len(stub.sent) == 2
