@@ -13,7 +13,6 @@ import time
 import uuid
 from contextlib import ExitStack
 
-import httpx
 from bench_dispatch import ALL_DAY, API_KEY, CLOCK, children, clinic_day, publish, sink, year  # type: ignore[import-not-found]
 from faststream.rabbit import RabbitBroker
 
@@ -24,7 +23,6 @@ from msgkit.migrations import upgrade
 from msgkit.testing import eventually, fresh_database, postgres_server, rabbitmq_server, running
 from notify.app import create_app
 from notify.config import Settings
-from notify.http_transport import AiohttpTransport
 from notify.migrate import MIGRATIONS
 from notify.providers import GovUkNotifyProvider
 from notify.stub_server import NotifyStub
@@ -39,8 +37,7 @@ async def run(database_url: str, amqp_url: str, samples: int) -> None:
         database_url=database_url, rabbitmq_url=amqp_url, http_port=0, log_json=False, log_level="WARNING"
     )
     team = "LAT" + uuid.uuid4().hex[:4].upper()
-    async with NotifyStub(API_KEY) as stub, httpx.AsyncClient(transport=AiohttpTransport()) as http:
-        provider = GovUkNotifyProvider(API_KEY, stub.url, client=http)
+    async with NotifyStub(API_KEY) as stub, GovUkNotifyProvider(API_KEY, stub.url) as provider:
         async with running(create_app(settings, clock=CLOCK, provider=provider)):
             client = RabbitBroker(amqp_url, log_level=40)
             await client.connect()

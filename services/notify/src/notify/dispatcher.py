@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from msgkit.clock import Clock
 from notify import metrics
@@ -62,6 +63,7 @@ class Dispatcher:
         self._batches: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._swept: tuple[datetime, float] | None = None  # (service clock, monotonic) of the last sweep
 
     def wake(self) -> None:
         self._expand_wake.set()
@@ -74,6 +76,7 @@ class Dispatcher:
                 await uow.limits.ensure_bucket(self._policy.bucket, self._bucket)
                 await uow.commit()
         self._stopping = False
+        self._swept = None
         self._loops = [
             asyncio.create_task(self._loop(self._expand_once, self._expand_wake), name="notify-expand"),
             asyncio.create_task(self._loop(self._send_once, self._send_wake), name="notify-send"),
@@ -105,17 +108,27 @@ class Dispatcher:
 
     async def _expand_once(self) -> float | None:
         now = self._clock.now()
-        uow = self._uow()
-        async with uow:
-            recovered = await uow.notifications.recover_stale(now, self._stale_after)
-            await uow.commit()
-        if recovered:
-            log.warning("attempts of a stopped replica will be looked up", extra={"count": recovered})
-            self._send_wake.set()
+        await self._sweep(now)
         expanded = await expand_due(
             self._uow(), now, limit=self._batch_size, catalogue=self._catalogue, postpone=self._postpone
         )
         return None if expanded >= self._batch_size else self._poll
+
+    async def _sweep(self, now: datetime) -> None:
+        """Attempts of a stopped replica are found within a poll interval; not on every wake-up,
+        which would put a transaction on the path of every invitation that falls due now."""
+        if self._swept is not None and (
+            now - self._swept[0] < timedelta(seconds=self._poll) and time.monotonic() - self._swept[1] < self._poll
+        ):
+            return
+        uow = self._uow()
+        async with uow:
+            recovered = await uow.notifications.recover_stale(now, self._stale_after)
+            await uow.commit()
+        self._swept = (now, time.monotonic())
+        if recovered:
+            log.warning("attempts of a stopped replica will be looked up", extra={"count": recovered})
+            self._send_wake.set()
 
     async def _send_once(self) -> float | None:
         free = self._max_in_flight - self._in_flight
