@@ -37,40 +37,43 @@ async def run(database_url: str, amqp_url: str, samples: int) -> None:
         database_url=database_url, rabbitmq_url=amqp_url, http_port=0, log_json=False, log_level="WARNING"
     )
     team = "LAT" + uuid.uuid4().hex[:4].upper()
-    async with NotifyStub(API_KEY) as stub, GovUkNotifyProvider(API_KEY, stub.url) as provider:
-        async with running(create_app(settings, clock=CLOCK, provider=provider)):
-            client = RabbitBroker(amqp_url, log_level=40)
-            await client.connect()
-            await sink(amqp_url)
-            await publish(
-                client,
-                TeamUpdated(team=TeamSettings(ods_code=team, name="L", email="l@example.com", phone="1", **ALL_DAY)),
-            )
-            day = ClinicDate(on=clinic_day())
-            await publish(
-                client,
-                ClinicDatesChanged(
-                    session_id=uuid.uuid4(), team_ods=team, programmes=[Programme.FLU], academic_year=year(),
-                    dates=[day], first_upcoming_date=day.on, last_date=day.on,
-                ),
+    async with (
+        NotifyStub(API_KEY) as stub,
+        GovUkNotifyProvider(API_KEY, stub.url) as provider,
+        running(create_app(settings, clock=CLOCK, provider=provider)),
+    ):
+        client = RabbitBroker(amqp_url, log_level=40)
+        await client.connect()
+        await sink(amqp_url)
+        await publish(
+            client,
+            TeamUpdated(team=TeamSettings(ods_code=team, name="L", email="l@example.com", phone="1", **ALL_DAY)),
+        )
+        day = ClinicDate(on=clinic_day())
+        await publish(
+            client,
+            ClinicDatesChanged(
+                session_id=uuid.uuid4(), team_ods=team, programmes=[Programme.FLU], academic_year=year(),
+                dates=[day], first_upcoming_date=day.on, last_date=day.on,
+            ),
+        )  # fmt: skip
+        kids = children(team, samples)
+        await publish(client, ChildrenUpserted(children=kids))
+        await asyncio.sleep(1.0)
+        latencies = []
+        for kid in kids:
+            seen = len(stub.sent)
+            request = InvitationRequest(
+                child_id=kid.child_id, team_ods=team, programmes=[Programme.FLU], academic_year=year(),
+                trigger=InvitationTrigger.AUTOMATIC, reason=JoinReason.UNKNOWN_SCHOOL,
             )  # fmt: skip
-            kids = children(team, samples)
-            await publish(client, ChildrenUpserted(children=kids))
-            await asyncio.sleep(1.0)
-            latencies = []
-            for kid in kids:
-                seen = len(stub.sent)
-                request = InvitationRequest(
-                    child_id=kid.child_id, team_ods=team, programmes=[Programme.FLU], academic_year=year(),
-                    trigger=InvitationTrigger.AUTOMATIC, reason=JoinReason.UNKNOWN_SCHOOL,
-                )  # fmt: skip
-                started = time.time()
-                await publish(client, InviteToClinic(invitations=[request]))
-                # The stub stamps each request on arrival, so how often this polls does not matter.
-                await eventually(lambda n=seen: sent_more(stub, n + 1), timeout=5, what="the first send")
-                latencies.append((stub.sent[seen].received_at.timestamp() - started) * 1000)
-                await eventually(lambda n=seen: sent_more(stub, n + 2), timeout=5, what="the child's second send")
-            await client.stop()
+            started = time.time()
+            await publish(client, InviteToClinic(invitations=[request]))
+            # The stub stamps each request on arrival, so how often this polls does not matter.
+            await eventually(lambda n=seen: sent_more(stub, n + 1), timeout=5, what="the first send")
+            latencies.append((stub.sent[seen].received_at.timestamp() - started) * 1000)
+            await eventually(lambda n=seen: sent_more(stub, n + 2), timeout=5, what="the child's second send")
+        await client.stop()
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(f"{samples} invitations due now -> first send at the stub: p50 {statistics.median(latencies):.1f} ms, "
