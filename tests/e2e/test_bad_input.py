@@ -32,7 +32,7 @@ from msgkit.testing import eventually
 
 from ..badinput.bodies import breakages, valid_body
 from .support import HEADER, child, child_id, import_rows, refusal
-from .test_clinic_flow import TODAY, clinic_on, create_team, new_team, seed, wait_for_activity
+from .test_clinic_flow import clinic_on, create_team, new_team, seed, today, wait_for_activity
 
 pytestmark = pytest.mark.e2e
 
@@ -168,7 +168,7 @@ def _unknown_id_requests() -> list[tuple[Message, bool]]:
             True,
         ),
         (sessions.AddLocation(team_ods=ods, location_id="123456", kind="school", name="Nowhere"), True),
-        (sessions.CreateSchoolSession(team_ods=ods, school_urn="123456", programmes=flu, dates=[TODAY]), True),
+        (sessions.CreateSchoolSession(team_ods=ods, school_urn="123456", programmes=flu, dates=[today()]), True),
         (sessions.SetClinicDates(team_ods=ods, academic_year=2025, programmes=flu, dates=[]), True),
         (sessions.GetClinicSession(team_ods=ods, academic_year=2025, programmes=flu), False),
         (cohort.GetActivityLog(child_id=unknown), False),
@@ -249,7 +249,7 @@ async def test_after_all_the_bad_input_every_service_is_ready_and_still_works(
     # A whole flow across all four services: sessions → cohort → notify → provider → cohort.
     ods = new_team()
     await create_team(client, ods)
-    await clinic_on(client, ods, TODAY + timedelta(days=7))
+    await clinic_on(client, ods, today() + timedelta(days=7))
     row = child(seed(), "999999")
     errors, reply = await import_rows(client, ods, HEADER, [row.cells()])
     assert not errors and reply.ok, (errors, reply.error)

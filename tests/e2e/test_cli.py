@@ -17,12 +17,12 @@ from msgkit.testing import eventually
 
 from .cli_support import Cli
 from .support import ask, child, child_id, csv_text
-from .test_clinic_flow import TODAY, new_team, seed
+from .test_clinic_flow import new_team, seed, today
 
 pytestmark = pytest.mark.e2e
 
 FIXTURES = Path(__file__).parent / "fixtures"
-YEAR = academic_year_of(TODAY)
+YEAR = academic_year_of(today())
 
 
 @pytest.fixture
@@ -52,13 +52,13 @@ async def test_a_team_its_locations_school_session_and_clinic_dates(cli: Cli) ->
     assert venue.ok().json()["kind"] == "community_clinic"
 
     created = await cli("session", "create-school", "--team", ods, "--urn", urn, "-p", "flu",
-                        "--date", str(TODAY - timedelta(days=2)), json=True)  # fmt: skip
+                        "--date", str(today() - timedelta(days=2)), json=True)  # fmt: skip
     session = created.ok().json()
     assert (session["kind"], session["state"], session["school_urn"]) == ("school", "completed", urn)
     shown = (await cli("session", "show", session["session_id"])).ok().stdout
-    assert "completed" in shown and urn in shown and str(TODAY - timedelta(days=2)) in shown
+    assert "completed" in shown and urn in shown and str(today() - timedelta(days=2)) in shown
 
-    first, second = TODAY + timedelta(days=14), TODAY + timedelta(days=21)
+    first, second = today() + timedelta(days=14), today() + timedelta(days=21)
     if academic_year_of(second) != academic_year_of(first):
         pytest.skip("the clinic dates would straddle two academic years")
     dates = await cli("session", "clinic-dates", "--team", ods, "-p", "flu", "--date", f"{first}@venue-1",
@@ -77,7 +77,7 @@ async def test_import_preview_send_and_status_of_invitations(cli: Cli, client: R
     ods, urn = new_team(), school_urn()
     await make_team(cli, ods)
     (await cli("team", "add-location", "--team", ods, "--id", urn, "--kind", "school", "--name", "Elm")).ok()
-    (await cli("session", "clinic-dates", "--team", ods, "-p", "flu", "--date", str(TODAY + timedelta(days=7)))).ok()
+    (await cli("session", "clinic-dates", "--team", ods, "-p", "flu", "--date", str(today() + timedelta(days=7)))).ok()
     n = seed()
     home, pupil, vaccinated, later = child(n, "999999"), child(n + 1, urn), child(n + 2, urn), child(n + 3, urn)
     cohort_file = tmp_path / "cohort.csv"
@@ -92,7 +92,7 @@ async def test_import_preview_send_and_status_of_invitations(cli: Cli, client: R
     by_name = (await cli("children", "find", "--team", ods, "--last-name", pupil.last_name)).ok().stdout
     assert pupil.nhs in by_name
 
-    school_day = TODAY - timedelta(days=1)
+    school_day = today() - timedelta(days=1)
     session = (await cli("session", "create-school", "--team", ods, "--urn", urn, "-p", "flu",
                          "--date", str(school_day), json=True)).ok().json()  # fmt: skip
     vaccinated_id = await child_id(client, ods, vaccinated)
@@ -136,7 +136,7 @@ async def test_consent_vaccination_walk_in_activity_and_clinic_lists(
 ) -> None:
     ods = new_team()
     await make_team(cli, ods)
-    clinic_days = [TODAY, TODAY + timedelta(days=7)]
+    clinic_days = [today(), today() + timedelta(days=7)]
     if academic_year_of(clinic_days[1]) != YEAR:
         pytest.skip("the clinic dates would straddle two academic years")
     clinic = (await cli("session", "clinic-dates", "--team", ods, "-p", "flu", "--date", str(clinic_days[0]),

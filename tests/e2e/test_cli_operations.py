@@ -18,7 +18,7 @@ from msgkit.testing import RabbitServer, eventually
 
 from .cli_support import Cli
 from .support import ask, child, child_id, csv_text, free_port
-from .test_clinic_flow import TODAY, create_team, new_team, seed
+from .test_clinic_flow import create_team, new_team, seed, today
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +75,7 @@ async def test_services_not_running_exit_3_and_a_silent_service_exits_4(rabbit: 
 
 async def test_json_output_parses_for_reads_and_lists(cli: Cli) -> None:
     ods = new_team()
-    listed = (await cli("children", "list", "--team", ods, "--year", academic_year_of(TODAY), json=True)).ok()
+    listed = (await cli("children", "list", "--team", ods, "--year", academic_year_of(today()), json=True)).ok()
     assert listed.json() == {"total": 0, "page": 1, "page_size": 50, "children": []}
     assert isinstance((await cli("dead-letters", "list", json=True)).ok().json(), list)
 
@@ -123,7 +123,7 @@ async def test_a_dead_letter_replayed_after_the_fix_is_handled(
     child_ = await child_id(client, ods, row)
     # As if cohort had dead-lettered this event while a bug was live: the message itself is sound.
     event = consent.ConsentRequested(
-        child_id=child_, team_ods=ods, programmes=[Programme.FLU], academic_year=academic_year_of(TODAY),
+        child_id=child_, team_ods=ods, programmes=[Programme.FLU], academic_year=academic_year_of(today()),
         requested_by="Nurse Replay",
     )  # fmt: skip
     binding = topology.binding("cohort", consent.ConsentRequested)

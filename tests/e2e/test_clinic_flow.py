@@ -23,7 +23,13 @@ from .support import ChildRow, StubServer, ask, child, child_id, import_children
 pytestmark = pytest.mark.e2e
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TODAY = london_today(SystemClock())
+
+
+def today() -> date:
+    """Read when used, not at import: a run that crosses midnight must not make yesterday a clinic day."""
+    return london_today(SystemClock())
+
+
 FLU = [Programme.FLU]
 
 
@@ -56,7 +62,7 @@ async def create_team(client: RabbitBroker, ods: str, *, days_before: int = 21) 
 
 
 async def clinic_on(client: RabbitBroker, ods: str, *days: date) -> dict[str, Any]:
-    year = academic_year_of(days[0]) if days else academic_year_of(TODAY)
+    year = academic_year_of(days[0]) if days else academic_year_of(today())
     dates = [sessions.ClinicDate(on=d) for d in days]
     return await ask(client, sessions.SetClinicDates(team_ods=ods, academic_year=year, programmes=FLU, dates=dates))
 
@@ -96,11 +102,11 @@ async def test_imported_home_educated_and_unknown_school_children_are_invited_on
 ) -> None:
     ods = new_team()
     await create_team(client, ods)
-    await clinic_on(client, ods, TODAY + timedelta(days=7))
+    await clinic_on(client, ods, today() + timedelta(days=7))
     n = seed()
     home, unknown, at_school = child(n, "999999"), child(n + 1, "888888"), child(n + 2, "123456")
     rows = [home, unknown, at_school]
-    year = academic_year_of(TODAY + timedelta(days=7))
+    year = academic_year_of(today() + timedelta(days=7))
     result = await import_children(client, ods, rows, academic_year=year)
     assert result["joined_clinic"] == 2
 
@@ -133,12 +139,12 @@ async def test_closed_school_session_invites_what_the_preview_said_and_only_once
     urn = f"{seed() % 900000 + 100000:06d}"
     await create_team(client, ods)
     await ask(client, sessions.AddLocation(team_ods=ods, location_id=urn, kind="school", name="Test Primary"))
-    await clinic_on(client, ods, TODAY + timedelta(days=14))
+    await clinic_on(client, ods, today() + timedelta(days=14))
     n = seed()
     missed_1, missed_2, vaccinated = child(n, urn), child(n + 1, urn), child(n + 2, urn)
     no_contact = child(n + 3, urn, contactable=False)
     await import_children(client, ods, [missed_1, missed_2, vaccinated, no_contact])
-    school_day = TODAY - timedelta(days=2)
+    school_day = today() - timedelta(days=2)
     school = await ask(
         client, sessions.CreateSchoolSession(team_ods=ods, school_urn=urn, programmes=FLU, dates=[school_day])
     )
@@ -183,7 +189,7 @@ async def test_an_incomplete_school_session_refuses_the_bulk_send(client: Rabbit
     await ask(client, sessions.AddLocation(team_ods=ods, location_id=urn, kind="school", name="Later Primary"))
     school = await ask(
         client,
-        sessions.CreateSchoolSession(team_ods=ods, school_urn=urn, programmes=FLU, dates=[TODAY + timedelta(days=3)]),
+        sessions.CreateSchoolSession(team_ods=ods, school_urn=urn, programmes=FLU, dates=[today() + timedelta(days=3)]),
     )
     code, message = await refusal(
         client, sessions.CloseSchoolSession(session_id=school["session_id"], closed_by="Nurse")
@@ -195,7 +201,7 @@ async def test_an_incomplete_school_session_refuses_the_bulk_send(client: Rabbit
 async def test_a_walk_in_joins_todays_clinic(client: RabbitBroker) -> None:
     ods = new_team()
     await create_team(client, ods)
-    await clinic_on(client, ods, TODAY)
+    await clinic_on(client, ods, today())
     row = child(seed(), "123456")
     await import_children(client, ods, [row])
     walk_in = await child_id(client, ods, row)
@@ -221,7 +227,7 @@ async def test_an_invalid_file_reports_every_bad_row_and_imports_nothing(client:
 async def test_a_clinic_from_invitation_to_vaccination(client: RabbitBroker, notify_stub: StubServer) -> None:
     ods = new_team()
     await create_team(client, ods)
-    first_date = TODAY  # vaccinations are recorded on a clinic date, so the first one is today
+    first_date = today()  # vaccinations are recorded on a clinic date, so the first one is today
     clinic = await clinic_on(client, ods, first_date, first_date + timedelta(days=7))
     clinic_id = uuid.UUID(clinic["session_id"])
     n = seed()
@@ -287,7 +293,7 @@ async def _equals(values: Any, expected: set[str]) -> bool:
 async def test_refused_consent_before_the_due_time_cancels_the_invitation(client: RabbitBroker) -> None:
     ods = new_team()
     await create_team(client, ods, days_before=21)
-    first_date = TODAY + timedelta(days=60)  # due in 39 days: nothing is sent yet
+    first_date = today() + timedelta(days=60)  # due in 39 days: nothing is sent yet
     await clinic_on(client, ods, first_date)
     row = child(seed(), "999999")
     await import_children(client, ods, [row], academic_year=academic_year_of(first_date))
@@ -309,7 +315,7 @@ async def test_refused_consent_before_the_due_time_cancels_the_invitation(client
 async def test_a_consent_request_outside_the_window_is_refused_with_its_reason(client: RabbitBroker) -> None:
     ods = new_team()
     await create_team(client, ods)
-    await clinic_on(client, ods, TODAY)  # the window closed yesterday, the day before the last date
+    await clinic_on(client, ods, today())  # the window closed yesterday, the day before the last date
     row: ChildRow = child(seed(), "999999")
     await import_children(client, ods, [row])
     code, message = await refusal(

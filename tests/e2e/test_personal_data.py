@@ -25,7 +25,7 @@ from msgkit.processes import ServiceProcess
 from msgkit.testing import eventually
 
 from .support import HEADER, ChildRow, StubServer, ask, child_id, import_rows, nhs_number
-from .test_clinic_flow import TODAY, clinic_on, create_team, new_team, seed, wait_for_activity
+from .test_clinic_flow import clinic_on, create_team, new_team, seed, today, wait_for_activity
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +92,7 @@ async def test_a_whole_flow_leaves_no_personal_data_in_any_log(
 ) -> None:
     ods = new_team()
     await create_team(client, ods)
-    first_date = TODAY + timedelta(days=7)
+    first_date = today() + timedelta(days=7)
     await clinic_on(client, ods, first_date)
     rows = recognisable_children(seed())
     errors, reply = await import_rows(
