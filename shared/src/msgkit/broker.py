@@ -16,6 +16,9 @@ from msgkit.settings import ServiceSettings
 PUBLISH_TIMEOUT = 30.0
 # Redelivered on error (with back-off in the dead-letter policy); never acked before handling.
 ACK_POLICY = AckPolicy.NACK_ON_ERROR
+# For subscribers of bulk messages (up to 1,000 children, ~0.3 MB each): the default prefetch would
+# buffer dozens of them per queue. Two in flight keep the consumer busy; more only add to peak RSS.
+BULK = Channel(prefetch_count=2)
 
 
 def tls_options(settings: ServiceSettings) -> SSLOptions | None:

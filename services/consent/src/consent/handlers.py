@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from faststream import Context, Depends
-from faststream.rabbit import Channel
 
 from consent import services
 from consent.uow import ConsentUnitOfWork, unit_of_work
@@ -14,7 +13,7 @@ from contracts.cohort import ChildrenJoinedClinicCohort, ChildrenUpserted
 from contracts.consent import GetConsentStatus, RecordConsent, SendConsentRequest
 from contracts.envelope import Reply
 from contracts.sessions import ClinicDatesChanged, TeamUpdated, VaccinationRecorded
-from msgkit.broker import exchange, make_router, subscription
+from msgkit.broker import BULK, exchange, make_router, subscription
 from msgkit.clock import Clock
 from msgkit.runtime import Runtime
 
@@ -29,10 +28,6 @@ def get_clock(runtime: Runtime = Context("runtime")) -> Clock:
     clock: Clock = runtime.extras["clock"]
     return clock
 
-
-# Bulk messages carry up to 1,000 children (~0.3 MB); the default prefetch would buffer dozens of them
-# per queue. Two in flight keep the consumer busy while holding peak RSS near 125 MB (100,000-child run).
-BULK = Channel(prefetch_count=2)
 
 UoW = Annotated[ConsentUnitOfWork, Depends(get_uow)]
 Now = Annotated[Clock, Depends(get_clock, cast=False)]

@@ -14,7 +14,7 @@ from contracts.consent import ConsentRecorded, SendParentMessage
 from contracts.envelope import Reply
 from contracts.notify import GetInvitationStatus
 from contracts.sessions import ClinicDatesChanged, TeamUpdated, VaccinationRecorded
-from msgkit.broker import exchange, make_router, subscription
+from msgkit.broker import BULK, exchange, make_router, subscription
 from msgkit.clock import Clock
 from msgkit.runtime import Runtime
 from notify import services
@@ -83,11 +83,11 @@ def build_router() -> RabbitRouter:
     router = make_router()
     router.subscriber(*subscription("notify", TeamUpdated))(on_team_updated)
     router.subscriber(*subscription("notify", ClinicDatesChanged))(on_clinic_dates_changed)
-    router.subscriber(*subscription("notify", ChildrenUpserted))(on_children_upserted)
+    router.subscriber(*subscription("notify", ChildrenUpserted), channel=BULK)(on_children_upserted)
     router.subscriber(*subscription("notify", ChildRemovedFromClinicCohort))(on_child_removed_from_clinic_cohort)
     router.subscriber(*subscription("notify", VaccinationRecorded))(on_vaccination_recorded)
     router.subscriber(*subscription("notify", ConsentRecorded))(on_consent_recorded)
-    router.subscriber(*subscription("notify", InviteToClinic))(on_invite_to_clinic)
+    router.subscriber(*subscription("notify", InviteToClinic), channel=BULK)(on_invite_to_clinic)
     router.subscriber(*subscription("notify", SendParentMessage))(on_send_parent_message)
     router.subscriber(*subscription("notify", GetInvitationStatus))(on_get_invitation_status)
     # Declared so the AsyncAPI document lists what notify publishes; the outbox relay sends them.
