@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from faststream import Context, Depends
+from faststream import Depends
 from faststream.asgi import AsgiFastStream
 from sqlalchemy import Column, MetaData, String, Table, Uuid, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,7 +14,7 @@ from contracts.envelope import Reply
 from contracts.sessions import GetSession, TeamUpdated
 from msgkit.broker import make_router, subscription
 from msgkit.deadletter import PermanentError
-from msgkit.runtime import Runtime, build_app
+from msgkit.runtime import Runtime, build_app, runtime_param
 from msgkit.settings import ServiceSettings
 from msgkit.tables import messaging_tables
 from msgkit.uow import UnitOfWork
@@ -27,7 +27,7 @@ notify_router = make_router()
 sessions_router = make_router()
 
 
-def get_uow(runtime: Runtime = Context("runtime")) -> UnitOfWork:
+async def get_uow(runtime: Runtime = runtime_param()) -> UnitOfWork:
     return UnitOfWork(runtime.sessions, runtime.tables, consumer=runtime.service, on_commit=runtime.wake_relay)
 
 

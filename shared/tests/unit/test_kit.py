@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -116,3 +117,30 @@ async def test_shutdown_cuts_a_retry_back_off_short() -> None:
     assert not waiting.done()
     policy.stop_backing_off()
     await asyncio.wait_for(waiting, timeout=1.0)
+
+
+async def test_a_dependency_on_the_runtime_is_resolved_without_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FastDepends runs a sync custom field or dependency in a thread pool; runtime_param() must not."""
+    import fast_depends.utils
+    from faststream import Depends
+    from faststream.rabbit import RabbitBroker, TestRabbitBroker
+
+    from msgkit.runtime import runtime_param
+
+    def no_threads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a dependency was run in a worker thread")
+
+    monkeypatch.setattr(fast_depends.utils, "run_in_threadpool", no_threads)
+    broker, seen = RabbitBroker(), []
+
+    async def service_of(runtime: object = runtime_param()) -> object:
+        return runtime
+
+    @broker.subscriber("q")
+    async def handle(body: str, service: Annotated[object, Depends(service_of, cast=False)]) -> None:
+        seen.append((body, service))
+
+    broker.context.set_global("runtime", "the runtime")
+    async with TestRabbitBroker(broker) as test_broker:
+        await test_broker.publish("hello", "q")
+    assert seen == [("hello", "the runtime")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from faststream import Context, Depends
+from faststream import Depends
 
 from cohort import activity, event_services, import_services, query_services, services
 from cohort.uow import CohortUnitOfWork
@@ -12,16 +12,16 @@ from contracts import cohort, consent, notify, sessions, topology
 from contracts.envelope import Reply
 from msgkit.broker import exchange, make_router, subscription
 from msgkit.clock import Clock
-from msgkit.runtime import Runtime
+from msgkit.runtime import Runtime, runtime_param
 
 router = make_router()
 
 
-def get_uow(runtime: Runtime = Context("runtime")) -> CohortUnitOfWork:
+async def get_uow(runtime: Runtime = runtime_param()) -> CohortUnitOfWork:
     return CohortUnitOfWork(runtime.sessions, runtime.tables, consumer=runtime.service, on_commit=runtime.wake_relay)
 
 
-def get_clock(runtime: Runtime = Context("runtime")) -> Clock:
+async def get_clock(runtime: Runtime = runtime_param()) -> Clock:
     clock: Clock = runtime.extras["clock"]
     return clock
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from faststream import Context, Depends
+from faststream import Depends
 
 from consent import services
 from consent.uow import ConsentUnitOfWork, unit_of_work
@@ -15,16 +15,16 @@ from contracts.envelope import Reply
 from contracts.sessions import ClinicDatesChanged, TeamUpdated, VaccinationRecorded
 from msgkit.broker import BULK, exchange, make_router, subscription
 from msgkit.clock import Clock
-from msgkit.runtime import Runtime
+from msgkit.runtime import Runtime, runtime_param
 
 router = make_router()
 
 
-def get_uow(runtime: Runtime = Context("runtime")) -> ConsentUnitOfWork:
+async def get_uow(runtime: Runtime = runtime_param()) -> ConsentUnitOfWork:
     return unit_of_work(runtime)
 
 
-def get_clock(runtime: Runtime = Context("runtime")) -> Clock:
+async def get_clock(runtime: Runtime = runtime_param()) -> Clock:
     clock: Clock = runtime.extras["clock"]
     return clock
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from faststream import Context, Depends
+from faststream import Depends
 from faststream.rabbit import RabbitRouter
 
 from contracts import topology
@@ -16,23 +16,23 @@ from contracts.notify import GetInvitationStatus
 from contracts.sessions import ClinicDatesChanged, TeamUpdated, VaccinationRecorded
 from msgkit.broker import BULK, exchange, make_router, subscription
 from msgkit.clock import Clock
-from msgkit.runtime import Runtime
+from msgkit.runtime import Runtime, runtime_param
 from notify import services
 from notify.templates import TemplateCatalogue
 from notify.uow import NotifyUnitOfWork
 
 
-async def get_uow(runtime: Runtime = Context("runtime")) -> NotifyUnitOfWork:
+async def get_uow(runtime: Runtime = runtime_param()) -> NotifyUnitOfWork:
     factory: NotifyUnitOfWork = runtime.extras["uow"]()
     return factory
 
 
-async def get_now(runtime: Runtime = Context("runtime")) -> datetime:
+async def get_now(runtime: Runtime = runtime_param()) -> datetime:
     clock: Clock = runtime.extras["clock"]
     return clock.now()
 
 
-async def get_catalogue(runtime: Runtime = Context("runtime")) -> TemplateCatalogue:
+async def get_catalogue(runtime: Runtime = runtime_param()) -> TemplateCatalogue:
     catalogue: TemplateCatalogue = runtime.extras["catalogue"]
     return catalogue
 

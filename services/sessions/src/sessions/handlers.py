@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from faststream import Context, Depends
+from faststream import Depends
 
 from contracts import sessions as c
 from contracts import topology
 from contracts.envelope import Reply
 from msgkit.broker import exchange, make_router, subscription
 from msgkit.clock import Clock
-from msgkit.runtime import Runtime
+from msgkit.runtime import Runtime, runtime_param
 from sessions import services
 from sessions.uow import SessionsUnitOfWork
 
 router = make_router()
 
 
-def get_uow(runtime: Runtime = Context("runtime")) -> SessionsUnitOfWork:
+async def get_uow(runtime: Runtime = runtime_param()) -> SessionsUnitOfWork:
     return SessionsUnitOfWork(runtime.sessions, runtime.tables, consumer=runtime.service, on_commit=runtime.wake_relay)
 
 
-def get_clock(runtime: Runtime = Context("runtime")) -> Clock:
+async def get_clock(runtime: Runtime = runtime_param()) -> Clock:
     return cast(Clock, runtime.extras["clock"])
 
 
