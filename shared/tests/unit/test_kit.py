@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 
 import pytest
 from pydantic import ValidationError
