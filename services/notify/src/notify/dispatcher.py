@@ -1,5 +1,8 @@
 """The dispatcher every replica runs: expands due invitations and keeps up to N provider calls in flight.
 
+Expanding an invitation claims, in the same transaction, those of its notifications that may go now
+(sending window, rate limit, daily limits, free call slots); the send loop claims the rest and retries.
+
 It is woken in-process when a commit makes work due, and polls as a fallback for work other
 replicas committed or that became due with time. All claims use FOR UPDATE SKIP LOCKED, so any
 number of replicas share the work without sending a notification twice.
@@ -110,9 +113,16 @@ class Dispatcher:
         now = self._clock.now()
         await self._sweep(now)
         expanded = await expand_due(
-            self._uow(), now, limit=self._batch_size, catalogue=self._catalogue, postpone=self._postpone
+            self._uow(),
+            now,
+            limit=self._batch_size,
+            catalogue=self._catalogue,
+            postpone=self._postpone,
+            policy=self._policy,
+            send_limit=min(self._batch_size, max(0, self._max_in_flight - self._in_flight)),
         )
-        return None if expanded >= self._batch_size else self._poll
+        self._launch(expanded.claimed)
+        return None if expanded.found >= self._batch_size else self._poll
 
     async def _sweep(self, now: datetime) -> None:
         """Attempts of a stopped replica are found within a poll interval; not on every wake-up,
@@ -139,14 +149,18 @@ class Dispatcher:
         claimed = await claim_sends(
             self._uow(), self._clock.now(), limit=min(self._batch_size, free), policy=self._policy
         )
+        self._launch(claimed)
+        if claimed.wait_seconds:
+            return min(claimed.wait_seconds, self._poll)
+        return None if claimed.found >= min(self._batch_size, free) else self._poll
+
+    def _launch(self, claimed: Claimed) -> None:
+        """Call the provider for claimed notifications; the calls count against max_in_flight until recorded."""
         if claimed.notifications:
             self._in_flight += len(claimed.notifications)
             task = asyncio.create_task(self._complete(claimed))
             self._batches.add(task)
             task.add_done_callback(self._batches.discard)
-        if claimed.wait_seconds:
-            return min(claimed.wait_seconds, self._poll)
-        return None if claimed.found >= min(self._batch_size, free) else self._poll
 
     async def _complete(self, claimed: Claimed) -> None:
         try:

@@ -21,17 +21,18 @@ _ADD = text(
     """
     INSERT INTO notifications (id, reference, invitation_id, child_id, parent_id, team_ods, kind, channel, "to",
                                template_id, personalisation, reply_to_id, window_start, window_end, status,
-                               attempts, next_attempt_at)
+                               attempts, next_attempt_at, attempt_started_at)
     SELECT u.id, u.reference, u.invitation_id, u.child_id, u.parent_id, u.team_ods, u.kind, u.channel, u.recipient,
            u.template_id, CAST(u.personalisation AS jsonb), u.reply_to_id, u.window_start, u.window_end,
-           'pending', 0, u.next_attempt_at
+           u.status, u.attempts, u.next_attempt_at, CASE WHEN u.status = 'sending' THEN CAST(:now AS timestamptz) END
     FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[]), CAST(:invitations AS uuid[]),
                 CAST(:children AS uuid[]), CAST(:parents AS uuid[]), CAST(:teams AS text[]), CAST(:kinds AS text[]),
                 CAST(:channels AS text[]), CAST(:recipients AS text[]), CAST(:templates AS text[]),
                 CAST(:personalisation AS text[]), CAST(:reply_to AS text[]), CAST(:window_start AS time[]),
-                CAST(:window_end AS time[]), CAST(:next_attempt_at AS timestamptz[]))
+                CAST(:window_end AS time[]), CAST(:next_attempt_at AS timestamptz[]), CAST(:statuses AS text[]),
+                CAST(:attempts AS integer[]))
          AS u(id, reference, invitation_id, child_id, parent_id, team_ods, kind, channel, recipient, template_id,
-              personalisation, reply_to_id, window_start, window_end, next_attempt_at)
+              personalisation, reply_to_id, window_start, window_end, next_attempt_at, status, attempts)
     """
 )
 
@@ -102,12 +103,14 @@ class NotificationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, items: Sequence[Notification]) -> None:
+    async def add(self, items: Sequence[Notification], now: datetime) -> None:
+        """Insert new notifications as they are: pending, or already `sending` (claimed as they were made)."""
         if not items:
             return
         await self.session.execute(
             _ADD,
             {
+                "now": now,
                 "ids": [uuid.UUID(n.id) for n in items],
                 "references": [n.reference for n in items],
                 "invitations": [_uuid(n.invitation_id) for n in items],
@@ -123,6 +126,8 @@ class NotificationRepository:
                 "window_start": [n.window.start if n.window else None for n in items],
                 "window_end": [n.window.end if n.window else None for n in items],
                 "next_attempt_at": [n.next_attempt_at for n in items],
+                "statuses": [str(n.status) for n in items],
+                "attempts": [n.attempts for n in items],
             },
         )
 

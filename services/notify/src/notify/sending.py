@@ -45,6 +45,22 @@ class Claimed:
     wait_seconds: float  # until the rate limit has a token again
 
 
+NOTHING_CLAIMED = Claimed([], 0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Expanded:
+    found: int  # due invitations seen
+    claimed: Claimed  # the notifications made of them that may be sent at once, already `sending`
+
+
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    ready: list[Notification]
+    deferred: list[tuple[str, datetime]]  # (id, when it may be tried): closed window or day's limit reached
+    wait_seconds: float
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """What one provider call (or lookup) came to."""
@@ -59,13 +75,24 @@ class Attempt:
 
 
 async def expand_due(
-    uow: NotifyUnitOfWork, now: datetime, *, limit: int, catalogue: TemplateCatalogue, postpone: timedelta
-) -> int:
-    """Re-check due invitations and turn the eligible ones into one notification per parent and channel."""
+    uow: NotifyUnitOfWork,
+    now: datetime,
+    *,
+    limit: int,
+    catalogue: TemplateCatalogue,
+    postpone: timedelta,
+    policy: SendPolicy,
+    send_limit: int,
+) -> Expanded:
+    """Re-check due invitations and turn the eligible ones into one notification per parent and channel.
+
+    Up to `send_limit` of the new notifications that may go now are claimed in the same transaction
+    (inserted as `sending`), sparing a due-now invitation a second transaction before its provider call.
+    """
     async with uow:
         due = await uow.invitations.claim_due(now, limit)
         if not due:
-            return 0
+            return Expanded(0, NOTHING_CLAIMED)
         child_ids = [i.child_id for i in due]
         children = await uow.copies.children(child_ids)
         teams = await uow.copies.teams(i.team_ods for i in due)
@@ -96,38 +123,57 @@ async def expand_due(
             sending.append(invitation.id)
         await planning.cancel(uow, cancelled, now, None)
         await uow.invitations.postpone(postponed, now + postpone, now)
-        await uow.notifications.add(notes)
+        candidates = [n for n in notes if n.next_attempt_at <= now][: max(0, send_limit)]
+        admitted = await _admit(uow, candidates, now, policy) if candidates else _Admitted([], [], 0.0)
+        claimed = {n.id for n in admitted.ready}
+        later = dict(admitted.deferred)
+        await uow.notifications.add(
+            [
+                replace(n, status=NotificationStatus.SENDING, attempts=1) if n.id in claimed
+                else replace(n, next_attempt_at=later[n.id]) if n.id in later
+                else n
+                for n in notes
+            ],
+            now,
+        )  # fmt: skip
         await uow.invitations.set_status(sending, InvitationStatus.SENDING, now)
-        if notes:
-            uow.due_work()
+        if len(claimed) < len(notes):
+            uow.due_work()  # the rest are for the send loop
         await uow.commit()
     if postponed:
         log.warning("invitations postponed: child or team details missing", extra={"count": len(postponed)})
-    return len(due)
+    ready = [replace(n, status=NotificationStatus.SENDING, attempts=1) for n in admitted.ready]
+    return Expanded(len(due), Claimed(ready, len(candidates), admitted.wait_seconds))
 
 
 async def claim_sends(uow: NotifyUnitOfWork, now: datetime, *, limit: int, policy: SendPolicy) -> Claimed:
     """Claim due notifications within the sending window, the shared rate limit and the daily limits."""
     async with uow:
         rows = await uow.notifications.claim_due(now, limit)
-        deferred = [(n.id, next_opening(now, n.window)) for n in rows if n.window and next_opening(now, n.window) > now]
-        later = {i for i, _ in deferred}
-        ready = [n for n in rows if n.id not in later]
-        wait = 0.0
-        if policy.rate_limited and ready:
-            taken = await uow.limits.take(policy.bucket, len(ready))
-            ready, wait = ready[: taken.tokens], taken.wait_seconds
-        day, spill = now.astimezone(UTC).date(), next_utc_midnight(now)  # Notify's days end at midnight UTC
-        # Channels in a fixed order, so two replicas never lock the day's rows in opposite orders.
-        for channel, wanted in sorted(Counter(n.channel for n in ready).items()):
-            granted = await uow.limits.grant_daily(day, channel, wanted, policy.daily_limits[channel])
-            over = {n.id for n in [n for n in ready if n.channel == channel][granted:]}
-            deferred += [(i, spill) for i in over]
-            ready = [n for n in ready if n.id not in over]
-        await uow.notifications.defer(deferred)
-        await uow.notifications.mark_sending([n.id for n in ready], now)
+        admitted = await _admit(uow, rows, now, policy)
+        await uow.notifications.defer(admitted.deferred)
+        await uow.notifications.mark_sending([n.id for n in admitted.ready], now)
         await uow.commit()
-    return Claimed([replace(n, attempts=n.attempts + 1) for n in ready], len(rows), wait)
+    return Claimed([replace(n, attempts=n.attempts + 1) for n in admitted.ready], len(rows), admitted.wait_seconds)
+
+
+async def _admit(uow: NotifyUnitOfWork, rows: list[Notification], now: datetime, policy: SendPolicy) -> _Admitted:
+    """Which of `rows` may be sent now: inside their sending window, the shared rate limit and the daily limits."""
+    deferred = [(n.id, next_opening(now, n.window)) for n in rows if n.window and next_opening(now, n.window) > now]
+    later = {i for i, _ in deferred}
+    ready = [n for n in rows if n.id not in later]
+    wait = 0.0
+    if policy.rate_limited and ready:
+        taken = await uow.limits.take(policy.bucket, len(ready))
+        ready, wait = ready[: taken.tokens], taken.wait_seconds
+    day, spill = now.astimezone(UTC).date(), next_utc_midnight(now)  # Notify's days end at midnight UTC
+    # Channels in a fixed order, so two replicas never lock the day's rows in opposite orders.
+    for channel, wanted in sorted(Counter(n.channel for n in ready).items()):
+        granted = await uow.limits.grant_daily(day, channel, wanted, policy.daily_limits[channel])
+        over = {n.id for n in [n for n in ready if n.channel == channel][granted:]}
+        deferred += [(i, spill) for i in over]
+        ready = [n for n in ready if n.id not in over]
+    return _Admitted(ready, deferred, wait)
 
 
 async def attempt(notification: Notification, provider: Provider, catalogue: TemplateCatalogue) -> Attempt:

@@ -149,7 +149,7 @@ async def send_parent_message(
             child=child, team=team, kind=kind, programmes=programmes, now=now, catalogue=catalogue,
             sms=command.sms, only_parent=only,
         )  # fmt: skip
-        await uow.notifications.add(notes)
+        await uow.notifications.add(notes, now)
         if notes:
             uow.due_work()
         await uow.commit()

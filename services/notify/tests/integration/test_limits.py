@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from msgkit.db import session_factory
 from msgkit.testing import eventually
 from notify.limits import SendLimits
+from notify.sending import SendPolicy, expand_due
 from notify.timing import BucketShape
 
 from ..notify_support import Harness, invite, parent, request
@@ -71,3 +72,38 @@ async def test_due_work_found_after_the_window_closed_waits_for_it_to_open(start
     await eventually(deferred, what="the send deferred to the next opening")
     harness.clock.set(datetime(2026, 1, 13, 9, 0, tzinfo=UTC))
     await harness.wait_notifications(kid.child_id, "sent", 1)
+
+
+async def test_daily_cap_applies_to_notifications_claimed_as_they_are_made(start_app: Any, harness: Harness) -> None:
+    harness.clock.set(datetime(2031, 3, 5, 10, 0, tzinfo=UTC))  # a day no other test sends on
+    await start_app(daily_email_limit=1)
+    kid = await harness.setup_child(dates=[date(2031, 3, 8)], parents=[parent(phone=False), parent(phone=False)])
+    await harness.publish(invite(request(kid), at=harness.clock.now()))  # due now
+    await harness.wait_notifications(kid.child_id, "sent", 1)
+    [spilled] = [n for n in await harness.notifications(kid.child_id) if n.status == "pending"]
+    assert spilled.next_attempt_at == datetime(2031, 3, 6, tzinfo=UTC) and spilled.attempts == 0
+
+
+async def test_expanding_claims_what_may_go_now_up_to_the_send_limit(start_app: Any, harness: Harness) -> None:
+    app = await start_app(dispatcher_enabled=False)
+    runtime = app.context.get("runtime")
+    kid = await harness.setup_child(
+        dates=[harness.clock.now().date() + timedelta(days=3)], parents=[parent(), parent(phone=False)]
+    )
+    await harness.publish(invite(request(kid), at=harness.clock.now()))
+    await harness.wait_invitation(kid.child_id, "scheduled")
+    now = harness.clock.now()
+    policy = SendPolicy("test", rate_limited=False, daily_limits={"email": 10**6, "sms": 10**6}, max_attempts=3,
+                        retry_base=1.0, retry_max=10.0)  # fmt: skip
+    extras = runtime.extras
+    expanded = await expand_due(
+        extras["uow"](), now, limit=10, catalogue=extras["catalogue"], postpone=timedelta(minutes=1),
+        policy=policy, send_limit=2,
+    )  # fmt: skip
+    assert expanded.found == 1
+    rows = await harness.notifications(kid.child_id)
+    assert sorted(n.status for n in rows) == ["pending", "sending", "sending"]  # three sends, two claimed
+    sending = {n.id: n for n in rows if n.status == "sending"}
+    assert {uuid.UUID(n.id) for n in expanded.claimed.notifications} == set(sending)
+    assert all(n.attempts == 1 and n.attempt_started_at == now for n in sending.values())
+    assert [n.attempts for n in rows if n.status == "pending"] == [0]
