@@ -66,7 +66,7 @@ def create_app(
             runtime.tables,
             consumer=runtime.service,
             on_commit=runtime.wake_relay,
-            on_due=dispatcher.wake if dispatcher is not None else lambda: None,
+            on_due=dispatcher.wake if dispatcher is not None else lambda due: None,
         )
 
     dispatcher = Dispatcher(

@@ -24,7 +24,7 @@ from notify.providers import Provider
 from notify.sending import Attempt, Claimed, SendPolicy, attempt, claim_sends, expand_due, record_attempts
 from notify.templates import TemplateCatalogue
 from notify.timing import BucketShape
-from notify.uow import NotifyUnitOfWork
+from notify.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,11 @@ class Dispatcher:
         self._stopping = False
         self._swept: tuple[datetime, float] | None = None  # (service clock, monotonic) of the last sweep
 
-    def wake(self) -> None:
-        self._expand_wake.set()
-        self._send_wake.set()
+    def wake(self, due: Due = Due.INVITATIONS | Due.SENDS) -> None:
+        if due & Due.INVITATIONS:
+            self._expand_wake.set()
+        if due & Due.SENDS:
+            self._send_wake.set()
 
     async def start(self) -> None:
         if self._policy.rate_limited:

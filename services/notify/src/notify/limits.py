@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,15 +43,20 @@ _TAKE = text(
     """
 )
 
+# Every channel's count for the day in one statement; rows are taken in channel order, so two replicas
+# never lock the day's rows in opposite orders.
 _DAILY = text(
     """
+    WITH w AS (
+        SELECT * FROM unnest(CAST(:channels AS text[]), CAST(:wanted AS integer[]), CAST(:limits AS integer[]))
+                      AS w(channel, wanted, lim)
+    )
     INSERT INTO daily_sends AS d (day, channel, sent, last_granted)
-    VALUES (:day, :channel, LEAST(CAST(:wanted AS integer), CAST(:limit AS integer)),
-            LEAST(CAST(:wanted AS integer), CAST(:limit AS integer)))
+    SELECT CAST(:day AS date), w.channel, LEAST(w.wanted, w.lim), LEAST(w.wanted, w.lim) FROM w ORDER BY w.channel
     ON CONFLICT (day, channel) DO UPDATE SET
-        last_granted = GREATEST(0, LEAST(CAST(:wanted AS integer), CAST(:limit AS integer) - d.sent)),
-        sent = d.sent + GREATEST(0, LEAST(CAST(:wanted AS integer), CAST(:limit AS integer) - d.sent))
-    RETURNING last_granted
+        last_granted = (SELECT GREATEST(0, LEAST(w.wanted, w.lim - d.sent)) FROM w WHERE w.channel = excluded.channel),
+        sent = d.sent + (SELECT GREATEST(0, LEAST(w.wanted, w.lim - d.sent)) FROM w WHERE w.channel = excluded.channel)
+    RETURNING d.channel, d.last_granted
     """
 )
 
@@ -77,7 +83,15 @@ class SendLimits:
         taken, tokens, refill = int(row.last_taken), float(row.tokens), float(row.refill_per_second)
         return Taken(tokens=taken, wait_seconds=max(0.0, (1.0 - tokens) / refill) if taken < wanted else 0.0)
 
-    async def grant_daily(self, day: date, channel: str, wanted: int, limit: int) -> int:
-        """How many of `wanted` sends on `channel` still fit in `day`'s limit (and counts them)."""
-        params = {"day": day, "channel": channel, "wanted": wanted, "limit": limit}
-        return int((await self.session.execute(_DAILY, params)).scalar_one())
+    async def grant_daily(self, day: date, wanted: Mapping[str, int], limits: Mapping[str, int]) -> dict[str, int]:
+        """How many of the sends `wanted` per channel still fit in `day`'s limits (and counts them)."""
+        if not wanted:
+            return {}
+        channels = sorted(wanted)
+        params = {
+            "day": day,
+            "channels": channels,
+            "wanted": [wanted[c] for c in channels],
+            "limits": [limits[c] for c in channels],
+        }
+        return {r.channel: int(r.last_granted) for r in (await self.session.execute(_DAILY, params)).all()}

@@ -13,7 +13,7 @@ from contracts.envelope import Message
 from contracts.notify import InvitationCancelled, InvitationsScheduled
 from notify.domain import Invitation, Outcomes, check_invitation, default_team
 from notify.timing import due_at, first_clinic_date, london_date
-from notify.uow import NotifyUnitOfWork
+from notify.uow import Due, NotifyUnitOfWork
 
 RETIME_CHUNK = 5000
 
@@ -67,7 +67,7 @@ async def schedule(uow: NotifyUnitOfWork, items: Sequence[Invitation], now: date
         if i.schedule(known[key]):
             changed.append(i)
     if any(i.due_at is not None and i.due_at <= now for i in changed):
-        uow.due_work()
+        uow.due_work(Due.INVITATIONS)
     return changed
 
 

@@ -21,7 +21,7 @@ from notify.providers import (
 from notify.scheduling import next_opening
 from notify.templates import TemplateCatalogue
 from notify.timing import next_utc_midnight, retry_at
-from notify.uow import NotifyUnitOfWork
+from notify.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ async def expand_due(
         )  # fmt: skip
         await uow.invitations.set_status(sending, InvitationStatus.SENDING, now)
         if len(claimed) < len(notes):
-            uow.due_work()  # the rest are for the send loop
+            uow.due_work(Due.SENDS)  # the rest are for the send loop
         await uow.commit()
     if postponed:
         log.warning("invitations postponed: child or team details missing", extra={"count": len(postponed)})
@@ -167,13 +167,12 @@ async def _admit(uow: NotifyUnitOfWork, rows: list[Notification], now: datetime,
         taken = await uow.limits.take(policy.bucket, len(ready))
         ready, wait = ready[: taken.tokens], taken.wait_seconds
     day, spill = now.astimezone(UTC).date(), next_utc_midnight(now)  # Notify's days end at midnight UTC
-    # Channels in a fixed order, so two replicas never lock the day's rows in opposite orders.
-    for channel, wanted in sorted(Counter(n.channel for n in ready).items()):
-        granted = await uow.limits.grant_daily(day, channel, wanted, policy.daily_limits[channel])
-        over = {n.id for n in [n for n in ready if n.channel == channel][granted:]}
-        deferred += [(i, spill) for i in over]
-        ready = [n for n in ready if n.id not in over]
-    return _Admitted(ready, deferred, wait)
+    granted = await uow.limits.grant_daily(day, Counter(n.channel for n in ready), policy.daily_limits)
+    over: set[str] = set()
+    for channel, count in granted.items():
+        over |= {n.id for n in [n for n in ready if n.channel == channel][count:]}
+    deferred += [(n.id, spill) for n in ready if n.id in over]
+    return _Admitted([n for n in ready if n.id not in over], deferred, wait)
 
 
 async def attempt(notification: Notification, provider: Provider, catalogue: TemplateCatalogue) -> Attempt:

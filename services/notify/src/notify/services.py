@@ -22,7 +22,7 @@ from notify.compose import compose
 from notify.domain import NotificationStatus, delivery_transition, do_not_contact_reason
 from notify.notification_repository import settled_from_row
 from notify.templates import MessageKind, TemplateCatalogue
-from notify.uow import NotifyUnitOfWork
+from notify.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ async def send_parent_message(
         )  # fmt: skip
         await uow.notifications.add(notes, now)
         if notes:
-            uow.due_work()
+            uow.due_work(Due.SENDS)
         await uow.commit()
 
 

@@ -43,6 +43,16 @@ async def test_bucket_never_hands_out_more_than_capacity_plus_refill(engine: Asy
     assert taken >= shape.capacity + shape.refill_per_second * 0.8  # and the bucket is actually used
 
 
+async def test_daily_counts_of_both_channels_are_granted_in_one_go(engine: AsyncEngine) -> None:
+    sessions, day = session_factory(engine), date(2031, 3, 9)  # a day no other test sends on
+    limits = {"email": 4, "sms": 1}
+    async with sessions() as session, session.begin():
+        first = await SendLimits(session).grant_daily(day, {"sms": 2, "email": 3}, limits)
+    async with sessions() as session, session.begin():
+        second = await SendLimits(session).grant_daily(day, {"email": 3, "sms": 1}, limits)
+    assert (first, second) == ({"email": 3, "sms": 1}, {"email": 1, "sms": 0})
+
+
 async def test_daily_cap_spills_the_rest_to_the_next_utc_day(start_app: Any, harness: Harness) -> None:
     harness.clock.set(datetime(2031, 3, 3, 10, 0, tzinfo=UTC))  # a day no other test sends on
     await start_app(daily_email_limit=1)
