@@ -86,13 +86,15 @@ class BucketShape:
     refill_per_second: float
 
 
-def bucket_shape(*, limit: int, window: float, burst: int, send_rate: float) -> BucketShape:
-    """A token bucket that can never let more than `limit` through in any `window` seconds.
+def bucket_shape(*, limit: int, window: float, burst: int, send_rate: float, jitter: float = 1.0) -> BucketShape:
+    """A token bucket that can never let more than `limit` through in any `window` seconds at the provider.
 
-    In any window at most capacity + window * refill tokens can be taken, so refill is chosen to
-    keep that sum under the limit (with a hair of headroom for clock jitter), and no faster than
-    the configured steady send rate.
+    Tokens are taken in the claiming transaction and the calls reach the provider after its commit, a
+    delay that varies by up to `jitter` seconds (a slower commit, a wait for a pooled connection). So
+    the calls in any provider window had their tokens taken within window + jitter seconds, and at
+    most capacity + (window + jitter) * refill tokens are taken in that time: refill keeps this sum
+    under the limit, and no faster than the configured steady send rate.
     """
     capacity = max(1, min(burst, limit // 10 or 1))
-    refill = (limit - capacity) / window * 0.998
+    refill = (limit - capacity) / (window + jitter)
     return BucketShape(capacity=float(capacity), refill_per_second=max(0.001, min(send_rate, refill)))

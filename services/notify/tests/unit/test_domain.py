@@ -176,7 +176,8 @@ class TestRateBucket:
     )
     def test_no_window_can_exceed_the_limit(self, limit: int, window: float, burst: int, rate: float) -> None:
         shape = bucket_shape(limit=limit, window=window, burst=burst, send_rate=rate)
-        assert shape.capacity + window * shape.refill_per_second <= limit
+        # Calls reach the provider up to a second apart from their tokens: the window is a second longer.
+        assert shape.capacity + (window + 1.0) * shape.refill_per_second <= limit
         assert shape.refill_per_second <= rate
 
     def test_notify_default_limit_is_used_to_at_least_98_percent(self) -> None:
