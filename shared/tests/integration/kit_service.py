@@ -34,7 +34,7 @@ async def get_uow(runtime: Runtime = runtime_param()) -> UnitOfWork:
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-@notify_router.subscriber(*subscription("notify", TeamUpdated))
+@notify_router.subscriber(**subscription("notify", TeamUpdated))
 async def on_team_updated(event: TeamUpdated, uow: UoW) -> None:
     async with uow:
         if not await uow.claim(event):
@@ -45,7 +45,7 @@ async def on_team_updated(event: TeamUpdated, uow: UoW) -> None:
         await uow.commit()
 
 
-@sessions_router.subscriber(*subscription("sessions", GetSession))
+@sessions_router.subscriber(**subscription("sessions", GetSession))
 async def on_get_session(query: GetSession) -> Reply:
     if query.session_id.int == 0:
         raise PermanentError("no session with that id", code="not_found")

@@ -144,3 +144,16 @@ async def test_a_dependency_on_the_runtime_is_resolved_without_a_worker_thread(m
     async with TestRabbitBroker(broker) as test_broker:
         await test_broker.publish("hello", "q")
     assert seen == [("hello", "the runtime")]
+
+
+async def test_the_decoder_parses_the_body_straight_into_the_queue_s_model() -> None:
+    from faststream.message import StreamMessage
+    from pydantic import ValidationError
+
+    from msgkit.broker import decoder_for
+
+    query = GetSession(session_id="6a1f0b9e-86a1-4f2f-9a63-0d5a5f0e2c11")
+    decode = decoder_for(GetSession)
+    assert await decode(StreamMessage(raw_message=None, body=query.model_dump_json().encode())) == query
+    with pytest.raises(ValidationError, match="Invalid JSON"):
+        await decode(StreamMessage(raw_message=None, body=b'{"session_id": "6a1f'))

@@ -34,62 +34,62 @@ Clk = Annotated[Any, Depends(get_clock, cast=False)]
 # --- events and commands of other services ----------------------------------------------------
 
 
-@router.subscriber(*subscription("cohort", sessions.TeamUpdated))
+@router.subscriber(**subscription("cohort", sessions.TeamUpdated))
 async def on_team_updated(event: sessions.TeamUpdated, uow: UoW) -> None:
     await event_services.keep_team(event, uow)
 
 
-@router.subscriber(*subscription("cohort", sessions.SchoolSessionChanged))
+@router.subscriber(**subscription("cohort", sessions.SchoolSessionChanged))
 async def on_school_session_changed(event: sessions.SchoolSessionChanged, uow: UoW) -> None:
     await event_services.keep_school_session(event, uow)
 
 
-@router.subscriber(*subscription("cohort", sessions.SchoolSessionClosed))
+@router.subscriber(**subscription("cohort", sessions.SchoolSessionClosed))
 async def on_school_session_closed(event: sessions.SchoolSessionClosed, uow: UoW) -> None:
     await event_services.invite_closed_session(event, uow)
 
 
-@router.subscriber(*subscription("cohort", sessions.ClinicDatesChanged))
+@router.subscriber(**subscription("cohort", sessions.ClinicDatesChanged))
 async def on_clinic_dates_changed(event: sessions.ClinicDatesChanged) -> None:
     """Clinic dates are notify's business (invitation timing); cohort needs nothing from them."""
 
 
-@router.subscriber(*subscription("cohort", sessions.VaccinationRecorded))
+@router.subscriber(**subscription("cohort", sessions.VaccinationRecorded))
 async def on_vaccination_recorded(event: sessions.VaccinationRecorded, uow: UoW) -> None:
     await event_services.keep_vaccination(event, uow)
 
 
-@router.subscriber(*subscription("cohort", consent.ConsentRecorded))
+@router.subscriber(**subscription("cohort", consent.ConsentRecorded))
 async def on_consent_recorded(event: consent.ConsentRecorded, uow: UoW) -> None:
     await event_services.keep_consent(event, uow)
 
 
-@router.subscriber(*subscription("cohort", consent.ConsentRequested))
+@router.subscriber(**subscription("cohort", consent.ConsentRequested))
 async def on_consent_requested(event: consent.ConsentRequested, uow: UoW) -> None:
     await event_services.log_activity(event, [activity.consent_requested(event)], uow)
 
 
-@router.subscriber(*subscription("cohort", notify.InvitationsScheduled))
+@router.subscriber(**subscription("cohort", notify.InvitationsScheduled))
 async def on_invitations_scheduled(event: notify.InvitationsScheduled, uow: UoW) -> None:
     await event_services.keep_invitations_scheduled(event, uow)
 
 
-@router.subscriber(*subscription("cohort", notify.InvitationCancelled))
+@router.subscriber(**subscription("cohort", notify.InvitationCancelled))
 async def on_invitation_cancelled(event: notify.InvitationCancelled, uow: UoW) -> None:
     await event_services.keep_invitation_cancelled(event, uow)
 
 
-@router.subscriber(*subscription("cohort", notify.NotificationsSent))
+@router.subscriber(**subscription("cohort", notify.NotificationsSent))
 async def on_notifications_sent(event: notify.NotificationsSent, uow: UoW) -> None:
     await event_services.keep_notifications_sent(event, uow)
 
 
-@router.subscriber(*subscription("cohort", notify.NotificationDelivered))
+@router.subscriber(**subscription("cohort", notify.NotificationDelivered))
 async def on_notification_delivered(event: notify.NotificationDelivered, uow: UoW) -> None:
     await event_services.log_activity(event, [activity.notification_delivered(event)], uow)
 
 
-@router.subscriber(*subscription("cohort", notify.NotificationFailed))
+@router.subscriber(**subscription("cohort", notify.NotificationFailed))
 async def on_notification_failed(event: notify.NotificationFailed, uow: UoW) -> None:
     await event_services.log_activity(event, [activity.notification_failed(event)], uow)
 
@@ -97,52 +97,52 @@ async def on_notification_failed(event: notify.NotificationFailed, uow: UoW) -> 
 # --- requests ---------------------------------------------------------------------------------
 
 
-@router.subscriber(*subscription("cohort", cohort.ImportCohortChunk))
+@router.subscriber(**subscription("cohort", cohort.ImportCohortChunk))
 async def on_import_cohort_chunk(command: cohort.ImportCohortChunk, uow: UoW, clock: Clk) -> Reply:
     return await import_services.stage_chunk(command, uow, clock)
 
 
-@router.subscriber(*subscription("cohort", cohort.CommitCohortImport))
+@router.subscriber(**subscription("cohort", cohort.CommitCohortImport))
 async def on_commit_cohort_import(command: cohort.CommitCohortImport, uow: UoW, clock: Clk) -> Reply:
     return await import_services.commit_import(command, uow, clock)
 
 
-@router.subscriber(*subscription("cohort", cohort.InviteChildToClinic))
+@router.subscriber(**subscription("cohort", cohort.InviteChildToClinic))
 async def on_invite_child_to_clinic(command: cohort.InviteChildToClinic, uow: UoW, clock: Clk) -> Reply:
     return await services.invite_child(command, uow, clock)
 
 
-@router.subscriber(*subscription("cohort", cohort.AddWalkIn))
+@router.subscriber(**subscription("cohort", cohort.AddWalkIn))
 async def on_add_walk_in(command: cohort.AddWalkIn, uow: UoW, clock: Clk) -> Reply:
     return await services.add_walk_in(command, uow, clock)
 
 
-@router.subscriber(*subscription("cohort", cohort.ChangeChildSchool))
+@router.subscriber(**subscription("cohort", cohort.ChangeChildSchool))
 async def on_change_child_school(command: cohort.ChangeChildSchool, uow: UoW, clock: Clk) -> Reply:
     return await services.change_school(command, uow, clock)
 
 
-@router.subscriber(*subscription("cohort", cohort.SetChildFlags))
+@router.subscriber(**subscription("cohort", cohort.SetChildFlags))
 async def on_set_child_flags(command: cohort.SetChildFlags, uow: UoW) -> Reply:
     return await services.set_flags(command, uow)
 
 
-@router.subscriber(*subscription("cohort", cohort.PreviewClinicInvitations))
+@router.subscriber(**subscription("cohort", cohort.PreviewClinicInvitations))
 async def on_preview_clinic_invitations(query: cohort.PreviewClinicInvitations, uow: UoW) -> Reply:
     return await query_services.preview_invitations(query, uow)
 
 
-@router.subscriber(*subscription("cohort", cohort.GetActivityLog))
+@router.subscriber(**subscription("cohort", cohort.GetActivityLog))
 async def on_get_activity_log(query: cohort.GetActivityLog, uow: UoW) -> Reply:
     return await query_services.activity_log(query, uow)
 
 
-@router.subscriber(*subscription("cohort", cohort.ListClinicChildren))
+@router.subscriber(**subscription("cohort", cohort.ListClinicChildren))
 async def on_list_clinic_children(query: cohort.ListClinicChildren, uow: UoW) -> Reply:
     return await query_services.clinic_children(query, uow)
 
 
-@router.subscriber(*subscription("cohort", cohort.FindChildren))
+@router.subscriber(**subscription("cohort", cohort.FindChildren))
 async def on_find_children(query: cohort.FindChildren, uow: UoW) -> Reply:
     return await query_services.find_children(query, uow)
 

@@ -33,42 +33,42 @@ UoW = Annotated[ConsentUnitOfWork, Depends(get_uow)]
 Now = Annotated[Clock, Depends(get_clock, cast=False)]
 
 
-@router.subscriber(*subscription("consent", TeamUpdated))
+@router.subscriber(**subscription("consent", TeamUpdated))
 async def on_team_updated(event: TeamUpdated, uow: UoW) -> None:
     await services.update_team(event, uow)
 
 
-@router.subscriber(*subscription("consent", ChildrenUpserted), channel=BULK)
+@router.subscriber(**subscription("consent", ChildrenUpserted), channel=BULK)
 async def on_children_upserted(event: ChildrenUpserted, uow: UoW) -> None:
     await services.upsert_children(event, uow)
 
 
-@router.subscriber(*subscription("consent", ChildrenJoinedClinicCohort), channel=BULK)
+@router.subscriber(**subscription("consent", ChildrenJoinedClinicCohort), channel=BULK)
 async def on_children_joined_clinic_cohort(event: ChildrenJoinedClinicCohort, uow: UoW) -> None:
     await services.record_clinic_joins(event, uow)
 
 
-@router.subscriber(*subscription("consent", ClinicDatesChanged))
+@router.subscriber(**subscription("consent", ClinicDatesChanged))
 async def on_clinic_dates_changed(event: ClinicDatesChanged, uow: UoW) -> None:
     await services.update_clinic_dates(event, uow)
 
 
-@router.subscriber(*subscription("consent", VaccinationRecorded))
+@router.subscriber(**subscription("consent", VaccinationRecorded))
 async def on_vaccination_recorded(event: VaccinationRecorded, uow: UoW) -> None:
     await services.record_implied_consent(event, uow)
 
 
-@router.subscriber(*subscription("consent", SendConsentRequest))
+@router.subscriber(**subscription("consent", SendConsentRequest))
 async def on_send_consent_request(command: SendConsentRequest, uow: UoW, clock: Now) -> Reply:
     return await services.send_consent_request(command, uow, clock)
 
 
-@router.subscriber(*subscription("consent", RecordConsent))
+@router.subscriber(**subscription("consent", RecordConsent))
 async def on_record_consent(command: RecordConsent, uow: UoW, clock: Now) -> Reply:
     return await services.record_consent(command, uow, clock)
 
 
-@router.subscriber(*subscription("consent", GetConsentStatus))
+@router.subscriber(**subscription("consent", GetConsentStatus))
 async def on_get_consent_status(query: GetConsentStatus, uow: UoW) -> Reply:
     return await services.get_consent_status(query, uow)
 

@@ -81,15 +81,15 @@ async def on_get_invitation_status(query: GetInvitationStatus, uow: UoW) -> Repl
 def build_router() -> RabbitRouter:
     """A fresh router per app, so several app instances can run in one process (tests, benchmarks)."""
     router = make_router()
-    router.subscriber(*subscription("notify", TeamUpdated))(on_team_updated)
-    router.subscriber(*subscription("notify", ClinicDatesChanged))(on_clinic_dates_changed)
-    router.subscriber(*subscription("notify", ChildrenUpserted), channel=BULK)(on_children_upserted)
-    router.subscriber(*subscription("notify", ChildRemovedFromClinicCohort))(on_child_removed_from_clinic_cohort)
-    router.subscriber(*subscription("notify", VaccinationRecorded))(on_vaccination_recorded)
-    router.subscriber(*subscription("notify", ConsentRecorded))(on_consent_recorded)
-    router.subscriber(*subscription("notify", InviteToClinic), channel=BULK)(on_invite_to_clinic)
-    router.subscriber(*subscription("notify", SendParentMessage))(on_send_parent_message)
-    router.subscriber(*subscription("notify", GetInvitationStatus))(on_get_invitation_status)
+    router.subscriber(**subscription("notify", TeamUpdated))(on_team_updated)
+    router.subscriber(**subscription("notify", ClinicDatesChanged))(on_clinic_dates_changed)
+    router.subscriber(**subscription("notify", ChildrenUpserted), channel=BULK)(on_children_upserted)
+    router.subscriber(**subscription("notify", ChildRemovedFromClinicCohort))(on_child_removed_from_clinic_cohort)
+    router.subscriber(**subscription("notify", VaccinationRecorded))(on_vaccination_recorded)
+    router.subscriber(**subscription("notify", ConsentRecorded))(on_consent_recorded)
+    router.subscriber(**subscription("notify", InviteToClinic), channel=BULK)(on_invite_to_clinic)
+    router.subscriber(**subscription("notify", SendParentMessage))(on_send_parent_message)
+    router.subscriber(**subscription("notify", GetInvitationStatus))(on_get_invitation_status)
     # Declared so the AsyncAPI document lists what notify publishes; the outbox relay sends them.
     for message in topology.published_by("notify"):
         route = topology.route_for(message)

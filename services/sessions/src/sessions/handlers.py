@@ -30,42 +30,42 @@ UoW = Annotated[SessionsUnitOfWork, Depends(get_uow)]
 Now = Annotated[Clock, Depends(get_clock, cast=False)]
 
 
-@router.subscriber(*subscription("sessions", c.UpsertTeam))
+@router.subscriber(**subscription("sessions", c.UpsertTeam))
 async def on_upsert_team(command: c.UpsertTeam, uow: UoW) -> Reply:
     return await services.upsert_team(command, uow)
 
 
-@router.subscriber(*subscription("sessions", c.AddLocation))
+@router.subscriber(**subscription("sessions", c.AddLocation))
 async def on_add_location(command: c.AddLocation, uow: UoW) -> Reply:
     return await services.add_location(command, uow)
 
 
-@router.subscriber(*subscription("sessions", c.CreateSchoolSession))
+@router.subscriber(**subscription("sessions", c.CreateSchoolSession))
 async def on_create_school_session(command: c.CreateSchoolSession, uow: UoW, clock: Now) -> Reply:
     return await services.create_school_session(command, uow, clock)
 
 
-@router.subscriber(*subscription("sessions", c.SetClinicDates))
+@router.subscriber(**subscription("sessions", c.SetClinicDates))
 async def on_set_clinic_dates(command: c.SetClinicDates, uow: UoW, clock: Now) -> Reply:
     return await services.set_clinic_dates(command, uow, clock)
 
 
-@router.subscriber(*subscription("sessions", c.CloseSchoolSession))
+@router.subscriber(**subscription("sessions", c.CloseSchoolSession))
 async def on_close_school_session(command: c.CloseSchoolSession, uow: UoW, clock: Now) -> Reply:
     return await services.close_school_session(command, uow, clock)
 
 
-@router.subscriber(*subscription("sessions", c.RecordVaccination))
+@router.subscriber(**subscription("sessions", c.RecordVaccination))
 async def on_record_vaccination(command: c.RecordVaccination, uow: UoW, clock: Now) -> Reply:
     return await services.record_vaccination(command, uow, clock)
 
 
-@router.subscriber(*subscription("sessions", c.GetSession))
+@router.subscriber(**subscription("sessions", c.GetSession))
 async def on_get_session(query: c.GetSession, uow: UoW, clock: Now) -> Reply:
     return await services.get_session(query, uow, clock)
 
 
-@router.subscriber(*subscription("sessions", c.GetClinicSession))
+@router.subscriber(**subscription("sessions", c.GetClinicSession))
 async def on_get_clinic_session(query: c.GetClinicSession, uow: UoW, clock: Now) -> Reply:
     return await services.get_clinic_session(query, uow, clock)
 
