@@ -169,11 +169,16 @@ async def wait_count(
     timeout: float,
     what: str,
     phase: str,
-    interval: float = 0.1,
+    interval: float = 0.05,
     every: float = 3.0,
 ) -> float:
-    """Poll until `count()` reaches `target`, printing progress; returns the perf_counter when it did."""
-    deadline, shown = time.monotonic() + timeout, time.monotonic()
+    """Poll until `count()` reaches `target`, printing progress; returns the perf_counter when it did.
+
+    A count over 100,000 rows costs PostgreSQL ~12 ms, so polling every 0.1 s took an eighth of a core
+    from the system being measured. The pause is instead a quarter of the time the rest should take at
+    the rate seen so far (at most 1 s), so the probe is rare while far off and frequent near the end.
+    """
+    deadline, shown, began = time.monotonic() + timeout, time.monotonic(), time.perf_counter()
     while True:
         done = await count()
         now = time.perf_counter()
@@ -184,4 +189,6 @@ async def wait_count(
         if time.monotonic() - shown >= every:
             shown = time.monotonic()
             log(phase, f"{what}: {done:,}/{target:,}")
-        await asyncio.sleep(interval)
+        rate = done / (now - began) if done else 0.0
+        remaining = (target - done) / rate if rate else interval
+        await asyncio.sleep(min(1.0, max(interval, remaining / 4)))
