@@ -30,7 +30,9 @@ from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, Tea
 from msgkit import rpc
 from msgkit.clock import FixedClock
 from msgkit.testing import eventually
+from notify.providers import OutboundMessage
 from notify.stub_server import make_api_key
+from notify.templates import Channel, MessageKind
 
 # Monday 12 January 2026, 10:00 in London (GMT): inside the default 09:00-19:00 window; year 2025.
 NOW = datetime(2026, 1, 12, 10, 0, tzinfo=UTC)
@@ -224,3 +226,17 @@ class Harness:
 
 def window_time(hour: int, minute: int = 0) -> time:
     return time(hour, minute)
+
+
+def outbound_message(channel: Channel = Channel.EMAIL, reference: str | None = None) -> OutboundMessage:
+    """A composed invitation as a provider receives it."""
+    return OutboundMessage(
+        reference=reference or str(uuid.uuid4()),
+        kind=MessageKind.CLINIC_INITIAL_INVITATION,
+        channel=channel,
+        to="parent@example.com" if channel is Channel.EMAIL else "+44 7700 900123",
+        template_id="626080e2-a56c-48e4-b612-4da628a23c5b",
+        personalisation={"child_first_name": "Ada"},
+        body="Ada Lovelace can have her flu vaccination",
+        subject="Book for Ada Lovelace",
+    )

@@ -12,29 +12,18 @@ import pytest
 import pytest_asyncio
 
 from notify.local_providers import LogProvider, SmtpProvider
-from notify.providers import AmbiguousProviderError, OutboundMessage, RetryableProviderError
-from notify.templates import Channel, MessageKind
+from notify.providers import AmbiguousProviderError, RetryableProviderError
+from notify.templates import Channel
+
+from ..notify_support import outbound_message
 
 pytestmark = pytest.mark.unit
-
-
-def make_message(channel: Channel = Channel.EMAIL, reference: str = "ref-1") -> OutboundMessage:
-    return OutboundMessage(
-        reference=reference,
-        kind=MessageKind.CLINIC_INITIAL_INVITATION,
-        channel=channel,
-        to="parent@example.com" if channel is Channel.EMAIL else "+44 7700 900123",
-        template_id="626080e2-a56c-48e4-b612-4da628a23c5b",
-        personalisation={"child_first_name": "Ada"},
-        body="Ada Lovelace can have her flu vaccination",
-        subject="Book for Ada Lovelace",
-    )
 
 
 async def test_log_provider_logs_no_personal_data(caplog: pytest.LogCaptureFixture) -> None:
     provider = LogProvider()
     with caplog.at_level(logging.INFO):
-        await provider.send(make_message())
+        await provider.send(outbound_message(reference="ref-1"))
     [record] = caplog.records
     logged = record.getMessage() + repr(record.__dict__)
     assert "ref-1" in logged
@@ -44,7 +33,7 @@ async def test_log_provider_logs_no_personal_data(caplog: pytest.LogCaptureFixtu
 
 async def test_log_provider_finds_what_it_accepted() -> None:
     provider = LogProvider(remember=2)
-    receipts = [await provider.send(make_message(reference=r)) for r in ("a", "b", "c")]
+    receipts = [await provider.send(outbound_message(reference=r)) for r in ("a", "b", "c")]
     assert await provider.find_by_reference("c") == receipts[2]
     assert await provider.find_by_reference("a") is None  # forgotten: only the newest 2 are kept
     assert await provider.find_by_reference("zzz") is None
@@ -52,11 +41,13 @@ async def test_log_provider_finds_what_it_accepted() -> None:
 
 def test_outbound_message_refuses_overlong_reference() -> None:
     with pytest.raises(ValueError, match="reference"):
-        make_message(reference="x" * 1001)
+        outbound_message(reference="x" * 1001)
 
 
 def test_smtp_sends_sms_as_email_to_digits_at_sms_local() -> None:
-    email = SmtpProvider("localhost", 1025, "noreply@clinics.local").build_email(make_message(Channel.SMS))
+    email = SmtpProvider("localhost", 1025, "noreply@clinics.local").build_email(
+        outbound_message(Channel.SMS, reference="ref-1")
+    )
     assert email["To"] == "447700900123@sms.local"
     assert email["Message-ID"] == "<ref-1@notify.local>"
     assert "Ada Lovelace" in email.get_content()
@@ -109,7 +100,9 @@ async def smtp() -> AsyncIterator[FakeSmtpServer]:
 
 
 async def test_smtp_delivers_subject_body_and_reference(smtp: FakeSmtpServer) -> None:
-    receipt = await SmtpProvider("127.0.0.1", smtp.port, "noreply@clinics.local").send(make_message())
+    receipt = await SmtpProvider("127.0.0.1", smtp.port, "noreply@clinics.local").send(
+        outbound_message(reference="ref-1")
+    )
     [raw] = smtp.messages
     email = message_from_bytes(raw)
     assert email["Subject"] == "Book for Ada Lovelace"
@@ -121,7 +114,7 @@ async def test_smtp_delivers_subject_body_and_reference(smtp: FakeSmtpServer) ->
 async def test_smtp_4xx_on_data_is_retryable() -> None:
     async with FakeSmtpServer(data_reply=b"451 try later") as server:
         with pytest.raises(RetryableProviderError) as raised:
-            await SmtpProvider("127.0.0.1", server.port, "a@b.c").send(make_message())
+            await SmtpProvider("127.0.0.1", server.port, "a@b.c").send(outbound_message(reference="ref-1"))
     assert raised.value.status == 451
     assert not isinstance(raised.value, AmbiguousProviderError)
 
@@ -131,5 +124,5 @@ async def test_smtp_unreachable_is_retryable_not_ambiguous() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(RetryableProviderError) as raised:
-        await SmtpProvider("127.0.0.1", port, "a@b.c", timeout=2).send(make_message())
+        await SmtpProvider("127.0.0.1", port, "a@b.c", timeout=2).send(outbound_message(reference="ref-1"))
     assert not isinstance(raised.value, AmbiguousProviderError)

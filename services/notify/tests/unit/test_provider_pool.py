@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -12,29 +11,18 @@ import pytest
 from notify.providers import (
     AmbiguousProviderError,
     GovUkNotifyProvider,
-    OutboundMessage,
     PermanentProviderError,
     RetryableProviderError,
 )
 from notify.stub_server import Fault, FaultKind, NotifyStub, make_api_key
-from notify.templates import Channel, MessageKind
+from notify.templates import Channel
+
+from ..notify_support import outbound_message
 
 pytestmark = pytest.mark.unit
 
 API_KEY = make_api_key("transport")
 Make = Callable[..., GovUkNotifyProvider]
-
-
-def message(channel: Channel = Channel.EMAIL) -> OutboundMessage:
-    return OutboundMessage(
-        reference=str(uuid.uuid4()),
-        kind=MessageKind.CLINIC_INITIAL_INVITATION,
-        channel=channel,
-        to="parent@example.com" if channel is Channel.EMAIL else "07700 900123",
-        template_id="626080e2-a56c-48e4-b612-4da628a23c5b",
-        personalisation={"child_first_name": "Ada"},
-        body="Hello",
-    )
 
 
 @pytest.fixture
@@ -62,7 +50,7 @@ def provider(pool: list[GovUkNotifyProvider]) -> Make:
 
 async def test_send_and_find_by_reference(stub: NotifyStub, provider: Make) -> None:
     notify = provider(stub.url)
-    sent = message(Channel.SMS)
+    sent = outbound_message(Channel.SMS)
     receipt = await notify.send(sent)
     assert [s.id for s in stub.sent] == [receipt.provider_id]
     assert await notify.find_by_reference(sent.reference) == receipt
@@ -73,19 +61,19 @@ async def test_rejections_and_429_keep_their_classes(stub: NotifyStub, provider:
     stub.faults.push(Fault(FaultKind.ERROR_400), Fault(FaultKind.ERROR_429, retry_after=7), Fault(FaultKind.ERROR_500))
     notify = provider(stub.url)
     with pytest.raises(PermanentProviderError):
-        await notify.send(message())
+        await notify.send(outbound_message())
     with pytest.raises(RetryableProviderError) as limited:
-        await notify.send(message())
+        await notify.send(outbound_message())
     assert not isinstance(limited.value, AmbiguousProviderError) and limited.value.retry_after == 7
     with pytest.raises(AmbiguousProviderError):
-        await notify.send(message())
+        await notify.send(outbound_message())
 
 
 @pytest.mark.parametrize("fault", [Fault(FaultKind.ACCEPT_THEN_DROP), Fault(FaultKind.TIMEOUT, seconds=1.0)])
 async def test_dropped_or_timed_out_answers_are_ambiguous(stub: NotifyStub, provider: Make, fault: Fault) -> None:
     stub.faults.push(fault)
     with pytest.raises(AmbiguousProviderError):
-        await provider(stub.url, timeout=0.3).send(message())
+        await provider(stub.url, timeout=0.3).send(outbound_message())
 
 
 async def test_nobody_listening_is_retryable_not_ambiguous(provider: Make) -> None:
@@ -93,20 +81,20 @@ async def test_nobody_listening_is_retryable_not_ambiguous(provider: Make) -> No
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(RetryableProviderError) as refused:
-        await provider(f"http://127.0.0.1:{port}").send(message())
+        await provider(f"http://127.0.0.1:{port}").send(outbound_message())
     assert not isinstance(refused.value, AmbiguousProviderError)
 
 
 async def test_more_sends_than_connections_all_go_once(stub: NotifyStub, provider: Make) -> None:
     notify = provider(stub.url, max_connections=3)
-    receipts = await asyncio.gather(*(notify.send(message()) for _ in range(40)))
+    receipts = await asyncio.gather(*(notify.send(outbound_message()) for _ in range(40)))
     assert sorted(r.provider_id for r in receipts) == sorted(s.id for s in stub.sent)
     assert len(stub.sent) == 40
 
 
 async def test_a_closed_pool_is_made_again_on_next_use(stub: NotifyStub, provider: Make) -> None:
     notify = provider(stub.url)
-    await notify.send(message())
+    await notify.send(outbound_message())
     await notify.aclose()
-    await notify.send(message())
+    await notify.send(outbound_message())
     assert len(stub.sent) == 2
