@@ -39,7 +39,7 @@ async def join_and_invite(
     """Add memberships (existing ones are no-ops), then announce the joins and ask notify to invite."""
     joined = await uow.memberships.add(joins, cohort)
     invitations = [invitation_for(j, trigger, requested_by) for j in joined]
-    await uow.publish_now(joined_and_invited(joined, invitations, cohort, cause=cause))
+    uow.publish(*joined_and_invited(joined, invitations, cohort, cause=cause))
     at, source = cause.occurred_at, cause.message_id
     await uow.activity.append([activity.joined(j, cohort, at=at, source=source) for j in joined])
     return joined
@@ -112,7 +112,7 @@ async def invite_child(command: InviteChildToClinic, uow: CohortUnitOfWork, cloc
 
 
 async def _repeat(uow: CohortUnitOfWork, invitation: Invitation, cohort: CohortYear, *, cause: Message) -> None:
-    await uow.publish_now(joined_and_invited([], [invitation], cohort, cause=cause))
+    uow.publish(*joined_and_invited([], [invitation], cohort, cause=cause))
     await uow.activity.append([activity.repeat_requested(invitation, at=cause.occurred_at, source=cause.message_id)])
 
 
@@ -145,7 +145,7 @@ async def change_school(command: ChangeChildSchool, uow: CohortUnitOfWork, clock
         if child.school_urn != command.school_urn:
             child.school_urn = command.school_urn
             await uow.children.save_school(child)
-            await uow.publish_now(children_upserted([child], cause=command))
+            uow.publish(*children_upserted([child], cause=command))
             joined = await _join_for_school(uow, child, clock, cause=command)
         data = {"child_id": str(child.id), "school_urn": child.school_urn, "joined": bool(joined)}
         return await _answered(uow, command, data)
@@ -176,6 +176,6 @@ async def set_flags(command: SetChildFlags, uow: CohortUnitOfWork) -> Reply:
         if flags != child.flags:
             child.flags = flags
             await uow.children.save_flags(child)
-            await uow.publish_now(children_upserted([child], cause=command))
+            uow.publish(*children_upserted([child], cause=command))
         data = {"deceased": flags.deceased, "restricted": flags.restricted, "invalidated": flags.invalidated}
         return await _answered(uow, command, {"child_id": str(child.id), **data, "archived": flags.archived})
