@@ -20,8 +20,19 @@ from datetime import datetime, timedelta
 
 from msgkit.clock import Clock
 from notify import metrics
+from notify.domain import Invitation
 from notify.providers import Provider
-from notify.sending import Attempt, Claimed, SendPolicy, attempt, claim_sends, expand_due, record_attempts
+from notify.sending import (
+    NOTHING_CLAIMED,
+    Attempt,
+    Claimed,
+    SendPolicy,
+    attempt,
+    claim_sends,
+    expand_due,
+    expand_now,
+    record_attempts,
+)
 from notify.templates import TemplateCatalogue
 from notify.timing import BucketShape
 from notify.uow import Due, NotifyUnitOfWork
@@ -123,7 +134,7 @@ class Dispatcher:
             policy=self._policy,
             send_limit=min(self._batch_size, max(0, self._max_in_flight - self._in_flight)),
         )
-        self._launch(expanded.claimed)
+        self.launch(expanded.claimed)
         return None if expanded.found >= self._batch_size else self._poll
 
     async def _sweep(self, now: datetime) -> None:
@@ -151,12 +162,22 @@ class Dispatcher:
         claimed = await claim_sends(
             self._uow(), self._clock.now(), limit=min(self._batch_size, free), policy=self._policy
         )
-        self._launch(claimed)
+        self.launch(claimed)
         if claimed.wait_seconds:
             return min(claimed.wait_seconds, self._poll)
         return None if claimed.found >= min(self._batch_size, free) else self._poll
 
-    def _launch(self, claimed: Claimed) -> None:
+    async def expand_in(self, uow: NotifyUnitOfWork, invitations: list[Invitation], now: datetime) -> Claimed:
+        """Expand (and claim) invitations that `uow`'s open transaction made due now, sparing them the expand
+        loop's transaction; `launch` the result after the commit. Left to the loop when this replica is not
+        sending, or for more invitations than one of its batches."""
+        if self._stopping or not self._loops or len(invitations) > self._batch_size:
+            uow.due_work(Due.INVITATIONS)
+            return NOTHING_CLAIMED
+        free = min(self._batch_size, max(0, self._max_in_flight - self._in_flight))
+        return await expand_now(uow, invitations, now, catalogue=self._catalogue, policy=self._policy, send_limit=free)
+
+    def launch(self, claimed: Claimed) -> None:
         """Call the provider for claimed notifications; the calls count against max_in_flight until recorded."""
         if claimed.notifications:
             self._in_flight += len(claimed.notifications)

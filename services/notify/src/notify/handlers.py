@@ -18,6 +18,7 @@ from msgkit.broker import BULK, exchange, make_router, subscription
 from msgkit.clock import Clock
 from msgkit.runtime import Runtime, runtime_param
 from notify import services
+from notify.dispatcher import Dispatcher
 from notify.templates import TemplateCatalogue
 from notify.uow import NotifyUnitOfWork
 
@@ -37,7 +38,13 @@ async def get_catalogue(runtime: Runtime = runtime_param()) -> TemplateCatalogue
     return catalogue
 
 
+async def get_dispatcher(runtime: Runtime = runtime_param()) -> Dispatcher:
+    dispatcher: Dispatcher = runtime.extras["dispatcher"]
+    return dispatcher
+
+
 UoW = Annotated[NotifyUnitOfWork, Depends(get_uow)]
+Sender = Annotated[Dispatcher, Depends(get_dispatcher, cast=False)]
 Now = Annotated[datetime, Depends(get_now)]
 Templates = Annotated[TemplateCatalogue, Depends(get_catalogue)]
 
@@ -66,8 +73,8 @@ async def on_consent_recorded(event: ConsentRecorded, uow: UoW, now: Now) -> Non
     await services.record_consent(event, uow, now)
 
 
-async def on_invite_to_clinic(command: InviteToClinic, uow: UoW, now: Now) -> None:
-    await services.invite_to_clinic(command, uow, now)
+async def on_invite_to_clinic(command: InviteToClinic, uow: UoW, now: Now, dispatcher: Sender) -> None:
+    await services.invite_to_clinic(command, uow, now, dispatcher)
 
 
 async def on_send_parent_message(command: SendParentMessage, uow: UoW, now: Now, catalogue: Templates) -> None:

@@ -48,8 +48,14 @@ def keep_new(drafts: Iterable[Invitation], claimed: dict[str, set[str]]) -> list
     return kept
 
 
-async def schedule(uow: NotifyUnitOfWork, items: Sequence[Invitation], now: datetime) -> list[Invitation]:
-    """Set each invitation's due time from the team's settings and clinic dates; returns those that changed."""
+async def schedule(
+    uow: NotifyUnitOfWork, items: Sequence[Invitation], now: datetime, *, wake: bool = True
+) -> list[Invitation]:
+    """Set each invitation's due time from the team's settings and clinic dates; returns those that changed.
+
+    Unless `wake` is False (the caller expands what is due itself), a commit wakes the expand loop if
+    any is due now.
+    """
     if not items:
         return []
     teams = await uow.copies.teams(i.team_ods for i in items)
@@ -66,7 +72,7 @@ async def schedule(uow: NotifyUnitOfWork, items: Sequence[Invitation], now: date
             known[key] = due_at(now=now, requested_at=i.requested_at, first_date=first, team=team, trigger=i.trigger)
         if i.schedule(known[key]):
             changed.append(i)
-    if any(i.due_at is not None and i.due_at <= now for i in changed):
+    if wake and any(i.due_at is not None and i.due_at <= now for i in changed):
         uow.due_work(Due.INVITATIONS)
     return changed
 

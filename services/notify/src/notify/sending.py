@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from notify import events, planning
 from notify.compose import compose
-from notify.domain import InvitationStatus, Notification, NotificationStatus, Outcomes, check_invitation
+from notify.domain import Invitation, InvitationStatus, Notification, NotificationStatus, Outcomes, check_invitation
 from notify.providers import (
     AmbiguousProviderError,
     OutboundMessage,
@@ -84,7 +84,7 @@ async def expand_due(
     policy: SendPolicy,
     send_limit: int,
 ) -> Expanded:
-    """Re-check due invitations and turn the eligible ones into one notification per parent and channel.
+    """Claim due invitations, re-check them and turn the eligible ones into one notification per parent and channel.
 
     Up to `send_limit` of the new notifications that may go now are claimed in the same transaction
     (inserted as `sending`), sparing a due-now invitation a second transaction before its provider call.
@@ -93,57 +93,91 @@ async def expand_due(
         due = await uow.invitations.claim_due(now, limit)
         if not due:
             return Expanded(0, NOTHING_CLAIMED)
-        child_ids = [i.child_id for i in due]
-        children = await uow.copies.children(child_ids)
-        teams = await uow.copies.teams(i.team_ods for i in due)
-        outcomes = await uow.copies.outcomes(child_ids)
-        leavers = await uow.copies.leavers(child_ids)
-        cancelled, postponed, sending, notes = [], [], [], []
-        for invitation in due:
-            child, team = children.get(invitation.child_id), teams.get(invitation.team_ods)
-            if child is None or team is None:
-                postponed.append(invitation.id)  # their details are on the way; never lose the invitation
-                continue
-            decision = check_invitation(
-                child=child,
-                programmes=invitation.programmes,
-                year=invitation.academic_year,
-                outcomes=outcomes.get(invitation.child_id, Outcomes()),
-                left_cohort=(invitation.child_id, invitation.team_ods, invitation.academic_year) in leavers,
-                at_send=True,
-            )
-            if decision.cancel_reason:
-                cancelled.append((invitation, decision.cancel_reason))
-                continue
-            kind = invitation.message_kind
-            notes += compose(
-                child=child, team=team, kind=kind, programmes=decision.programmes, now=now, catalogue=catalogue,
-                invitation_id=invitation.id, window=team.window,
-            )  # fmt: skip
-            sending.append(invitation.id)
-        await planning.cancel(uow, cancelled, now, None)
-        await uow.invitations.postpone(postponed, now + postpone, now)
-        candidates = [n for n in notes if n.next_attempt_at <= now][: max(0, send_limit)]
-        admitted = await _admit(uow, candidates, now, policy) if candidates else _Admitted([], [], 0.0)
-        claimed = {n.id for n in admitted.ready}
-        later = dict(admitted.deferred)
-        await uow.notifications.add(
-            [
-                replace(n, status=NotificationStatus.SENDING, attempts=1) if n.id in claimed
-                else replace(n, next_attempt_at=later[n.id]) if n.id in later
-                else n
-                for n in notes
-            ],
-            now,
-        )  # fmt: skip
-        await uow.invitations.set_status(sending, InvitationStatus.SENDING, now)
-        if len(claimed) < len(notes):
-            uow.due_work(Due.SENDS)  # the rest are for the send loop
+        claimed, missing = await _expand(uow, due, now, catalogue=catalogue, policy=policy, send_limit=send_limit)
+        await uow.invitations.postpone(missing, now + postpone, now)
         await uow.commit()
-    if postponed:
-        log.warning("invitations postponed: child or team details missing", extra={"count": len(postponed)})
+    if missing:
+        log.warning("invitations postponed: child or team details missing", extra={"count": len(missing)})
+    return Expanded(len(due), claimed)
+
+
+async def expand_now(
+    uow: NotifyUnitOfWork,
+    invitations: list[Invitation],
+    now: datetime,
+    *,
+    catalogue: TemplateCatalogue,
+    policy: SendPolicy,
+    send_limit: int,
+) -> Claimed:
+    """Expand invitations the caller's transaction has just made due, in that transaction.
+
+    Those whose child or team copy is not there yet stay scheduled for the dispatcher's expand loop
+    (woken by the commit), which postpones them if the copy is still missing.
+    """
+    claimed, missing = await _expand(uow, invitations, now, catalogue=catalogue, policy=policy, send_limit=send_limit)
+    if missing:
+        uow.due_work(Due.INVITATIONS)
+    return claimed
+
+
+async def _expand(
+    uow: NotifyUnitOfWork,
+    due: list[Invitation],
+    now: datetime,
+    *,
+    catalogue: TemplateCatalogue,
+    policy: SendPolicy,
+    send_limit: int,
+) -> tuple[Claimed, list[str]]:
+    """The notifications of `due` (claimed up to `send_limit`), and the ids of those lacking a child or team copy."""
+    child_ids = [i.child_id for i in due]
+    children = await uow.copies.children(child_ids)
+    teams = await uow.copies.teams(i.team_ods for i in due)
+    outcomes = await uow.copies.outcomes(child_ids)
+    leavers = await uow.copies.leavers(child_ids)
+    cancelled, missing, sending, notes = [], [], [], []
+    for invitation in due:
+        child, team = children.get(invitation.child_id), teams.get(invitation.team_ods)
+        if child is None or team is None:
+            missing.append(invitation.id)  # their details are on the way; never lose the invitation
+            continue
+        decision = check_invitation(
+            child=child,
+            programmes=invitation.programmes,
+            year=invitation.academic_year,
+            outcomes=outcomes.get(invitation.child_id, Outcomes()),
+            left_cohort=(invitation.child_id, invitation.team_ods, invitation.academic_year) in leavers,
+            at_send=True,
+        )
+        if decision.cancel_reason:
+            cancelled.append((invitation, decision.cancel_reason))
+            continue
+        kind = invitation.message_kind
+        notes += compose(
+            child=child, team=team, kind=kind, programmes=decision.programmes, now=now, catalogue=catalogue,
+            invitation_id=invitation.id, window=team.window,
+        )  # fmt: skip
+        sending.append(invitation.id)
+    await planning.cancel(uow, cancelled, now, None)
+    candidates = [n for n in notes if n.next_attempt_at <= now][: max(0, send_limit)]
+    admitted = await _admit(uow, candidates, now, policy) if candidates else _Admitted([], [], 0.0)
+    claimed = {n.id for n in admitted.ready}
+    later = dict(admitted.deferred)
+    await uow.notifications.add(
+        [
+            replace(n, status=NotificationStatus.SENDING, attempts=1) if n.id in claimed
+            else replace(n, next_attempt_at=later[n.id]) if n.id in later
+            else n
+            for n in notes
+        ],
+        now,
+    )  # fmt: skip
+    await uow.invitations.set_status(sending, InvitationStatus.SENDING, now)
+    if len(claimed) < len(notes):
+        uow.due_work(Due.SENDS)  # the rest are for the send loop
     ready = [replace(n, status=NotificationStatus.SENDING, attempts=1) for n in admitted.ready]
-    return Expanded(len(due), Claimed(ready, len(candidates), admitted.wait_seconds))
+    return Claimed(ready, len(candidates), admitted.wait_seconds), missing
 
 
 async def claim_sends(uow: NotifyUnitOfWork, now: datetime, *, limit: int, policy: SendPolicy) -> Claimed:

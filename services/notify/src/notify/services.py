@@ -19,7 +19,8 @@ from contracts.sessions import (
 )
 from notify import events, planning
 from notify.compose import compose
-from notify.domain import NotificationStatus, delivery_transition, do_not_contact_reason
+from notify.dispatcher import Dispatcher
+from notify.domain import InvitationStatus, NotificationStatus, delivery_transition, do_not_contact_reason
 from notify.notification_repository import settled_from_row
 from notify.templates import MessageKind, TemplateCatalogue
 from notify.uow import Due, NotifyUnitOfWork
@@ -110,8 +111,15 @@ async def record_consent(event: ConsentRecorded, uow: NotifyUnitOfWork, now: dat
         await uow.commit()
 
 
-async def invite_to_clinic(command: InviteToClinic, uow: NotifyUnitOfWork, now: datetime) -> None:
-    """Ledger first: programmes already invited drop out of initial invitations, in one statement."""
+async def invite_to_clinic(
+    command: InviteToClinic, uow: NotifyUnitOfWork, now: datetime, dispatcher: Dispatcher | None = None
+) -> None:
+    """Ledger first: programmes already invited drop out of initial invitations, in one statement.
+
+    With a `dispatcher`, invitations due now are expanded and claimed in this transaction and sent as
+    it commits: a child joining a clinic that is days away reaches the provider without waiting for
+    the expand loop's own transaction.
+    """
     async with uow:
         if not await uow.claim(command):
             return
@@ -122,10 +130,14 @@ async def invite_to_clinic(command: InviteToClinic, uow: NotifyUnitOfWork, now: 
         drafts = [planning.draft(r, command) for r in requests]
         claimed = await uow.invitations.claim_ledger(drafts)
         new = planning.keep_new(drafts, claimed)
-        await planning.schedule(uow, new, now)
+        await planning.schedule(uow, new, now, wake=dispatcher is None)
         await uow.invitations.add(new, now)
         planning.publish_scheduled(uow, new, command)
+        due = [i for i in new if i.status == InvitationStatus.SCHEDULED and i.due_at is not None and i.due_at <= now]
+        sends = await dispatcher.expand_in(uow, due, now) if dispatcher is not None and due else None
         await uow.commit()
+    if dispatcher is not None and sends is not None:
+        dispatcher.launch(sends)
 
 
 async def send_parent_message(

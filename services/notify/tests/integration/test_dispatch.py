@@ -74,6 +74,16 @@ async def test_due_now_invitation_reaches_the_provider_within_milliseconds(harne
 
 
 @pytest.mark.usefixtures("app")
+async def test_a_due_now_invitation_is_expanded_in_the_transaction_that_schedules_it(harness: Harness) -> None:
+    kid = await harness.setup_child(dates=[date(2026, 1, 20)])
+    await harness.publish(invite(request(kid), at=harness.clock.now()))
+    sent = await harness.wait_notifications(kid.child_id, "sent", 3)
+    [invitation] = await harness.invitations(kid.child_id)
+    # now() is the transaction's start: the same instant means the same transaction.
+    assert {n.created_at for n in sent} == {invitation.created_at}
+
+
+@pytest.mark.usefixtures("app")
 async def test_vaccinated_before_due_time_is_cancelled_not_sent(harness: Harness, stub: NotifyStub) -> None:
     kid = await scheduled(harness)
     await harness.publish(vaccinated(kid.child_id, kid.team_ods))
