@@ -11,7 +11,7 @@ from contracts.cohort import InvitationKind, InvitationRequest, InviteToClinic
 from contracts.common import MAX_BATCH, Programme
 from contracts.envelope import Message
 from contracts.notify import InvitationCancelled, InvitationsScheduled
-from notify.domain import Invitation, Outcomes, check_invitation, default_team
+from notify.domain import Child, Decision, Invitation, Outcomes, check_invitation, default_team
 from notify.timing import due_at, first_clinic_date, london_date
 from notify.uow import Due, NotifyUnitOfWork
 
@@ -145,15 +145,27 @@ async def cancel_ineligible(
         child = children.get(invitation.child_id)
         if child is None:
             continue  # judged at send time, once the child's details have arrived
-        decision = check_invitation(
-            child=child,
-            programmes=invitation.programmes,
-            year=invitation.academic_year,
-            outcomes=outcomes.get(invitation.child_id, Outcomes()),
-            left_cohort=(invitation.child_id, invitation.team_ods, invitation.academic_year) in leavers,
-            at_send=False,
-        )
+        decision = judge(invitation, child, outcomes, leavers, at_send=False)
         if decision.cancel_reason:
             doomed.append((invitation, decision.cancel_reason))
     await cancel(uow, doomed, now, cause)
     return len(doomed)
+
+
+def judge(
+    invitation: Invitation,
+    child: Child,
+    outcomes: dict[str, Outcomes],
+    leavers: set[tuple[str, str, int]],
+    *,
+    at_send: bool,
+) -> Decision:
+    """check_invitation for one invitation, from the copies loaded for a batch of them."""
+    return check_invitation(
+        child=child,
+        programmes=invitation.programmes,
+        year=invitation.academic_year,
+        outcomes=outcomes.get(invitation.child_id, Outcomes()),
+        left_cohort=(invitation.child_id, invitation.team_ods, invitation.academic_year) in leavers,
+        at_send=at_send,
+    )

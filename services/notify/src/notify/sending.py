@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from notify import events, planning
 from notify.compose import compose
-from notify.domain import Invitation, InvitationStatus, Notification, NotificationStatus, Outcomes, check_invitation
+from notify.domain import Invitation, InvitationStatus, Notification, NotificationStatus
 from notify.providers import (
     AmbiguousProviderError,
     OutboundMessage,
@@ -142,14 +142,7 @@ async def _expand(
         if child is None or team is None:
             missing.append(invitation.id)  # their details are on the way; never lose the invitation
             continue
-        decision = check_invitation(
-            child=child,
-            programmes=invitation.programmes,
-            year=invitation.academic_year,
-            outcomes=outcomes.get(invitation.child_id, Outcomes()),
-            left_cohort=(invitation.child_id, invitation.team_ods, invitation.academic_year) in leavers,
-            at_send=True,
-        )
+        decision = planning.judge(invitation, child, outcomes, leavers, at_send=True)
         if decision.cancel_reason:
             cancelled.append((invitation, decision.cancel_reason))
             continue
