@@ -104,7 +104,8 @@ class Dispatcher:
         self.wake()
         self._slot_free.set()
         await asyncio.gather(*self._loops, return_exceptions=True)
-        await asyncio.gather(*self._batches, return_exceptions=True)
+        while self._batches:  # including any a handler launched while this waited
+            await asyncio.gather(*list(self._batches), return_exceptions=True)
         self._loops = []
 
     async def _loop(self, step: Callable[[], Awaitable[float | None]], wake: asyncio.Event) -> None:
@@ -178,7 +179,16 @@ class Dispatcher:
         return await expand_now(uow, invitations, now, catalogue=self._catalogue, policy=self._policy, send_limit=free)
 
     def launch(self, claimed: Claimed) -> None:
-        """Call the provider for claimed notifications; the calls count against max_in_flight until recorded."""
+        """Call the provider for claimed notifications; the calls count against max_in_flight until recorded.
+
+        After stop() has finished they are not called: committed as `sending`, they are looked up once stale.
+        """
+        if self._stopping and not self._loops:
+            log.info(
+                "dispatcher stopped: claimed sends left for the stale sweep",
+                extra={"count": len(claimed.notifications)},
+            )
+            return
         if claimed.notifications:
             self._in_flight += len(claimed.notifications)
             task = asyncio.create_task(self._complete(claimed))
