@@ -12,6 +12,7 @@ from contracts.cohort import ChildRemovedFromClinicCohort, ChildrenUpserted
 from contracts.common import Programme
 from contracts.consent import ConsentRecorded, ConsentResponse, ConsentRoute, ConsentStatus
 from contracts.sessions import SessionKind, VaccinationOutcome, VaccinationRecorded
+from msgkit.testing import eventually
 from notify.stub_server import NotifyStub
 
 from ..notify_support import Harness, child, invite, parent, request
@@ -162,11 +163,16 @@ async def test_invitation_for_a_child_not_yet_known_waits_instead_of_being_lost(
     await harness.setup_child(dates=[date(2026, 1, 20)])  # the team and its dates
     unknown = child(harness.team)
     await harness.publish(invite(request(unknown), at=harness.clock.now()))
-    # Due now, and not expanded without the child: it stays scheduled (the expand loop may already have
-    # postponed it, so its due time is read from the event, not the row).
     [scheduled] = await harness.observer.wait_for("InvitationsScheduled", unknown.child_id)
-    await harness.wait_invitation(unknown.child_id, "scheduled")
-    await harness.publish(ChildrenUpserted(children=[unknown], occurred_at=harness.clock.now()))
+    assert scheduled["due_at"] == "2026-01-12T10:00:00Z"  # due now
+
+    async def postponed() -> bool:  # found due without the child's details: kept, and tried again later
+        [row] = await harness.invitations(unknown.child_id)
+        return bool(row.status == "scheduled" and row.due_at == datetime(2026, 1, 12, 10, 5, tzinfo=UTC))
+
+    await eventually(postponed, what="the invitation postponed")
+    arrived = ChildrenUpserted(children=[unknown], occurred_at=harness.clock.now())
+    await harness.publish(arrived)
+    await harness.wait_processed(arrived)
     harness.clock.advance(timedelta(minutes=6))
     await harness.wait_notifications(unknown.child_id, "sent", 3)
-    assert scheduled["due_at"] == "2026-01-12T10:00:00Z"
