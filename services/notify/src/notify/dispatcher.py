@@ -2,6 +2,8 @@
 
 Expanding an invitation claims, in the same transaction, those of its notifications that may go now
 (sending window, rate limit, daily limits, free call slots); the send loop claims the rest and retries.
+An InviteToClinic handler expands what it has just made due in its own transaction (`expand_in`), so
+a due-now invitation reaches the provider without waiting for the expand loop.
 
 It is woken in-process when a commit makes work due, and polls as a fallback for work other
 replicas committed or that became due with time. All claims use FOR UPDATE SKIP LOCKED, so any
@@ -133,7 +135,7 @@ class Dispatcher:
             catalogue=self._catalogue,
             postpone=self._postpone,
             policy=self._policy,
-            send_limit=min(self._batch_size, max(0, self._max_in_flight - self._in_flight)),
+            send_limit=self._free_slots(),
         )
         self.launch(expanded.claimed)
         return None if expanded.found >= self._batch_size else self._poll
@@ -155,18 +157,16 @@ class Dispatcher:
             self._send_wake.set()
 
     async def _send_once(self) -> float | None:
-        free = self._max_in_flight - self._in_flight
-        if free <= 0:
+        limit = self._free_slots()
+        if limit <= 0:
             self._slot_free.clear()
             await self._slot_free.wait()
             return None
-        claimed = await claim_sends(
-            self._uow(), self._clock.now(), limit=min(self._batch_size, free), policy=self._policy
-        )
+        claimed = await claim_sends(self._uow(), self._clock.now(), limit=limit, policy=self._policy)
         self.launch(claimed)
         if claimed.wait_seconds:
             return min(claimed.wait_seconds, self._poll)
-        return None if claimed.found >= min(self._batch_size, free) else self._poll
+        return None if claimed.found >= limit else self._poll
 
     async def expand_in(self, uow: NotifyUnitOfWork, invitations: list[Invitation], now: datetime) -> Claimed:
         """Expand (and claim) invitations that `uow`'s open transaction made due now, sparing them the expand
@@ -175,8 +175,13 @@ class Dispatcher:
         if self._stopping or not self._loops or len(invitations) > self._batch_size:
             uow.due_work(Due.INVITATIONS)
             return NOTHING_CLAIMED
-        free = min(self._batch_size, max(0, self._max_in_flight - self._in_flight))
-        return await expand_now(uow, invitations, now, catalogue=self._catalogue, policy=self._policy, send_limit=free)
+        return await expand_now(
+            uow, invitations, now, catalogue=self._catalogue, policy=self._policy, send_limit=self._free_slots()
+        )
+
+    def _free_slots(self) -> int:
+        """How many more provider calls one claim may start: a batch at most, within max_in_flight."""
+        return min(self._batch_size, max(0, self._max_in_flight - self._in_flight))
 
     def launch(self, claimed: Claimed) -> None:
         """Call the provider for claimed notifications; the calls count against max_in_flight until recorded.

@@ -231,6 +231,10 @@ class Invitation:
         self.status, self.due_at = status, due
         return changed
 
+    def due_by(self, now: datetime) -> bool:
+        """Scheduled for `now` or earlier: the dispatcher may expand it."""
+        return self.status == InvitationStatus.SCHEDULED and self.due_at is not None and self.due_at <= now
+
     @property
     def message_kind(self) -> str:
         return "clinic_subsequent_invitation" if self.kind == "subsequent" else "clinic_initial_invitation"

@@ -72,7 +72,7 @@ async def schedule(
             known[key] = due_at(now=now, requested_at=i.requested_at, first_date=first, team=team, trigger=i.trigger)
         if i.schedule(known[key]):
             changed.append(i)
-    if wake and any(i.due_at is not None and i.due_at <= now for i in changed):
+    if wake and any(i.due_by(now) for i in changed):
         uow.due_work(Due.INVITATIONS)
     return changed
 

@@ -20,7 +20,7 @@ from contracts.sessions import (
 from notify import events, planning
 from notify.compose import compose
 from notify.dispatcher import Dispatcher
-from notify.domain import InvitationStatus, NotificationStatus, delivery_transition, do_not_contact_reason
+from notify.domain import NotificationStatus, delivery_transition, do_not_contact_reason
 from notify.notification_repository import settled_from_row
 from notify.templates import MessageKind, TemplateCatalogue
 from notify.uow import Due, NotifyUnitOfWork
@@ -133,7 +133,7 @@ async def invite_to_clinic(
         await planning.schedule(uow, new, now, wake=dispatcher is None)
         await uow.invitations.add(new, now)
         planning.publish_scheduled(uow, new, command)
-        due = [i for i in new if i.status == InvitationStatus.SCHEDULED and i.due_at is not None and i.due_at <= now]
+        due = [i for i in new if i.due_by(now)]
         sends = await dispatcher.expand_in(uow, due, now) if dispatcher is not None and due else None
         await uow.commit()
     if dispatcher is not None and sends is not None:
