@@ -46,7 +46,7 @@ class _OnTheLoop(_ContextField):  # type: ignore[misc]
 
 
 def runtime_param() -> Any:
-    """The default of a dependency's `runtime` parameter: `def get_uow(runtime: Runtime = runtime_param())`.
+    """The default of a dependency's `runtime` parameter: `async def get_uow(runtime: Runtime = runtime_param())`.
 
     Dependencies must be `async def` for the same reason: FastDepends runs a sync one in a thread.
     """

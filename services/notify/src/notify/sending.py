@@ -155,11 +155,11 @@ async def _expand(
     await planning.cancel(uow, cancelled, now, None)
     candidates = [n for n in notes if n.next_attempt_at <= now][: max(0, send_limit)]
     admitted = await _admit(uow, candidates, now, policy) if candidates else _Admitted([], [], 0.0)
-    claimed = {n.id for n in admitted.ready}
+    claimed = {n.id: replace(n, status=NotificationStatus.SENDING, attempts=1) for n in admitted.ready}
     later = dict(admitted.deferred)
     await uow.notifications.add(
         [
-            replace(n, status=NotificationStatus.SENDING, attempts=1) if n.id in claimed
+            claimed[n.id] if n.id in claimed
             else replace(n, next_attempt_at=later[n.id]) if n.id in later
             else n
             for n in notes
@@ -169,7 +169,7 @@ async def _expand(
     await uow.invitations.set_status(sending, InvitationStatus.SENDING, now)
     if len(claimed) < len(notes):
         uow.due_work(Due.SENDS)  # the rest are for the send loop
-    ready = [replace(n, status=NotificationStatus.SENDING, attempts=1) for n in admitted.ready]
+    ready = list(claimed.values())
     return Claimed(ready, len(candidates), admitted.wait_seconds), missing
 
 
