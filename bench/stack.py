@@ -7,7 +7,6 @@ waiting until every queue and outbox is empty, so no phase's leftovers load the 
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import time
@@ -26,15 +25,9 @@ import httpx
 from contracts import topology
 from msgkit.bootstrap import SERVICES, ensure_roles
 from msgkit.processes import ServiceProcess, service_env
-from msgkit.testing import RabbitServer, fresh_database, with_vhost
+from msgkit.testing import RabbitServer, free_port, fresh_database, with_vhost
 
 RUN_DIR = Path(".run/bench")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def admin_dsn(database_url: str) -> str:

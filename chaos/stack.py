@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +21,11 @@ import httpx
 
 from msgkit.bootstrap import SERVICES, ensure_roles
 from msgkit.processes import ServiceProcess, service_env
-from msgkit.testing import RabbitServer, fresh_database, postgres_server, rabbitmq_server
+from msgkit.testing import RabbitServer, free_port, fresh_database, postgres_server, rabbitmq_server
 
 CALLBACK_TOKEN = "chaos-callback-token"
 READY_TIMEOUT = 120.0
 NOTIFY_REPLICAS = ("notify-1", "notify-2")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

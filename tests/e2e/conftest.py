@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,15 +18,9 @@ from faststream.rabbit import RabbitBroker
 
 from msgkit.bootstrap import SERVICES, RabbitmqctlAdmin, ensure_broker, ensure_roles
 from msgkit.processes import ServiceProcess, service_processes
-from msgkit.testing import RabbitServer, fresh_database, postgres_server
+from msgkit.testing import RabbitServer, free_port, fresh_database, postgres_server
 
 from .support import CALLBACK_TOKEN, StubServer
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="package")

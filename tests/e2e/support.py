@@ -21,20 +21,13 @@ from faststream.rabbit import RabbitBroker
 from contracts.cohort import CommitCohortImport, FindChildren, ImportCohortChunk
 from contracts.envelope import Message
 from msgkit import rpc
+from msgkit.testing import free_port
 
 CALLBACK_TOKEN = "e2e-callback-token"
 HEADER = [
     "CHILD_FIRST_NAME", "CHILD_LAST_NAME", "CHILD_DATE_OF_BIRTH", "CHILD_NHS_NUMBER", "CHILD_SCHOOL_URN",
     "CHILD_POSTCODE", "PARENT_1_NAME", "PARENT_1_RELATIONSHIP", "PARENT_1_EMAIL", "PARENT_1_PHONE",
 ]  # fmt: skip
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def nhs_number(seed: int) -> str:

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -44,7 +43,7 @@ from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, Tea
 from msgkit.clock import SystemClock, academic_year_of, london_today
 from msgkit.db import create_engine
 from msgkit.migrations import upgrade
-from msgkit.testing import fresh_database, postgres_server, rabbitmq_server, running
+from msgkit.testing import free_port, fresh_database, postgres_server, rabbitmq_server, running
 from notify.app import create_app
 from notify.config import Settings
 from notify.migrate import MIGRATIONS
@@ -65,12 +64,6 @@ def year() -> int:
 
 
 API_KEY = make_api_key("bench")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def publish(client: RabbitBroker, message: Message) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -147,3 +148,21 @@ class running:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.app.stop()
+
+
+# Below Linux's default ephemeral range (32768-60999): a port chosen there by binding port 0 can be
+# taken by any outgoing connection (to PostgreSQL, RabbitMQ) before the service binds it, which once
+# stopped a test stack with "address already in use".
+_LISTEN_PORTS = range(20000, 32768)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on, outside the range outgoing connections draw from."""
+    for port in random.sample(_LISTEN_PORTS, 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-32767 on 127.0.0.1")
