@@ -26,6 +26,7 @@ import asyncpg
 
 from bench import phases
 from bench.baseline import raw_batched_insert, raw_publish_consume
+from bench.cpu import CpuMeter
 from bench.figures import table, verdicts
 from bench.stack import RUN_DIR, Stack, World, admin_dsn, quiet, stack, world
 from bench.workload import log
@@ -75,10 +76,16 @@ def raw(the_world: World, sizes: phases.Sizes) -> dict[str, Any]:
 def in_stack(the_world: World, name: str, run: Callable[[Stack], Any], **options: Any) -> dict[str, Any]:
     """Run one phase against fresh processes, then wait until the system has finished its work."""
     with stack(name, the_world, **options) as st:
+        pids = {n: p.process.pid for n, p in st.services.items() if p.process is not None}
+        meter = st.cpu = CpuMeter(pids, postmaster=the_world.postmaster)
+        meter.start()  # a phase may start it again when its clock starts
         found: dict[str, Any] = asyncio.run(run(st))
+        found[f"{name}_cpu_s"] = meter.used()
         found[f"{name}_peak_rss_mb"] = st.peak_rss()
         log(name, "waiting for every queue and outbox to empty")
         dead = asyncio.run(quiet(the_world))
+        found[f"{name}_cpu_s_until_quiet"] = meter.used()
+        log(name, f"CPU seconds until quiet: {found[f'{name}_cpu_s_until_quiet']}")
         if dead:
             found[f"{name}_dead_lettered"] = dead
         return found

@@ -74,6 +74,8 @@ async def cohort_to_scheduled(stack: Stack, sizes: Sizes) -> dict[str, Any]:
         staging = time.perf_counter()
         import_id = await w.stage(client, ods, w.rows(children, urn=w.HOME_EDUCATED), phase=phase)
         started = time.perf_counter()
+        if stack.cpu is not None:
+            stack.cpu.start()
         w.log(phase, f"staged in {started - staging:.1f}s; committing: the clock starts")
         committing = asyncio.create_task(w.commit(client, ods, import_id, year=year))
         done = await w.wait_count(

@@ -22,6 +22,7 @@ import aio_pika
 import asyncpg
 import httpx
 
+from bench.cpu import CpuMeter, parent_of
 from contracts import topology
 from msgkit.bootstrap import SERVICES, ensure_roles
 from msgkit.processes import ServiceProcess, service_env
@@ -54,6 +55,16 @@ class World:
 
     database_url: str
     amqp_url: str
+    postmaster: int | None = None  # the PostgreSQL server's process, when it runs on this machine
+
+
+async def _postmaster(database_url: str) -> int | None:
+    conn = await asyncpg.connect(admin_dsn(database_url))
+    try:
+        backend = int(await conn.fetchval("SELECT pg_backend_pid()"))
+        return parent_of(backend)
+    finally:
+        await conn.close()
 
 
 @contextmanager
@@ -65,7 +76,7 @@ def world(server_url: str, rabbit: RabbitServer) -> Iterator[World]:
             env = service_env(service, database_url=database_url, rabbitmq_url="amqp://unused/", port=0)
             subprocess.run([sys.executable, "-m", service, "migrate"], env=env, check=True, capture_output=True)
         amqp_url = exits.enter_context(_vhost(rabbit))
-        yield World(database_url, amqp_url)
+        yield World(database_url, amqp_url, asyncio.run(_postmaster(database_url)))
 
 
 @contextmanager
@@ -158,6 +169,7 @@ class Stack:
     stub: Stub
     log_dir: Path
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    cpu: CpuMeter | None = None
 
     def notify_replicas(self) -> list[ServiceProcess]:
         return [p for p in self.services.values() if p.service == "notify"]
