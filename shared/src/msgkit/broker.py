@@ -24,6 +24,11 @@ ACK_POLICY = AckPolicy.NACK_ON_ERROR
 # For subscribers of bulk messages (up to 1,000 children, ~0.3 MB each): the default prefetch would
 # buffer dozens of them per queue. Two in flight keep the consumer busy; more only add to peak RSS.
 BULK = Channel(prefetch_count=2)
+# For subscribers that hand their messages to a msgkit.batching.Batcher: enough deliveries in flight to
+# fill a batch while the last one commits (small events, so a few hundred cost little memory).
+GROUPED = Channel(prefetch_count=256)
+# The same for batched events (up to a thousand entries each): fewer in flight, for memory.
+GROUPED_BULK = Channel(prefetch_count=16)
 
 
 def tls_options(settings: ServiceSettings) -> SSLOptions | None:

@@ -16,3 +16,9 @@ HANDLER_SECONDS = Histogram(
 DEAD_LETTERED = Counter("clinics_dead_lettered_total", "Messages dead-lettered with a reason", ["service", "queue"])
 OUTBOX_PUBLISHED = Counter("clinics_outbox_published_total", "Outbox messages published", ["service"])
 READY = Gauge("clinics_ready", "1 when the service is ready", ["service"])
+BATCH_SIZE = Histogram(
+    "clinics_batch_size",
+    "Items that shared one transaction in a group-commit batch",
+    ["batcher"],
+    buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
+)

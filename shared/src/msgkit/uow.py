@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.envelope import Message
 from msgkit import inbox, outbox
 from msgkit.tables import MessagingTables
+
+M = TypeVar("M", bound=Message)
 
 
 class UnitOfWork:
@@ -67,6 +69,21 @@ class UnitOfWork:
         return await inbox.claim(
             self.session, self._tables.processed, consumer=consumer or self._consumer, message_id=message.message_id
         )
+
+    async def claim_many(self, messages: Sequence[M], *, consumer: str | None = None) -> list[M]:
+        """The messages of a batch this consumer has not handled before, each once (a batch's inbox claim)."""
+        new = await inbox.claim_many(
+            self.session,
+            self._tables.processed,
+            consumer=consumer or self._consumer,
+            message_ids=(m.message_id for m in messages),
+        )
+        fresh = []
+        for message in messages:
+            if message.message_id in new:
+                new.discard(message.message_id)  # a message delivered twice in one batch counts once
+                fresh.append(message)
+        return fresh
 
     def publish(self, *messages: Message) -> None:
         self._pending.extend(messages)

@@ -185,3 +185,18 @@ async def test_after_broker_restart_consumers_resume_and_outbox_drains(
     await eventually(both, timeout=30, what="a new event after the restart")
     async with consumer.engine.connect() as conn:
         assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+
+
+async def test_a_batch_claim_returns_each_new_message_once(services: tuple[Runtime, Runtime]) -> None:
+    from msgkit.uow import UnitOfWork
+
+    _, consumer = services
+    seen_before, new = team_updated(ods="RA1"), team_updated(ods="RB1")
+    uow = UnitOfWork(consumer.sessions, consumer.tables, consumer="batch-test")
+    async with uow:
+        assert await uow.claim(seen_before)
+        assert await uow.claim_many([seen_before, new, new]) == [new]
+        await uow.commit()
+    async with uow:
+        assert await uow.claim_many([new, seen_before]) == []
+        assert await uow.claim_many([]) == []
