@@ -128,7 +128,11 @@ class Observer:
 
     def of(self, kind: str, child_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
         found = [m for m in self.seen if m["type"] == kind]
-        batched = {"InvitationsScheduled": "invitations", "NotificationsSent": "notifications"}
+        batched = {
+            "InvitationsScheduled": "invitations",
+            "NotificationsSent": "notifications",
+            "NotificationsSettled": "notifications",
+        }
         if kind in batched and child_id is not None:
             return [i for m in found for i in m[batched[kind]] if i["child_id"] == str(child_id)]
         return [m for m in found if child_id is None or m.get("child_id") == str(child_id)]

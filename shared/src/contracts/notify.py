@@ -76,7 +76,7 @@ class NotificationsSent(Event):
 
 
 class NotificationDelivered(Event):
-    """Published by notify when the provider reports a message delivered."""
+    """Published by notify (before NotificationsSettled) when the provider reported a message delivered."""
 
     notification_id: uuid.UUID
     child_id: uuid.UUID
@@ -85,7 +85,7 @@ class NotificationDelivered(Event):
 
 
 class NotificationFailed(Event):
-    """Published by notify when a message failed for good (permanent, technical or given up)."""
+    """Published by notify (before NotificationsSettled) when a message failed for good."""
 
     notification_id: uuid.UUID
     child_id: uuid.UUID
@@ -93,6 +93,31 @@ class NotificationFailed(Event):
     channel: Channel
     status: str
     reason: str
+
+
+class SettledNotification(BaseModel):
+    """One message that reached a final status: delivered, or failed for good (with the status and why)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    notification_id: uuid.UUID
+    child_id: uuid.UUID
+    kind: MessageKind
+    channel: Channel
+    status: DeliveryStatus
+    reason: str | None = None
+    settled_at: AwareDatetime
+
+
+class NotificationsSettled(Event):
+    """Published by notify when messages reach a final status (batched: one event per batch of receipts).
+
+    Supersedes NotificationDelivered and NotificationFailed, which consumers still accept from older
+    replicas. Batched because GOV.UK Notify posts a receipt for every message: an event each cost a broker
+    message and a consumer transaction per receipt, at the rate the dispatcher sends.
+    """
+
+    notifications: list[SettledNotification] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class GetInvitationStatus(Query):

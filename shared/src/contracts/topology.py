@@ -111,6 +111,7 @@ CONSUMES: Final[dict[str, tuple[type[Message], ...]]] = {
         notify.NotificationsSent,
         notify.NotificationDelivered,
         notify.NotificationFailed,
+        notify.NotificationsSettled,
     ),
     "consent": (
         sessions.TeamUpdated,

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
 
+from msgkit.batching import Batcher
 from msgkit.clock import Clock, SystemClock
 from msgkit.runtime import Runtime, build_app
 from notify import callbacks
@@ -15,6 +16,7 @@ from notify.dispatcher import Dispatcher
 from notify.handlers import build_router
 from notify.local_providers import LogProvider, SmtpProvider
 from notify.providers import GovUkNotifyProvider, Provider
+from notify.receipts import DeliveryResult, Receipt, record_receipts
 from notify.sending import SendPolicy
 from notify.tables import messaging
 from notify.timing import bucket_shape
@@ -94,11 +96,15 @@ def create_app(
             await dispatcher.start()
 
     async def stop_dispatcher(_: Runtime) -> None:
+        await receipts.drain()
         await dispatcher.stop()
         if client is not None:
             await client.aclose()
 
-    route = callbacks.delivery_status_endpoint(new_uow, token=s.callback_token.get_secret_value(), clock=clock)
+    receipts: Batcher[Receipt, DeliveryResult] = Batcher(
+        lambda batch: record_receipts(batch, new_uow(), clock.now()), name="delivery-receipts"
+    )
+    route = callbacks.delivery_status_endpoint(receipts.submit, token=s.callback_token.get_secret_value())
     return build_app(
         runtime,
         [build_router()],

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from msgkit.clock import Clock
-from notify import services
-from notify.uow import NotifyUnitOfWork
+from notify import metrics
+from notify.domain import NotificationStatus
+from notify.receipts import DeliveryResult, Receipt
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,12 @@ def authorised(headers: list[tuple[bytes, bytes]], token: str) -> bool:
     return hmac.compare_digest(given, b"Bearer " + token.encode())
 
 
-def delivery_status_endpoint(uow: Callable[[], NotifyUnitOfWork], *, token: str, clock: Clock) -> Any:
-    """The ASGI app of the route: 204 applied or unchanged, 401 bad token, 404 unknown notification."""
+def delivery_status_endpoint(record: Callable[[Receipt], Awaitable[DeliveryResult]], *, token: str) -> Any:
+    """The ASGI app of the route: 204 applied or unchanged, 401 bad token, 404 unknown notification.
+
+    `record` applies one receipt and returns once it is committed (notify's app batches them), so a
+    2xx always means the status is stored.
+    """
 
     async def endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope.get("method") != "POST":
@@ -89,10 +93,10 @@ def delivery_status_endpoint(uow: Callable[[], NotifyUnitOfWork], *, token: str,
         if callback.status not in _FINAL:
             await _respond(send, 400, {"error": f"unknown status {callback.status}"})
             return
-        result = await services.record_delivery_status(
-            provider_id=callback.id, reference=callback.reference, status=callback.status, uow=uow(), now=clock.now()
-        )
-        log.info("delivery receipt %s", result, extra={"provider_id": callback.id, "status": callback.status})
-        await _respond(send, 404 if result is services.DeliveryResult.NOT_FOUND else 204)
+        receipt = Receipt(callback.id, callback.reference, NotificationStatus(callback.status))
+        result = await record(receipt)
+        metrics.DELIVERY_RECEIPTS.labels(str(result)).inc()
+        log.debug("delivery receipt %s", result, extra={"provider_id": callback.id, "status": callback.status})
+        await _respond(send, 404 if result is DeliveryResult.NOT_FOUND else 204)
 
     return endpoint

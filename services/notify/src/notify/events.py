@@ -7,10 +7,11 @@ a thousand sends a second is measurably cheaper than making uuid.UUID objects fi
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.common import MAX_BATCH
-from contracts.notify import NotificationDelivered, NotificationFailed, NotificationsSent
+from contracts.notify import NotificationsSent, NotificationsSettled
 from notify.notification_repository import Settled
 
 
@@ -44,9 +45,23 @@ def sent(settled: Sequence[Settled], at: datetime) -> Iterator[NotificationsSent
         )
 
 
-def delivered(settled: Settled) -> NotificationDelivered:
-    return NotificationDelivered.model_validate(_about(settled))
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A notification that reached a final status, and why when it failed."""
+
+    notification: Settled
+    status: str
+    reason: str | None = None
 
 
-def failed(settled: Settled, status: str, reason: str) -> NotificationFailed:
-    return NotificationFailed.model_validate({**_about(settled), "status": status, "reason": reason})
+def settled(outcomes: Sequence[Outcome], at: datetime) -> Iterator[NotificationsSettled]:
+    """One event per batch of final statuses (a thousand at most); none when nothing settled."""
+    for start in range(0, len(outcomes), MAX_BATCH):
+        yield NotificationsSettled.model_validate(
+            {
+                "notifications": [
+                    {**_about(o.notification), "status": o.status, "reason": o.reason, "settled_at": at}
+                    for o in outcomes[start : start + MAX_BATCH]
+                ]
+            }
+        )

@@ -26,3 +26,6 @@ def outcome(attempt: Attempt) -> str:
 def record(attempts: Iterable[Attempt]) -> None:
     for a in attempts:
         PROVIDER_CALLS.labels(a.notification.channel, outcome(a)).inc()
+
+
+DELIVERY_RECEIPTS = Counter("clinics_notify_delivery_receipts_total", "Delivery receipts posted, by result", ["result"])

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import String, any_, bindparam, cast, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.copies import any_id
@@ -55,6 +56,18 @@ _RETRY = text(
     FROM unnest(CAST(:ids AS uuid[]), CAST(:next_at AS timestamptz[]), CAST(:lookup AS boolean[]),
                 CAST(:errors AS text[])) AS u(id, next_at, lookup, error)
     WHERE n.id = u.id AND n.status = 'sending'
+    """
+)
+
+# A receipt that overtook our own record of the send also stamps sent_at: the provider has the message.
+_DELIVERED = text(
+    """
+    UPDATE notifications AS n SET status = u.status, completed_at = :now, needs_lookup = false,
+                                  provider_id = coalesce(u.provider_id, n.provider_id),
+                                  sent_at = coalesce(n.sent_at, CAST(:now AS timestamptz))
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:provider_ids AS text[]))
+         AS u(id, status, provider_id)
+    WHERE n.id = u.id
     """
 )
 
@@ -191,31 +204,34 @@ class NotificationRepository:
         )
         return len((await self.session.execute(statement)).all())
 
-    async def lock_for_callback(self, provider_id: str | None, reference: str | None) -> Any | None:
+    async def lock_for_receipts(self, provider_ids: Sequence[str], references: Sequence[str]) -> list[Any]:
+        """The notifications a batch of delivery receipts names (by provider id or reference), locked.
+
+        Locked in id order, so two replicas applying overlapping batches wait for each other, never deadlock.
+        """
         c = notifications.c
         conditions = []
-        if provider_id:
-            conditions.append(c.provider_id == provider_id)
-        if reference:
-            conditions.append(c.reference == reference)
+        if provider_ids:
+            conditions.append(c.provider_id == any_(cast(bindparam("pids", list(provider_ids)), ARRAY(String))))
+        if references:
+            conditions.append(c.reference == any_(cast(bindparam("refs", list(references)), ARRAY(String))))
         if not conditions:
-            return None
-        statement = select(notifications).where(or_(*conditions)).limit(1).with_for_update()
-        return (await self.session.execute(statement)).first()
+            return []
+        statement = select(notifications).where(or_(*conditions)).order_by(c.id).with_for_update()
+        return list((await self.session.execute(statement)).all())
 
-    async def record_delivery(
-        self, notification_id: uuid.UUID, status: NotificationStatus, provider_id: str | None, now: datetime
+    async def record_deliveries(
+        self, items: Sequence[tuple[str, NotificationStatus, str | None]], now: datetime
     ) -> None:
-        c = notifications.c
-        values: dict[str, Any] = {"status": str(status), "completed_at": now, "needs_lookup": False}
-        if provider_id:
-            values["provider_id"] = provider_id
-        await self.session.execute(update(notifications).where(c.id == notification_id).values(values))
-
-    async def mark_sent_by_callback(self, notification_id: uuid.UUID, now: datetime) -> None:
-        c = notifications.c
-        statement = update(notifications).where(c.id == notification_id, c.sent_at.is_(None)).values(sent_at=now)
-        await self.session.execute(statement)
+        """Apply final statuses: (id, status, the provider's id if the receipt names one)."""
+        if items:
+            params = {
+                "now": now,
+                "ids": [uuid.UUID(i) for i, _, _ in items],
+                "statuses": [str(s) for _, s, _ in items],
+                "provider_ids": [p for _, _, p in items],
+            }
+            await self.session.execute(_DELIVERED, params)
 
     async def for_child(self, child_id: uuid.UUID) -> list[dict[str, Any]]:
         c = notifications.c

@@ -260,7 +260,7 @@ async def record_attempts(
         failed = await uow.notifications.fail(failures, now)
         reasons = {i: (str(s), e) for i, s, e in failures}
         uow.publish(*events.sent(sent, now))
-        uow.publish(*(events.failed(f, *reasons[f.id]) for f in failed))
+        uow.publish(*events.settled([events.Outcome(f, *reasons[f.id]) for f in failed], now))
         await uow.invitations.settle([s.invitation_id or "" for s in sent + failed], now)
         await uow.commit()
     if failed:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from enum import StrEnum
 
 from contracts.cohort import ChildRemovedFromClinicCohort, ChildrenUpserted, InviteToClinic
 from contracts.consent import ConsentRecorded, ConsentStatus, SendParentMessage
@@ -17,11 +16,10 @@ from contracts.sessions import (
     VaccinationOutcome,
     VaccinationRecorded,
 )
-from notify import events, planning
+from notify import planning
 from notify.compose import compose
 from notify.dispatcher import Dispatcher
-from notify.domain import NotificationStatus, delivery_transition, do_not_contact_reason
-from notify.notification_repository import settled_from_row
+from notify.domain import do_not_contact_reason
 from notify.templates import MessageKind, TemplateCatalogue
 from notify.uow import Due, NotifyUnitOfWork
 
@@ -29,12 +27,6 @@ log = logging.getLogger(__name__)
 
 # Confirmations may still reach a child archived for the team; requests and invitations may not.
 _CONFIRMATIONS = {MessageKind.CONSENT_CONFIRMATION_GIVEN, MessageKind.CONSENT_CONFIRMATION_REFUSED}
-
-
-class DeliveryResult(StrEnum):
-    APPLIED = "applied"
-    UNCHANGED = "unchanged"
-    NOT_FOUND = "not_found"
 
 
 class ChildNotKnownYet(Exception):
@@ -178,30 +170,3 @@ async def invitation_status(query: GetInvitationStatus, uow: NotifyUnitOfWork) -
         for message in notifications:  # a restricted child's family may not be traced through us
             message["recipient"] = "(hidden: restricted record)"
     return Reply.success({"child_id": str(query.child_id), "invitations": invitations, "notifications": notifications})
-
-
-async def record_delivery_status(
-    *, provider_id: str | None, reference: str | None, status: str, uow: NotifyUnitOfWork, now: datetime
-) -> DeliveryResult:
-    """Apply a provider's delivery receipt under a row lock; a repeat or a late receipt changes nothing."""
-    reported = NotificationStatus(status)
-    async with uow:
-        row = await uow.notifications.lock_for_callback(provider_id, reference)
-        if row is None:
-            return DeliveryResult.NOT_FOUND
-        current = NotificationStatus(row.status)
-        if not delivery_transition(current, reported):
-            return DeliveryResult.UNCHANGED
-        settled = settled_from_row(row)
-        await uow.notifications.record_delivery(row.id, reported, provider_id, now)
-        if current in (NotificationStatus.PENDING, NotificationStatus.SENDING):
-            # The receipt overtook our own record of the send: the provider has the message.
-            await uow.notifications.mark_sent_by_callback(row.id, now)
-            uow.publish(*events.sent([settled], now))
-        if reported is NotificationStatus.DELIVERED:
-            uow.publish(events.delivered(settled))
-        else:
-            uow.publish(events.failed(settled, str(reported), f"provider reported {reported}"))
-        await uow.invitations.settle([settled.invitation_id or ""], now)
-        await uow.commit()
-    return DeliveryResult.APPLIED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -50,23 +51,36 @@ async def test_delivered_callback_moves_forward_once(harness: Harness, http: htt
     assert response.status_code == 204
     [row] = await harness.notifications(sent.child_id)
     assert row.status == "delivered" and row.completed_at is not None
-    [event] = await harness.observer.wait_for("NotificationDelivered", sent.child_id)
-    assert event["notification_id"] == str(sent.id)
+    [event] = await harness.observer.wait_for("NotificationsSettled", sent.child_id)
+    assert (event["notification_id"], event["status"], event["reason"]) == (str(sent.id), "delivered", None)
     for status in ("delivered", "permanent-failure"):  # a repeat, then a late contradiction: both no-ops
         again = await http.post("/notifications/status", json=receipt(sent, status), headers=AUTH)
         assert again.status_code == 204
     assert [r.status for r in await harness.notifications(sent.child_id)] == ["delivered"]
     await harness.observer.drain()
-    assert len(harness.observer.of("NotificationDelivered", sent.child_id)) == 1
-    assert harness.observer.of("NotificationFailed", sent.child_id) == []
+    assert len(harness.observer.of("NotificationsSettled", sent.child_id)) == 1
 
 
-async def test_failure_callback_publishes_notification_failed(harness: Harness, http: httpx.AsyncClient) -> None:
+async def test_failure_callback_publishes_the_failure(harness: Harness, http: httpx.AsyncClient) -> None:
     sent = await sent_email(harness)
     response = await http.post("/notifications/status", json=receipt(sent, "temporary-failure"), headers=AUTH)
     assert response.status_code == 204
-    [event] = await harness.observer.wait_for("NotificationFailed", sent.child_id)
-    assert event["status"] == "temporary-failure"
+    [event] = await harness.observer.wait_for("NotificationsSettled", sent.child_id)
+    assert (event["status"], event["reason"]) == ("temporary-failure", "provider reported temporary-failure")
+
+
+async def test_receipts_posted_together_share_one_transaction_and_one_event(
+    harness: Harness, http: httpx.AsyncClient
+) -> None:
+    sent = [await sent_email(harness) for _ in range(5)]
+    duplicate = receipt(sent[0], "delivered")
+    bodies = [receipt(s, "delivered") for s in sent] + [duplicate]
+    responses = await asyncio.gather(*(http.post("/notifications/status", json=b, headers=AUTH) for b in bodies))
+    assert [r.status_code for r in responses] == [204] * 6
+    for s in sent:
+        assert [r.status for r in await harness.notifications(s.child_id)] == ["delivered"]
+    [event] = await harness.observer.wait_for("NotificationsSettled")
+    assert sorted(n["notification_id"] for n in event["notifications"]) == sorted(str(s.id) for s in sent)
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": CALLBACK_TOKEN}])
@@ -110,4 +124,4 @@ async def test_stub_callbacks_reach_the_route(harness: Harness, stub: NotifyStub
     await harness.publish(invite(request(kid), at=harness.clock.now()))
     [delivered] = await harness.wait_notifications(kid.child_id, "delivered", 1)
     assert delivered.provider_id == stub.sent[0].id and sender.answered == 1
-    await harness.observer.wait_for("NotificationDelivered", kid.child_id)
+    await harness.observer.wait_for("NotificationsSettled", kid.child_id)

@@ -63,8 +63,8 @@ async def test_400_is_a_permanent_failure(harness: Harness, stub: NotifyStub) ->
     kid = await one_email(harness, Fault(FaultKind.ERROR_400), stub=stub)
     [failed] = await harness.wait_notifications(kid.child_id, "permanent-failure", 1)
     assert failed.attempts == 1 and "400" in failed.last_error
-    [event] = await harness.observer.wait_for("NotificationFailed", kid.child_id)
-    assert event["status"] == "permanent-failure"
+    [event] = await harness.observer.wait_for("NotificationsSettled", kid.child_id)
+    assert event["status"] == "permanent-failure" and "400" in event["reason"]
     assert (await harness.wait_invitation(kid.child_id, "failed")).programmes == ["flu"]
 
 
@@ -86,8 +86,8 @@ async def test_gives_up_after_max_attempts(start_app: Any, harness: Harness, stu
     harness.clock.advance(timedelta(minutes=5))
     [failed] = await harness.wait_notifications(kid.child_id, "technical-failure", 1)
     assert failed.last_error.startswith("gave up after 2")
-    [event] = await harness.observer.wait_for("NotificationFailed", kid.child_id)
-    assert event["status"] == "technical-failure"
+    [event] = await harness.observer.wait_for("NotificationsSettled", kid.child_id)
+    assert event["status"] == "technical-failure" and event["reason"].startswith("gave up after 2")
 
 
 async def crash_mid_attempt(harness: Harness, notification_id: Any, *, reference: str | None = None) -> None:
