@@ -14,12 +14,16 @@ from typing import Any
 
 from cohort.domain import HIDDEN, CohortYear, Invitation, Join, mask_recipient
 from contracts.consent import ConsentRecorded, ConsentRequested
+from contracts.envelope import Message
 from contracts.notify import (
+    DeliveryStatus,
     InvitationCancelled,
     NotificationDelivered,
     NotificationFailed,
     NotificationsSent,
+    NotificationsSettled,
     SentNotification,
+    SettledNotification,
 )
 from contracts.sessions import VaccinationRecorded
 
@@ -119,6 +123,20 @@ def notification_failed(event: NotificationFailed) -> Entry:
     return Entry(event.child_id, event.occurred_at, "notification_failed", source_key(event.message_id), details)
 
 
+def notification_settled(event: NotificationsSettled, n: SettledNotification) -> Entry:
+    details: dict[str, Any] = {
+        "notification_id": str(n.notification_id),
+        "message": n.kind.value,
+        "channel": n.channel.value,
+    }
+    if n.status is DeliveryStatus.DELIVERED:
+        kind = "notification_delivered"
+    else:
+        kind = "notification_failed"
+        details |= {"status": n.status.value, "reason": n.reason}
+    return Entry(n.child_id, n.settled_at, kind, source_key(event.message_id, str(n.notification_id)), details)
+
+
 def consent_requested(event: ConsentRequested) -> Entry:
     details = {"programmes": [p.value for p in event.programmes], "requested_by": event.requested_by}
     return Entry(event.child_id, event.occurred_at, "consent_requested", source_key(event.message_id), details)
@@ -144,6 +162,27 @@ def vaccination_recorded(event: VaccinationRecorded) -> Entry:
         "recorded_by": event.recorded_by,
     }
     return Entry(event.child_id, event.performed_at, "vaccination_recorded", source_key(event.message_id), details)
+
+
+def entries_of(event: Message) -> list[Entry]:
+    """The entries of an event that only adds to activity logs (NotificationsSent, which also needs the
+    children's restricted flags, is made by `notification_sent`)."""
+    if isinstance(event, NotificationsSettled):
+        return [notification_settled(event, n) for n in event.notifications]
+    if isinstance(event, NotificationDelivered):
+        return [notification_delivered(event)]
+    if isinstance(event, NotificationFailed):
+        return [notification_failed(event)]
+    if isinstance(event, ConsentRequested):
+        return [consent_requested(event)]
+    raise TypeError(f"{type(event).__name__} makes no activity entries of its own")
+
+
+def weight(event: Message) -> int:
+    """How many entries an event makes, so a batch of them stays a bounded transaction."""
+    if isinstance(event, NotificationsSettled | NotificationsSent):
+        return len(event.notifications)
+    return 1
 
 
 # --- how staff read it --------------------------------------------------------------------------

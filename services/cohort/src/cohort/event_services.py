@@ -110,26 +110,28 @@ async def keep_invitation_cancelled(event: InvitationCancelled, uow: CohortUnitO
         await uow.commit()
 
 
-async def keep_notifications_sent(event: NotificationsSent, uow: CohortUnitOfWork) -> None:
-    async with uow:
-        if not await uow.claim(event):
-            return
-        await uow.copies.mark_invitations_sent(
-            (n.invitation_id, n.child_id, n.team_ods)
-            for n in event.notifications
-            if n.invitation_id is not None and n.kind.value in CLINIC_INVITATION_KINDS
-        )
-        restricted = await uow.children.restricted_among({n.child_id for n in event.notifications})
-        await uow.activity.append(
-            [activity.notification_sent(event, n, restricted=n.child_id in restricted) for n in event.notifications]
-        )
-        await uow.commit()
+async def record_activity(events: Sequence[Message], uow: CohortUnitOfWork) -> list[None]:
+    """Events that add to activity logs (sent, delivered, failed, consent requested), many per transaction.
 
-
-async def log_activity(event: Message, entries: Sequence[activity.Entry], uow: CohortUnitOfWork) -> None:
-    """Events that only add to activity logs (delivered, failed, consent requested)."""
+    Each event's message id is claimed in the transaction, so a redelivered one adds nothing; entries of
+    the whole batch go in one insert.
+    """
     async with uow:
-        if not await uow.claim(event):
-            return
+        fresh = await uow.claim_many(events)
+        sent = [e for e in fresh if isinstance(e, NotificationsSent)]
+        entries = await _sent_entries(sent, uow) if sent else []
+        entries += [entry for e in fresh if not isinstance(e, NotificationsSent) for entry in activity.entries_of(e)]
         await uow.activity.append(entries)
         await uow.commit()
+    return [None] * len(events)
+
+
+async def _sent_entries(events: Sequence[NotificationsSent], uow: CohortUnitOfWork) -> list[activity.Entry]:
+    sent = [(e, n) for e in events for n in e.notifications]
+    await uow.copies.mark_invitations_sent(
+        (n.invitation_id, n.child_id, n.team_ods)
+        for _, n in sent
+        if n.invitation_id is not None and n.kind.value in CLINIC_INVITATION_KINDS
+    )
+    restricted = await uow.children.restricted_among({n.child_id for _, n in sent})
+    return [activity.notification_sent(e, n, restricted=n.child_id in restricted) for e, n in sent]

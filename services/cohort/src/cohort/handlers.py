@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from faststream import Depends
 
-from cohort import activity, event_services, import_services, query_services, services
+from cohort import event_services, import_services, query_services, services
 from cohort.uow import CohortUnitOfWork
 from contracts import cohort, consent, notify, sessions, topology
-from contracts.envelope import Reply
-from msgkit.broker import exchange, make_router, subscription
+from contracts.envelope import Message, Reply
+from msgkit.batching import Batcher
+from msgkit.broker import GROUPED, GROUPED_BULK, exchange, make_router, subscription
 from msgkit.clock import Clock
 from msgkit.runtime import Runtime, runtime_param
 
@@ -26,7 +27,14 @@ async def get_clock(runtime: Runtime = runtime_param()) -> Clock:
     return clock
 
 
+async def get_activity(runtime: Runtime = runtime_param()) -> Batcher[Message, None]:
+    batcher: Batcher[Message, None] = runtime.extras["activity"]
+    return batcher
+
+
 UoW = Annotated[CohortUnitOfWork, Depends(get_uow)]
+# Events that only add to activity logs go to one batcher: many per transaction (see event_services).
+ActivityLog = Annotated[Any, Depends(get_activity, cast=False)]
 # Typed Any for FastDepends, which cannot validate against a Protocol; the use cases take a Clock.
 Clk = Annotated[Any, Depends(get_clock, cast=False)]
 
@@ -64,9 +72,9 @@ async def on_consent_recorded(event: consent.ConsentRecorded, uow: UoW) -> None:
     await event_services.keep_consent(event, uow)
 
 
-@router.subscriber(**subscription("cohort", consent.ConsentRequested))
-async def on_consent_requested(event: consent.ConsentRequested, uow: UoW) -> None:
-    await event_services.log_activity(event, [activity.consent_requested(event)], uow)
+@router.subscriber(**subscription("cohort", consent.ConsentRequested), channel=GROUPED)
+async def on_consent_requested(event: consent.ConsentRequested, log: ActivityLog) -> None:
+    await log.submit(event)
 
 
 @router.subscriber(**subscription("cohort", notify.InvitationsScheduled))
@@ -79,19 +87,26 @@ async def on_invitation_cancelled(event: notify.InvitationCancelled, uow: UoW) -
     await event_services.keep_invitation_cancelled(event, uow)
 
 
-@router.subscriber(**subscription("cohort", notify.NotificationsSent))
-async def on_notifications_sent(event: notify.NotificationsSent, uow: UoW) -> None:
-    await event_services.keep_notifications_sent(event, uow)
+@router.subscriber(**subscription("cohort", notify.NotificationsSent), channel=GROUPED_BULK)
+async def on_notifications_sent(event: notify.NotificationsSent, log: ActivityLog) -> None:
+    await log.submit(event)
 
 
-@router.subscriber(**subscription("cohort", notify.NotificationDelivered))
-async def on_notification_delivered(event: notify.NotificationDelivered, uow: UoW) -> None:
-    await event_services.log_activity(event, [activity.notification_delivered(event)], uow)
+@router.subscriber(**subscription("cohort", notify.NotificationsSettled), channel=GROUPED_BULK)
+async def on_notifications_settled(event: notify.NotificationsSettled, log: ActivityLog) -> None:
+    await log.submit(event)
 
 
-@router.subscriber(**subscription("cohort", notify.NotificationFailed))
-async def on_notification_failed(event: notify.NotificationFailed, uow: UoW) -> None:
-    await event_services.log_activity(event, [activity.notification_failed(event)], uow)
+@router.subscriber(**subscription("cohort", notify.NotificationDelivered), channel=GROUPED)
+async def on_notification_delivered(event: notify.NotificationDelivered, log: ActivityLog) -> None:
+    """From replicas older than NotificationsSettled (a rolling upgrade); nothing new publishes it."""
+    await log.submit(event)
+
+
+@router.subscriber(**subscription("cohort", notify.NotificationFailed), channel=GROUPED)
+async def on_notification_failed(event: notify.NotificationFailed, log: ActivityLog) -> None:
+    """From replicas older than NotificationsSettled (a rolling upgrade); nothing new publishes it."""
+    await log.submit(event)
 
 
 # --- requests ---------------------------------------------------------------------------------

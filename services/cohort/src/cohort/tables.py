@@ -161,6 +161,8 @@ activity_log = Table(
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("details", JSONB, nullable=False),
+    # When the entry was written (its transaction's start): how far the log trails its events.
+    Column("logged_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_activity_log_child_time", activity_log.c.child_id, activity_log.c.occurred_at, activity_log.c.id)
 

@@ -14,7 +14,15 @@ from contracts.cohort import ClinicChildrenFilter, GetActivityLog, ListClinicChi
 from contracts.common import Channel, MessageKind, Programme
 from contracts.consent import ConsentRequested
 from contracts.envelope import Message
-from contracts.notify import InvitationCancelled, NotificationDelivered, NotificationFailed, NotificationsSent
+from contracts.notify import (
+    DeliveryStatus,
+    InvitationCancelled,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationsSent,
+    NotificationsSettled,
+    SettledNotification,
+)
 from contracts.sessions import ClinicDatesChanged, SchoolSessionChanged, TeamSettings, TeamUpdated
 from msgkit.runtime import Runtime
 from msgkit.testing import eventually
@@ -146,6 +154,39 @@ async def test_a_batch_of_sends_logs_each_child_and_masks_the_restricted_one(
     assert await scalar(runtime, stored) == 0
     marked = "SELECT count(*) FROM invitations WHERE team_ods = :t AND sent"
     assert await scalar(runtime, marked, t=team) == 3
+
+
+async def test_settled_notifications_log_each_delivery_and_failure_once(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    reached, missed = await import_children(client, team, [child_row(n, urn="888888", seed=2_700 + n) for n in (1, 2)])
+
+    def settled(child: uuid.UUID, channel: Channel, status: DeliveryStatus, reason: str | None) -> SettledNotification:
+        return SettledNotification(
+            notification_id=uuid.uuid4(), child_id=child, kind=MessageKind.CLINIC_INITIAL_INVITATION,
+            channel=channel, status=status, reason=reason, settled_at=LATER,
+        )  # fmt: skip
+
+    batch = NotificationsSettled(
+        notifications=[
+            settled(reached, Channel.EMAIL, DeliveryStatus.DELIVERED, None),
+            settled(missed, Channel.SMS, DeliveryStatus.PERMANENT_FAILURE, "provider reported permanent-failure"),
+        ]
+    )
+    marker = NotificationsSettled(notifications=[settled(reached, Channel.SMS, DeliveryStatus.DELIVERED, None)])
+    for message in (batch, batch, marker):  # a redelivery in between: it adds nothing
+        await publish(client, message)
+    for message in (batch, marker):
+        await eventually(lambda m=message: processed(runtime, m), what="both batches")
+
+    logged = {
+        child: [(e["kind"], e["text"]) for e in await activity(client, child) if e["kind"].startswith("notification")]
+        for child in (reached, missed)
+    }
+    assert logged[reached] == [
+        ("notification_delivered", "Clinic initial invitation delivered by email"),
+        ("notification_delivered", "Clinic initial invitation delivered by sms"),
+    ]
+    assert logged[missed] == [("notification_failed", "Clinic initial invitation by sms failed (permanent-failure)")]
 
 
 async def test_activity_log_of_an_unknown_child_is_not_found(client: RabbitBroker) -> None:
