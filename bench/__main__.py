@@ -21,10 +21,11 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
-from bench import phases
+from bench import followup, phases
 from bench.baseline import raw_batched_insert, raw_publish_consume
 from bench.cpu import CpuMeter
 from bench.figures import table, verdicts
@@ -33,6 +34,8 @@ from bench.workload import log
 from msgkit.testing import postgres_server, rabbitmq_server, with_database
 
 RESULTS = Path("bench-results.json")
+# The dispatcher against the unthrottled stub: no rate limit, and daily limits no run can reach.
+UNTHROTTLED = {"NOTIFY_RATE_LIMIT_ENABLED": "false"}
 
 
 def machine(server_url: str) -> dict[str, Any]:
@@ -77,7 +80,8 @@ def in_stack(the_world: World, name: str, run: Callable[[Stack], Any], **options
     """Run one phase against fresh processes, then wait until the system has finished its work."""
     with stack(name, the_world, **options) as st:
         pids = {n: p.process.pid for n, p in st.services.items() if p.process is not None}
-        meter = st.cpu = CpuMeter(pids, postmaster=the_world.postmaster)
+        port = urlsplit(the_world.amqp_url).port or 5672
+        meter = st.cpu = CpuMeter(pids, postmaster=the_world.postmaster, amqp_port=port)
         meter.start()  # a phase may start it again when its clock starts
         found: dict[str, Any] = asyncio.run(run(st))
         found[f"{name}_cpu_s"] = meter.used()
@@ -118,7 +122,7 @@ def main() -> int:
                     the_world,
                     "dispatch",
                     lambda st: phases.dispatch(st, sizes),
-                    notify_env={"NOTIFY_RATE_LIMIT_ENABLED": "false", "NOTIFY_RATE_LIMIT_BUCKET": "bench-dispatch"},
+                    notify_env=UNTHROTTLED | {"NOTIFY_RATE_LIMIT_BUCKET": "bench-dispatch"},
                 ),
             ),
             (
@@ -134,6 +138,25 @@ def main() -> int:
                     },
                     notify_replicas=3,
                     stub_rate_limit=limit,
+                ),
+            ),
+            (
+                "followup",
+                lambda: in_stack(
+                    the_world,
+                    "followup",
+                    lambda st: followup.followup(st, sizes),
+                    notify_env=UNTHROTTLED | {"NOTIFY_RATE_LIMIT_BUCKET": "bench-followup"},
+                    stub_callbacks=True,
+                ),
+            ),
+            (
+                "callbacks",
+                lambda: in_stack(
+                    the_world,
+                    "callbacks",
+                    lambda st: followup.callbacks(st, sizes),
+                    notify_env=UNTHROTTLED | {"NOTIFY_RATE_LIMIT_BUCKET": "bench-callbacks"},
                 ),
             ),
         ]

@@ -57,6 +57,29 @@ def parent_of(pid: int) -> int | None:
     return int(fields[1]) if fields is not None else None
 
 
+def listener(port: int) -> int | None:
+    """The process listening on TCP `port` of this machine (IPv4 or IPv6), if it can be seen."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if any(str(fd.readlink()) in inodes for fd in (entry / "fd").iterdir()):
+                return int(entry.name)
+        except (FileNotFoundError, PermissionError, ProcessLookupError):
+            continue
+    return None
+
+
 def rabbit_nodes() -> list[int]:
     """The RabbitMQ nodes on this machine (one beam.smp each)."""
     found = []
@@ -70,23 +93,26 @@ def postgres_seconds(postmaster: int) -> float:
     return process_seconds(postmaster, with_children=True) + sum(map(process_seconds, _children(postmaster)))
 
 
-def rabbitmq_seconds() -> float:
-    return sum(process_seconds(pid) for pid in rabbit_nodes())
+def rabbitmq_seconds(nodes: list[int]) -> float:
+    return sum(process_seconds(pid) for pid in nodes)
 
 
 class CpuMeter:
     """Samples the CPU of named service processes and the servers; `used()` is the CPU since `start()`."""
 
-    def __init__(self, services: Mapping[str, int], *, postmaster: int | None) -> None:
+    def __init__(self, services: Mapping[str, int], *, postmaster: int | None, amqp_port: int | None) -> None:
         self._services = dict(services)
         self._postmaster = postmaster
+        # The node serving the run, else every node on the machine (other work on it is counted too).
+        node = listener(amqp_port) if amqp_port else None
+        self._rabbit = [node] if node is not None else rabbit_nodes()
         self._start: dict[str, float] = {}
 
     def _sample(self) -> dict[str, float]:
         sample = {name: process_seconds(pid) for name, pid in self._services.items()}
         if self._postmaster is not None:
             sample["postgresql"] = postgres_seconds(self._postmaster)
-        sample["rabbitmq"] = rabbitmq_seconds()
+        sample["rabbitmq"] = rabbitmq_seconds(self._rabbit)
         return sample
 
     def start(self) -> None:

@@ -30,10 +30,12 @@ class Sizes:
     rate_limit_per_minute: int
     rate_limit_window_s: float
     send_rate_per_second: float
+    followup_children: int
+    callback_receipts: int
 
 
-FULL = Sizes(20_000, 100_000, 1_000, 20_000, 3_000, 130.0, 50.0)
-QUICK = Sizes(2_000, 10_000, 100, 2_000, 600, 65.0, 50.0)
+FULL = Sizes(20_000, 100_000, 1_000, 20_000, 3_000, 130.0, 50.0, 100_000, 20_000)
+QUICK = Sizes(2_000, 10_000, 100, 2_000, 600, 65.0, 50.0, 10_000, 2_000)
 
 
 def _today() -> date:
@@ -165,7 +167,8 @@ async def _wait_recorded(stub: StubControl, target: int, timeout: float = 30.0) 
 # --- runs 4 and 5: due messages through the dispatcher -------------------------------------------
 
 
-async def _scheduled_not_due(stack: Stack, client: Any, db: w.Database, children: int, phase: str) -> str:
+async def scheduled_not_due(client: Any, db: w.Database, children: int, phase: str) -> str:
+    """A new team with `children` invitations scheduled for a clinic days away, none due yet."""
     ods, year = await _team_with_clinic(client, db, days_before=0, offset=CLINIC_IN_DAYS, phase=phase)
     await w.import_cohort(client, ods, w.rows(children, urn=w.HOME_EDUCATED), year=year, phase=phase)
     await w.wait_count(lambda: db.scheduled(ods), children, timeout=600, what="invitations scheduled", phase=phase)
@@ -177,7 +180,7 @@ async def dispatch(stack: Stack, sizes: Sizes) -> dict[str, Any]:
     phase = "dispatch"
     client, db = await w.connect(stack.amqp_url), await w.Database.connect(admin_dsn(stack.database_url))
     try:
-        ods = await _scheduled_not_due(stack, client, db, sends // 2, phase)
+        ods = await scheduled_not_due(client, db, sends // 2, phase)
         async with stack.stub.control() as stub:
             w.log(phase, f"making {sends:,} messages due now: the clock starts")
             due = time.time()
@@ -207,7 +210,7 @@ async def rate_limit(stack: Stack, sizes: Sizes) -> dict[str, Any]:
     children = int((limit / 60 * window + 100) * 0.6) + 50
     client, db = await w.connect(stack.amqp_url), await w.Database.connect(admin_dsn(stack.database_url))
     try:
-        ods = await _scheduled_not_due(stack, client, db, children, phase)
+        ods = await scheduled_not_due(client, db, children, phase)
         async with stack.stub.control() as stub:
             w.log(phase, f"{2 * children:,} messages due now, {len(stack.notify_replicas())} notify replicas, "
                   f"limit {limit:,}/min: measuring {window:g}s")  # fmt: skip

@@ -93,10 +93,17 @@ def _vhost(rabbit: RabbitServer) -> Iterator[str]:
             print(f"warning: could not delete vhost {vhost}: {exc}", file=sys.stderr)
 
 
-class Stub:
-    """The GOV.UK Notify stub as its own process (no delivery callbacks)."""
+CALLBACK_TOKEN = "bench-callback-token"
+# Notify's own provider stubs post receipts 100-1,000 ms after a send.
+CALLBACK_DELAY = 0.2
 
-    def __init__(self, log_dir: Path, *, rate_limit_per_minute: int | None = None) -> None:
+
+class Stub:
+    """The GOV.UK Notify stub as its own process; with `callback_url` it posts a receipt for every send."""
+
+    def __init__(
+        self, log_dir: Path, *, rate_limit_per_minute: int | None = None, callback_url: str | None = None
+    ) -> None:
         from notify.stub_server import make_api_key
 
         self.api_key = make_api_key("bench")
@@ -105,6 +112,9 @@ class Stub:
         command = [sys.executable, "-m", "notify.stub_server", "--port", str(self.port), "--api-key", self.api_key]
         if rate_limit_per_minute:
             command += ["--rate-limit-per-minute", str(rate_limit_per_minute)]
+        if callback_url:
+            command += ["--callback-url", callback_url, "--callback-token", CALLBACK_TOKEN]
+            command += ["--callback-delay", str(CALLBACK_DELAY)]
         self._log = (log_dir / "notify-stub.log").open("ab")
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
 
@@ -186,32 +196,38 @@ def stack(
     notify_env: dict[str, str] | None = None,
     notify_replicas: int = 1,
     stub_rate_limit: int | None = None,
+    stub_callbacks: bool = False,
 ) -> Iterator[Stack]:
-    """The stub and the four services (plus notify replicas) started and ready; logs in .run/bench/<phase>/."""
+    """The stub and the four services (plus notify replicas) started and ready; logs in .run/bench/<phase>/.
+
+    With `stub_callbacks` the stub posts a delivery receipt for every send to the first notify replica.
+    """
     log_dir = RUN_DIR / phase
     log_dir.mkdir(parents=True, exist_ok=True)
     for old in log_dir.glob("*.log"):
         old.unlink()
     with ExitStack() as exits:
-        stub = Stub(log_dir, rate_limit_per_minute=stub_rate_limit)
+        replicas = {s: notify_replicas if s == "notify" else 1 for s in SERVICES}
+        ports = {(s, n): free_port() for s in SERVICES for n in range(1, replicas[s] + 1)}
+        callbacks = f"http://127.0.0.1:{ports['notify', 1]}/notifications/status" if stub_callbacks else None
+        stub = Stub(log_dir, rate_limit_per_minute=stub_rate_limit, callback_url=callbacks)
         exits.callback(stub.stop)
         stub.wait_up()
+        notify = {
+            "NOTIFY_PROVIDER": "govuk_notify", "NOTIFY_GOVUK_BASE_URL": stub.url, "NOTIFY_GOVUK_API_KEY": stub.api_key,
+            "NOTIFY_CALLBACK_TOKEN": CALLBACK_TOKEN, **(notify_env or {}),
+        }  # fmt: skip
         processes: dict[str, ServiceProcess] = {}
-        for service in SERVICES:
-            for n in range(1, (notify_replicas if service == "notify" else 1) + 1):
-                name, port = service if n == 1 else f"{service}-{n}", free_port()
-                extra = {} if service != "notify" else {
-                    "NOTIFY_PROVIDER": "govuk_notify", "NOTIFY_GOVUK_BASE_URL": stub.url,
-                    "NOTIFY_GOVUK_API_KEY": stub.api_key, **(notify_env or {}),
-                }  # fmt: skip
-                env = service_env(
-                    service,
-                    database_url=the_world.database_url,
-                    rabbitmq_url=the_world.amqp_url,
-                    port=port,
-                    extra=extra,
-                )
-                processes[name] = ServiceProcess(service, env, port, log_dir / f"{name}.log", name=name)
+        for (service, n), port in ports.items():
+            name = service if n == 1 else f"{service}-{n}"
+            env = service_env(
+                service,
+                database_url=the_world.database_url,
+                rabbitmq_url=the_world.amqp_url,
+                port=port,
+                extra=notify if service == "notify" else {},
+            )
+            processes[name] = ServiceProcess(service, env, port, log_dir / f"{name}.log", name=name)
         for p in processes.values():
             p.start()
             exits.callback(p.stop)

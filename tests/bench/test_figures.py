@@ -79,8 +79,8 @@ def test_nhs_numbers_are_valid_and_distinct() -> None:
 
 def test_verdicts_mark_missed_targets_and_figures_not_measured() -> None:
     results = {
-        "invitations_per_s": 6000.0,
-        "invitations_ratio_to_raw": 1.2,
+        "invitations_per_s": 10_500.0,
+        "invitations_ratio_to_raw": 3.4,
         "latency_p50_ms": 20.0,
         "latency_p99_ms": 300.0,
         "dispatch_sends_per_s": 1500.0,
@@ -89,6 +89,10 @@ def test_verdicts_mark_missed_targets_and_figures_not_measured() -> None:
         "rate_limit_429s": 0,
         "rate_limit_utilisation": 0.983,
         "rss_mb_max": {"notify": 151.0, "cohort": 90.0},
+        "followup_events_per_s": 2500.0,
+        "followup_lag_s": 61.0,
+        "callbacks_per_s": 999.0,
+        "callback_to_log_p99_ms": 1500.0,
     }
     by_label = {row[0].strip(): row[4] for row in verdicts(results)}
     assert by_label["cohort → scheduled"] == "met"
@@ -99,6 +103,10 @@ def test_verdicts_mark_missed_targets_and_figures_not_measured() -> None:
     assert by_label["rate limit: most in any 60 s"] == "met"
     assert by_label["share of the limit used"] == "met"
     assert by_label["largest RSS (run 2)"] == "MISSED"
+    assert by_label["follow-up: activity entries"] == "met"
+    assert by_label["log complete after last send"] == "MISSED"
+    assert by_label["receipts accepted"] == "MISSED"
+    assert by_label["receipt → activity log p99"] == "met"
     assert verdicts({})[0][4] == "MISSED"
 
 
