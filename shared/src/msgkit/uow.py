@@ -34,7 +34,7 @@ class UnitOfWork:
         self._tables = tables
         self._consumer = consumer
         self._on_commit = on_commit
-        self._pending: list[Message] = []
+        self._pending: list[Message | outbox.OutboxRow] = []
         self._session: AsyncSession | None = None
 
     @property
@@ -85,7 +85,8 @@ class UnitOfWork:
                 fresh.append(message)
         return fresh
 
-    def publish(self, *messages: Message) -> None:
+    def publish(self, *messages: Message | outbox.OutboxRow) -> None:
+        """Queue messages (or ready-made outbox rows, see `outbox.spliced_row`) for the outbox at commit."""
         self._pending.extend(messages)
 
     async def commit(self) -> None:

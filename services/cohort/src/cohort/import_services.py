@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from cohort.domain import programmes_or_default
 from cohort.import_repository import APPLYING, COMMITTED, STAGING, ImportJoins, ImportPlan
 from cohort.importer import RowError, validate_rows
-from cohort.messages import OutboxRow, spliced_row
 from cohort.uow import CohortUnitOfWork
 from contracts.cohort import (
     ChildrenJoinedClinicCohort,
@@ -20,6 +19,7 @@ from contracts.cohort import (
 from contracts.common import MAX_BATCH
 from contracts.envelope import Reply
 from msgkit.clock import Clock, academic_year_of, london_today
+from msgkit.outbox import OutboxRow, spliced_row
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +124,11 @@ async def _apply_next_batch(command: CommitCohortImport, uow: CohortUnitOfWork) 
 
 def _messages(command: CommitCohortImport, snapshots: str | None, joins: ImportJoins) -> list[OutboxRow]:
     """ChildrenUpserted, then ChildrenJoinedClinicCohort and InviteToClinic (trigger automatic)."""
-    rows = [spliced_row(ChildrenUpserted, "children", snapshots, cause=command)] if snapshots else []
+    tracing = command.caused_by(command)
+    rows = [spliced_row(ChildrenUpserted, "children", snapshots, tracing=tracing)] if snapshots else []
     if joins.joins and joins.invitations:
-        rows.append(spliced_row(ChildrenJoinedClinicCohort, "joins", joins.joins, cause=command))
-        rows.append(spliced_row(InviteToClinic, "invitations", joins.invitations, cause=command))
+        rows.append(spliced_row(ChildrenJoinedClinicCohort, "joins", joins.joins, tracing=tracing))
+        rows.append(spliced_row(InviteToClinic, "invitations", joins.invitations, tracing=tracing))
     return rows
 
 

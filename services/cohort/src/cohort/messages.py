@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from cohort.domain import Child, CohortYear, Invitation, Join
 from contracts.cohort import (
@@ -20,10 +20,8 @@ from contracts.cohort import (
 )
 from contracts.common import MAX_BATCH, Programme
 from contracts.envelope import Message
-from msgkit import outbox
 
 T = TypeVar("T")
-OutboxRow = dict[str, object]
 
 
 def batched(items: Sequence[T], size: int = MAX_BATCH) -> Iterator[Sequence[T]]:
@@ -55,23 +53,6 @@ def children_upserted(children: Sequence[Child], *, cause: Message) -> list[Mess
     return [
         ChildrenUpserted(children=[snapshot(c) for c in batch], **cause.caused_by(cause)) for batch in batched(children)
     ]
-
-
-def spliced_row(message: type[Message], items_field: str, items_json: str, *, cause: Message) -> OutboxRow:
-    """The outbox row of a bulk message whose items the database built as a JSON array.
-
-    Splicing the array into the envelope skips building and serialising 1,000 models per batch; the SQL
-    that builds the items follows their contract field for field (the integration tests read them back).
-    """
-    values: dict[str, Any] = {items_field: [], **cause.caused_by(cause)}
-    envelope = message.model_construct(**values)
-    row = outbox.outbox_row(envelope)
-    body = envelope.model_dump_json()
-    empty = f'"{items_field}":[]}}'
-    if not body.endswith(empty):
-        raise RuntimeError(f"{message.__name__} no longer ends with {items_field}")
-    row["body"] = f'{body[: -len(empty)]}"{items_field}":{items_json}}}'.encode()
-    return row
 
 
 def _join(join: Join, cohort: CohortYear) -> CohortJoin:

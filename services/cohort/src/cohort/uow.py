@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cohort.copies import CopyRepository
 from cohort.import_repository import ImportRepository
-from cohort.messages import OutboxRow
 from cohort.queries import CohortQueries
 from cohort.repository import ActivityRepository, ChildRepository, MembershipRepository, ReplyRepository
 from contracts.envelope import Message
 from msgkit import outbox
+from msgkit.outbox import OutboxRow
 from msgkit.tables import MessagingTables
 from msgkit.uow import UnitOfWork
 

@@ -11,10 +11,11 @@ import pytest
 from cohort import activity
 from cohort.domain import Child, CohortYear, Invitation, Join, JoinReason, Parent, Trigger
 from cohort.importer import validate_rows
-from cohort.messages import children_upserted, joined_and_invited, spliced_row
+from cohort.messages import children_upserted, joined_and_invited
 from contracts.cohort import ChildrenJoinedClinicCohort, ChildrenUpserted, InviteToClinic, SetChildFlags
 from contracts.common import Channel, MessageKind
 from contracts.notify import NotificationsSent, SentNotification
+from msgkit.outbox import spliced_row
 
 pytestmark = pytest.mark.unit
 
@@ -91,7 +92,7 @@ def test_snapshots_built_by_the_database_are_spliced_into_a_valid_message() -> N
     [from_objects] = children_upserted([child], cause=CAUSE)
     assert isinstance(from_objects, ChildrenUpserted)
     payload = json.dumps([from_objects.children[0].model_dump(mode="json", exclude={"parents"}) | {"parents": []}])
-    row = spliced_row(ChildrenUpserted, "children", payload, cause=CAUSE)
+    row = spliced_row(ChildrenUpserted, "children", payload, tracing=CAUSE.caused_by(CAUSE))
     from_json = ChildrenUpserted.model_validate_json(row["body"])  # type: ignore[arg-type]
     assert from_json.children[0].child_id == child.id and from_json.correlation_id == CAUSE.message_id
     assert row["message_id"] == from_json.message_id and row["routing_key"] == "cohort.children_upserted"
