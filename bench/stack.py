@@ -104,12 +104,12 @@ class Stub:
     def __init__(
         self, log_dir: Path, *, rate_limit_per_minute: int | None = None, callback_url: str | None = None
     ) -> None:
-        from notify.stub_server import make_api_key
+        from notify_stub import make_api_key
 
         self.api_key = make_api_key("bench")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "notify.stub_server", "--port", str(self.port), "--api-key", self.api_key]
+        command = [sys.executable, "-m", "notify_stub", "--port", str(self.port), "--api-key", self.api_key]
         if rate_limit_per_minute:
             command += ["--rate-limit-per-minute", str(rate_limit_per_minute)]
         if callback_url:

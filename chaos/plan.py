@@ -55,7 +55,7 @@ PROVIDER_FAULT_KINDS = ("500", "429", "timeout", "accept_then_drop", "accept_the
 
 
 def provider_faults(rate: float, *, timeout_seconds: float) -> dict[str, Any]:
-    """The stub's control request for a steady random fault rate (see notify.stub_faults.FaultPlan)."""
+    """The stub's control request for a steady random fault rate (see notify_stub.faults.FaultPlan)."""
     if not 0.0 < rate <= 1.0:
         raise ValueError("rate must be within (0, 1]")
     return {"probabilistic": {"rate": rate, "kinds": list(PROVIDER_FAULT_KINDS), "seconds": timeout_seconds}}

@@ -53,12 +53,12 @@ class Stub:
 
 @contextmanager
 def stub_process(log_path: Path, *, callback_url: str, seed: int) -> Iterator[Stub]:
-    from notify.stub_server import make_api_key
+    from notify_stub import make_api_key
 
     port, api_key = free_port(), make_api_key()
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "notify.stub_server", "--port", str(port), "--api-key", api_key,
+            [sys.executable, "-m", "notify_stub", "--port", str(port), "--api-key", api_key,
              "--callback-url", callback_url, "--callback-token", CALLBACK_TOKEN, "--seed", str(seed)],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

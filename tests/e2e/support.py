@@ -151,14 +151,14 @@ class StubServer:
     @classmethod
     @contextmanager
     def start(cls, *, log_path: Path, callback_url: str, callback_token: str) -> Iterator[StubServer]:
-        from notify.stub_server import make_api_key
+        from notify_stub import make_api_key
 
         port = free_port()
         api_key = make_api_key()
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "notify.stub_server", "--port", str(port), "--api-key", api_key,
+                [sys.executable, "-m", "notify_stub", "--port", str(port), "--api-key", api_key,
                  "--callback-url", callback_url, "--callback-token", callback_token],
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip

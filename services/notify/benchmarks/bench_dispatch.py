@@ -47,7 +47,7 @@ from msgkit.testing import free_port, fresh_database, postgres_server, rabbitmq_
 from notify.app import create_app
 from notify.config import Settings
 from notify.migrate import MIGRATIONS
-from notify.stub_server import make_api_key
+from notify_stub import make_api_key
 
 # Every replica on the real clock (the stale-attempt sweeper compares clocks across replicas), with
 # an all-day sending window and a clinic five days away, so invitations are due at once at any hour.
@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument("--provider", default="govuk_notify", choices=["govuk_notify", "log"])
     args = parser.parse_args()
     port = free_port()
-    command = [sys.executable, "-m", "notify.stub_server", "--port", str(port), "--api-key", API_KEY]
+    command = [sys.executable, "-m", "notify_stub", "--port", str(port), "--api-key", API_KEY]
     if args.limit_per_minute:
         command += ["--rate-limit-per-minute", str(args.limit_per_minute)]
     stub = subprocess.Popen(command, stdout=subprocess.DEVNULL)

@@ -25,7 +25,7 @@ from notify.app import create_app
 from notify.config import Settings
 from notify.migrate import MIGRATIONS
 from notify.providers import GovUkNotifyProvider
-from notify.stub_server import NotifyStub
+from notify_stub import NotifyStub
 
 
 async def sent_more(stub: NotifyStub, count: int) -> bool:

@@ -20,7 +20,7 @@ from msgkit.testing import running
 from notify.app import create_app
 from notify.config import Settings
 from notify.providers import GovUkNotifyProvider, Provider
-from notify.stub_server import NotifyStub
+from notify_stub import NotifyStub
 
 from . import notify_support
 from .notify_support import API_KEY, NOW, Harness, Observer

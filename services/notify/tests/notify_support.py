@@ -31,8 +31,8 @@ from msgkit import rpc
 from msgkit.clock import FixedClock
 from msgkit.testing import eventually
 from notify.providers import OutboundMessage
-from notify.stub_server import make_api_key
 from notify.templates import Channel, MessageKind
+from notify_stub import make_api_key
 
 # Monday 12 January 2026, 10:00 in London (GMT): inside the default 09:00-19:00 window; year 2025.
 NOW = datetime(2026, 1, 12, 10, 0, tzinfo=UTC)

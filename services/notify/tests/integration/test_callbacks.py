@@ -12,8 +12,8 @@ import pytest
 from faststream.asgi import AsgiFastStream
 from sqlalchemy import text
 
-from notify.stub_callbacks import CallbackSender
-from notify.stub_server import NotifyStub
+from notify_stub import NotifyStub
+from notify_stub.callbacks import CallbackSender
 
 from ..conftest import CALLBACK_TOKEN
 from ..notify_support import Harness, invite, parent, request

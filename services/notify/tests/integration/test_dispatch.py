@@ -13,7 +13,7 @@ from contracts.common import Programme
 from contracts.consent import ConsentRecorded, ConsentResponse, ConsentRoute, ConsentStatus
 from contracts.sessions import SessionKind, VaccinationOutcome, VaccinationRecorded
 from msgkit.testing import eventually
-from notify.stub_server import NotifyStub
+from notify_stub import NotifyStub
 
 from ..notify_support import Harness, child, invite, parent, request
 

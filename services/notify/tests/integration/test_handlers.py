@@ -13,7 +13,7 @@ from contracts.common import MessageKind, Programme
 from contracts.consent import SendParentMessage
 from contracts.envelope import Message
 from contracts.notify import GetInvitationStatus
-from notify.stub_server import NotifyStub
+from notify_stub import NotifyStub
 
 from ..notify_support import Harness, child, clinic_dates, invite, parent, request, team_updated
 from .test_dispatch import refused, vaccinated

@@ -8,7 +8,7 @@ import pytest
 
 from contracts.cohort import InvitationKind, InvitationTrigger
 from contracts.common import Programme
-from notify.stub_server import NotifyStub
+from notify_stub import NotifyStub
 
 from ..notify_support import Harness, invite, request
 

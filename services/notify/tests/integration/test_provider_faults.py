@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from notify.stub_server import Fault, FaultKind, NotifyStub
+from notify_stub import Fault, FaultKind, NotifyStub
 
 from ..notify_support import Harness, invite, parent, request
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from notify.providers import GovUkNotifyProvider, OutboundMessage, ProviderReceipt
-from notify.stub_faults import RollingLimit
-from notify.stub_server import NotifyStub
+from notify_stub import NotifyStub
+from notify_stub.faults import RollingLimit
 
 from ..notify_support import Harness, invite, request
 

@@ -14,8 +14,8 @@ from notify.providers import (
     PermanentProviderError,
     RetryableProviderError,
 )
-from notify.stub_server import Fault, FaultKind, NotifyStub, make_api_key
 from notify.templates import Channel
+from notify_stub import Fault, FaultKind, NotifyStub, make_api_key
 
 from ..notify_support import outbound_message
 

@@ -23,9 +23,8 @@ from notify.providers import (
     RetryableProviderError,
     parse_api_key,
 )
-from notify.stub_faults import Fault, FaultKind
-from notify.stub_server import NotifyStub, make_api_key
 from notify.templates import Channel, MessageKind, personalisation
+from notify_stub import Fault, FaultKind, NotifyStub, make_api_key
 
 pytestmark = pytest.mark.unit
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from notify.stub_records import SentNotification
+from notify_stub.records import SentNotification
 
 logger = logging.getLogger(__name__)
 

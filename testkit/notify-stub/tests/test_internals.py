@@ -7,9 +7,9 @@ import time
 import jwt
 import pytest
 
-from notify.stub_checks import AuthFailure, TokenVerifier, valid_phone, validate_send
-from notify.stub_faults import Fault, FaultKind, FaultPlan, RequestStats, RollingLimit
-from notify.stub_server import make_api_key
+from notify_stub.checks import AuthFailure, TokenVerifier, valid_phone, validate_send
+from notify_stub.faults import Fault, FaultKind, FaultPlan, RequestStats, RollingLimit
+from notify_stub.server import make_api_key
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,8 @@
-"""The GOV.UK Notify stub itself: control API, callbacks, and compatibility with Notify's own client."""
+"""The GOV.UK Notify stub itself: control API, callbacks, and compatibility with Notify's own client.
+
+Driven through notify's GovUkNotifyProvider, the client the stub exists to serve (notify is a test
+dependency only: the stub's own code imports nothing from it).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,9 @@ import pytest
 import pytest_asyncio
 
 from notify.providers import AmbiguousProviderError, GovUkNotifyProvider, OutboundMessage, parse_api_key
-from notify.stub_http import HttpServer, Request, Response
-from notify.stub_server import NotifyStub, make_api_key
 from notify.templates import Channel, MessageKind
+from notify_stub import NotifyStub, make_api_key
+from notify_stub.http import HttpServer, Request, Response
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from notify.stub_http import Response
+from notify_stub.http import Response
 
 
 def make_api_key(name: str = "stub", service_id: str | None = None, secret: str | None = None) -> str:

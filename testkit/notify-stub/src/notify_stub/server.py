@@ -6,7 +6,7 @@ In process::
         provider = GovUkNotifyProvider(api_key, stub.url)
         stub.faults.push(Fault(FaultKind.ACCEPT_THEN_DROP))
 
-Standalone: ``python -m notify.stub_server --port 8199 --api-key KEY
+Standalone: ``python -m notify_stub --port 8199 --api-key KEY
 [--callback-url URL --callback-token TOKEN] [--rate-limit-per-minute 3000]``.
 
 Notify API: ``POST /v2/notifications/email|sms``, ``GET /v2/notifications[?reference=]``,
@@ -27,11 +27,11 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from notify.stub_callbacks import CallbackSender
-from notify.stub_checks import AuthFailure, TokenVerifier, validate_send
-from notify.stub_faults import Fault, FaultKind, FaultPlan, RequestStats, RollingLimit
-from notify.stub_http import DropConnection, HttpServer, Request, Response
-from notify.stub_records import SentNotification, error, make_api_key, rate_limited
+from notify_stub.callbacks import CallbackSender
+from notify_stub.checks import AuthFailure, TokenVerifier, validate_send
+from notify_stub.faults import Fault, FaultKind, FaultPlan, RequestStats, RollingLimit
+from notify_stub.http import DropConnection, HttpServer, Request, Response
+from notify_stub.records import SentNotification, error, make_api_key, rate_limited
 
 __all__ = ["Fault", "FaultKind", "NotifyStub", "SentNotification", "main", "make_api_key"]
 
@@ -232,7 +232,7 @@ class NotifyStub:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     description = (__doc__ or "").splitlines()[0]
-    parser = argparse.ArgumentParser(prog="python -m notify.stub_server", description=description)
+    parser = argparse.ArgumentParser(prog="python -m notify_stub", description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8199)
     parser.add_argument("--api-key", required=True, help="{name}-{service_id}-{secret}")
@@ -267,7 +267,3 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     asyncio.run(_serve(_parse_args(argv)))
-
-
-if __name__ == "__main__":
-    main()
