@@ -13,17 +13,16 @@ from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contracts import topology
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine
-from msgkit.testing import running
+from msgkit.testing import Observer, observe, running
 from notify.app import create_app
 from notify.config import Settings
 from notify.providers import GovUkNotifyProvider, Provider
 from notify_stub import NotifyStub
 
 from . import notify_support
-from .notify_support import API_KEY, NOW, Harness, Observer
+from .notify_support import API_KEY, BATCHED, NOW, Harness
 
 CALLBACK_TOKEN = "callback-token-for-tests"
 
@@ -98,13 +97,7 @@ def make_settings(notify_database: str, amqp_url: str) -> Callable[..., Settings
 async def observer(amqp_url: str) -> AsyncIterator[Observer]:
     connection = await aio_pika.connect(amqp_url)
     async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            topology.events_exchange("notify"), aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key="#")
-        yield Observer(queue)
+        yield await observe(await connection.channel(), "notify", batched=BATCHED)
 
 
 @pytest.fixture

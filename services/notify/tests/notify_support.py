@@ -1,19 +1,12 @@
-"""Helpers for the notify integration tests: message factories, an observer of notify's events, a harness."""
+"""Helpers for the notify integration tests: message factories, and the harness with notify's own queries."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import aio_pika
-from faststream.rabbit import RabbitBroker
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from contracts import topology
 from contracts.cohort import (
     ChildrenUpserted,
     ChildSnapshot,
@@ -25,11 +18,9 @@ from contracts.cohort import (
     ParentContact,
 )
 from contracts.common import Programme
-from contracts.envelope import Message, Reply
+from contracts.envelope import Message
 from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, TeamUpdated
-from msgkit import rpc
-from msgkit.clock import FixedClock
-from msgkit.testing import eventually
+from msgkit import testing
 from notify.providers import OutboundMessage
 from notify.templates import Channel, MessageKind
 from notify_stub import make_api_key
@@ -38,10 +29,6 @@ from notify_stub import make_api_key
 NOW = datetime(2026, 1, 12, 10, 0, tzinfo=UTC)
 YEAR = 2025
 API_KEY = make_api_key("test")
-
-
-def new_team() -> str:
-    return "T" + uuid.uuid4().hex[:8].upper()
 
 
 def mobile() -> str:
@@ -114,96 +101,39 @@ def invite(*requests: InvitationRequest, at: datetime) -> InviteToClinic:
     return InviteToClinic(invitations=list(requests), occurred_at=at)
 
 
-class Observer:
-    """A temporary queue bound to every event notify publishes."""
-
-    def __init__(self, queue: aio_pika.abc.AbstractQueue) -> None:
-        self.queue = queue
-        self.seen: list[dict[str, Any]] = []
-
-    async def drain(self) -> list[dict[str, Any]]:
-        while (message := await self.queue.get(no_ack=True, fail=False)) is not None:
-            self.seen.append(json.loads(message.body))
-        return self.seen
-
-    def of(self, kind: str, child_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
-        found = [m for m in self.seen if m["type"] == kind]
-        batched = {
-            "InvitationsScheduled": "invitations",
-            "NotificationsSent": "notifications",
-            "NotificationsSettled": "notifications",
-        }
-        if kind in batched and child_id is not None:
-            return [i for m in found for i in m[batched[kind]] if i["child_id"] == str(child_id)]
-        return [m for m in found if child_id is None or m.get("child_id") == str(child_id)]
-
-    async def wait_for(self, kind: str, child_id: uuid.UUID | None = None, count: int = 1) -> list[dict[str, Any]]:
-        async def probe() -> list[dict[str, Any]]:
-            await self.drain()
-            found = self.of(kind, child_id)
-            return found if len(found) >= count else []
-
-        return await eventually(probe, timeout=10, what=f"{count} {kind}")
+# notify's batched events: the list whose items name the child (see msgkit.testing.Observer).
+BATCHED = {
+    "InvitationsScheduled": "invitations",
+    "NotificationsSent": "notifications",
+    "NotificationsSettled": "notifications",
+}
 
 
-class Harness:
+class Harness(testing.Harness):
     """Drives running notify apps only through the contract, and reads notify's rows to assert."""
 
-    def __init__(self, client: RabbitBroker, engine: AsyncEngine, clock: FixedClock, observer: Observer) -> None:
-        self.client = client
-        self.engine = engine
-        self.clock = clock
-        self.observer = observer
-        self.team = new_team()
-
-    async def publish(self, message: Message, *, times: int = 1) -> None:
-        route = topology.route_for(type(message))
-        for _ in range(times):  # the same message id each time: a redelivery
-            await self.client.publish(
-                message.model_dump_json().encode(),
-                exchange=route.exchange,
-                routing_key=route.routing_key,
-                content_type="application/json",
-                message_id=str(message.message_id),
-                persist=True,
-            )
-
-    async def ask(self, message: Message) -> Reply:
-        return await rpc.request(self.client, message, timeout=10)
-
-    async def rows(self, sql: str, **params: Any) -> list[Any]:
-        async with self.engine.connect() as conn:
-            return list((await conn.execute(text(sql), params)).all())
-
-    async def processed(self, message: Message) -> bool:
-        found = await self.rows("SELECT 1 FROM processed_messages WHERE message_id = :m", m=message.message_id)
-        return bool(found)
-
-    async def wait_processed(self, message: Message) -> None:
-        await eventually(lambda: self.processed(message), timeout=10, what=f"{type(message).__name__} handled")
-
     async def invitations(self, child_id: uuid.UUID) -> list[Any]:
-        return await self.rows("SELECT * FROM invitations WHERE child_id = :c ORDER BY created_at", c=child_id)
+        return await self.query("SELECT * FROM invitations WHERE child_id = :c ORDER BY created_at", c=child_id)
 
     async def notifications(self, child_id: uuid.UUID) -> list[Any]:
-        return await self.rows('SELECT * FROM notifications WHERE child_id = :c ORDER BY channel, "to"', c=child_id)
+        return await self.query('SELECT * FROM notifications WHERE child_id = :c ORDER BY channel, "to"', c=child_id)
 
     async def ledger(self, child_id: uuid.UUID) -> list[Any]:
-        return await self.rows("SELECT * FROM invitation_ledger WHERE child_id = :c ORDER BY programme", c=child_id)
+        return await self.query("SELECT * FROM invitation_ledger WHERE child_id = :c ORDER BY programme", c=child_id)
 
     async def wait_notifications(self, child_id: uuid.UUID, status: str, count: int) -> list[Any]:
         async def probe() -> list[Any]:
             found = [n for n in await self.notifications(child_id) if n.status == status]
             return found if len(found) >= count else []
 
-        return await eventually(probe, timeout=10, what=f"{count} {status} notifications")
+        return await testing.eventually(probe, timeout=10, what=f"{count} {status} notifications")
 
     async def wait_invitation(self, child_id: uuid.UUID, status: str) -> Any:
         async def probe() -> Any:
             found = [i for i in await self.invitations(child_id) if i.status == status]
             return found[0] if found else None
 
-        return await eventually(probe, timeout=10, what=f"a {status} invitation")
+        return await testing.eventually(probe, timeout=10, what=f"a {status} invitation")
 
     async def setup_child(
         self, *, dates: Sequence[date] = (), parents: Sequence[ParentContact] | None = None, **flags: bool

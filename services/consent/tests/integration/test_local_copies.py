@@ -77,7 +77,7 @@ async def test_duplicate_clinic_join_has_one_effect_and_programmes_accumulate(ha
         return len(rows) == 1 and rows[0].programmes == ["flu", "hpv"]
 
     await eventually(both_programmes, what="one membership with flu and hpv")
-    status = await harness.request(GetConsentStatus(child_id=child.child_id))
+    status = await harness.ask(GetConsentStatus(child_id=child.child_id))
     assert [(p["programme"], p["status"]) for p in status.data["programmes"]] == [
         ("flu", "no_response"),
         ("hpv", "no_response"),

@@ -60,12 +60,12 @@ async def test_record_by_phone_publishes_consent_recorded_and_a_confirmation(har
     child = await harness.seed_child(parents=[make_parent(receive_updates=True), make_parent()])
     command = record(child, ConsentResponse.GIVEN, parent=0)
 
-    reply = await harness.request(command)
+    reply = await harness.ask(command)
 
     assert reply.ok, reply.error
     assert reply.data["status"] == "given" and reply.data["confirmation_sent"] is True
-    [recorded] = await harness.observer.wait_for(child.child_id, "ConsentRecorded")
-    [confirmation] = await harness.observer.wait_for(child.child_id, "SendParentMessage")
+    [recorded] = await harness.observer.wait_for("ConsentRecorded", child.child_id)
+    [confirmation] = await harness.observer.wait_for("SendParentMessage", child.child_id)
     assert recorded["response"] == "given" and recorded["route"] == "phone" and recorded["status"] == "given"
     assert recorded["recorded_by"] == "nurse.jones" and recorded["academic_year"] == 2025
     assert recorded["parent_id"] == str(child.parents[0].parent_id)
@@ -79,10 +79,10 @@ async def test_refusal_confirmation_is_email_only_for_a_parent_who_did_not_opt_i
 ) -> None:
     child = await harness.seed_child(parents=[make_parent(receive_updates=True), make_parent(receive_updates=False)])
 
-    reply = await harness.request(record(child, ConsentResponse.REFUSED, parent=1, route=ConsentRoute.PAPER))
+    reply = await harness.ask(record(child, ConsentResponse.REFUSED, parent=1, route=ConsentRoute.PAPER))
 
     assert reply.ok and reply.data["status"] == "refused"
-    [confirmation] = await harness.observer.wait_for(child.child_id, "SendParentMessage")
+    [confirmation] = await harness.observer.wait_for("SendParentMessage", child.child_id)
     assert confirmation["kind"] == "consent_confirmation_refused" and confirmation["sms"] is False
 
 
@@ -90,14 +90,14 @@ async def test_parents_who_disagree_are_conflicting_and_the_status_query_shows_b
     harness: Any, make_parent: Any
 ) -> None:
     child = await harness.seed_child(parents=[make_parent(), make_parent()])
-    assert (await harness.request(record(child, ConsentResponse.GIVEN, parent=0))).ok
+    assert (await harness.ask(record(child, ConsentResponse.GIVEN, parent=0))).ok
 
-    reply = await harness.request(record(child, ConsentResponse.REFUSED, parent=1, route=ConsentRoute.IN_PERSON))
+    reply = await harness.ask(record(child, ConsentResponse.REFUSED, parent=1, route=ConsentRoute.IN_PERSON))
 
     assert reply.data["status"] == "conflicting"
-    recorded = await harness.observer.wait_for(child.child_id, "ConsentRecorded", count=2)
+    recorded = await harness.observer.wait_for("ConsentRecorded", child.child_id, count=2)
     assert [r["status"] for r in recorded] == ["given", "conflicting"]
-    status = await harness.request(GetConsentStatus(child_id=child.child_id))
+    status = await harness.ask(GetConsentStatus(child_id=child.child_id))
     [flu] = status.data["programmes"]
     assert (flu["programme"], flu["academic_year"], flu["status"]) == ("flu", 2025, "conflicting")
     assert [r["response"] for r in flu["responses"]] == ["given", "refused"]
@@ -106,15 +106,15 @@ async def test_parents_who_disagree_are_conflicting_and_the_status_query_shows_b
 async def test_staff_may_not_record_the_website_or_implied_route(harness: Any) -> None:
     child = await harness.seed_child()
     for route in (ConsentRoute.WEBSITE, ConsentRoute.IN_PERSON_IMPLIED):
-        reply = await harness.request(record(child, route=route))
+        reply = await harness.ask(record(child, route=route))
         assert not reply.ok and reply.error.code == "invalid_route"
     assert await harness.count(tables.consent_responses, child_id=child.child_id) == 0
 
 
 async def test_recording_for_an_unknown_child_or_parent_is_refused(harness: Any) -> None:
     child = await harness.seed_child()
-    unknown_child = await harness.request(record(child, child_id=uuid.uuid4()))
-    unknown_parent = await harness.request(record(child, parent_id=uuid.uuid4()))
+    unknown_child = await harness.ask(record(child, child_id=uuid.uuid4()))
+    unknown_parent = await harness.ask(record(child, parent_id=uuid.uuid4()))
     assert unknown_child.error.code == "not_found"
     assert unknown_parent.error.code == "unknown_parent"
 
@@ -123,17 +123,17 @@ async def test_duplicate_record_delivery_and_repeated_consent_id_have_one_effect
     child = await harness.seed_child()
     command = record(child, consent_id=uuid.uuid4())
 
-    first = await harness.request(command)
-    redelivered = await harness.request(command)
-    retried = await harness.request(record(child, consent_id=command.consent_id))  # a new message, same consent
+    first = await harness.ask(command)
+    redelivered = await harness.ask(command)
+    retried = await harness.ask(record(child, consent_id=command.consent_id))  # a new message, same consent
 
     assert first.ok and redelivered.ok and retried.ok
     assert (redelivered.data["duplicate"], retried.data["duplicate"]) == (True, True)
     assert retried.data["consent_id"] == first.data["consent_id"] == str(command.consent_id)
     await harness.outbox_drained()
     await harness.observer.drain()
-    assert len(harness.observer.about(child.child_id, "ConsentRecorded")) == 1
-    assert len(harness.observer.about(child.child_id, "SendParentMessage")) == 1
+    assert len(harness.observer.of("ConsentRecorded", child.child_id)) == 1
+    assert len(harness.observer.of("SendParentMessage", child.child_id)) == 1
     assert await harness.count(tables.consent_responses, child_id=child.child_id) == 1
 
 
@@ -143,12 +143,12 @@ async def test_clinic_vaccination_with_parent_present_records_implied_consent(ha
 
     await harness.publish(event)
 
-    [recorded] = await harness.observer.wait_for(child_id, "ConsentRecorded")
+    [recorded] = await harness.observer.wait_for("ConsentRecorded", child_id)
     assert (recorded["response"], recorded["route"], recorded["status"]) == ("given", "in_person_implied", "given")
     assert recorded["recorded_by"] == "nurse.patel" and recorded["parent_id"] is None
     assert recorded["recorded_at"].startswith("2026-03-10T10:30:00")
-    assert harness.observer.about(child_id, "SendParentMessage") == []
-    status = await harness.request(GetConsentStatus(child_id=child_id))
+    assert harness.observer.of("SendParentMessage", child_id) == []
+    status = await harness.ask(GetConsentStatus(child_id=child_id))
     assert status.ok and status.data["programmes"][0]["status"] == "given"
 
 
@@ -160,7 +160,7 @@ async def test_vaccination_without_parent_or_outside_a_clinic_implies_nothing(ha
     marker = uuid.uuid4()
     await harness.publish(vaccination(marker))  # handled after the three above: the queue is consumed in order
 
-    await harness.observer.wait_for(marker, "ConsentRecorded")
+    await harness.observer.wait_for("ConsentRecorded", marker)
     assert await harness.count(tables.consent_responses, child_id=child_id) == 0
 
 
@@ -171,13 +171,13 @@ async def test_duplicate_vaccination_delivery_records_one_consent(harness: Any) 
     await harness.publish(event)
     await harness.publish(vaccination(child_id, record_id=uuid.uuid4(), programme=Programme.HPV))  # marker
 
-    await harness.observer.wait_for(child_id, "ConsentRecorded", count=2)
+    await harness.observer.wait_for("ConsentRecorded", child_id, count=2)
     await harness.outbox_drained()
     await harness.observer.drain()
-    assert len(harness.observer.about(child_id, "ConsentRecorded")) == 2
+    assert len(harness.observer.of("ConsentRecorded", child_id)) == 2
     assert await harness.count(tables.consent_responses, child_id=child_id) == 2
 
 
 async def test_status_of_an_unknown_child_is_not_found(harness: Any) -> None:
-    reply = await harness.request(GetConsentStatus(child_id=uuid.uuid4()))
+    reply = await harness.ask(GetConsentStatus(child_id=uuid.uuid4()))
     assert not reply.ok and reply.error.code == "not_found"

@@ -1,4 +1,4 @@
-"""Test support: isolated real PostgreSQL and RabbitMQ for each test run, and waiting on conditions.
+"""Isolated real PostgreSQL and RabbitMQ for each test run, and free ports for processes to listen on.
 
 The servers named by DATABASE_URL / RABBITMQ_URL are used when set; otherwise testcontainers
 starts them (where a Docker engine exists). Each run gets its own database and its own vhost,
@@ -13,35 +13,18 @@ import random
 import shutil
 import socket
 import subprocess
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
 from msgkit.db import sync_url
 
-T = TypeVar("T")
-
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T]], *, timeout: float = 10.0, interval: float = 0.02, what: str = "condition"
-) -> T:
-    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = await probe()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
 def with_database(url: str, name: str) -> str:
@@ -134,20 +117,6 @@ def rabbitmq_server(stack: ExitStack) -> Iterator[RabbitServer]:
             raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {output!r}")
 
     yield RabbitServer(f"amqp://guest:guest@{host}:{port}/", ctl)
-
-
-class running:
-    """Start an app's hooks and broker against real servers for the length of a block."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __aenter__(self) -> Any:
-        await self.app.start()
-        return self.app
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.app.stop()
 
 
 # Below Linux's default ephemeral range (32768-60999): a port chosen there by binding port 0 can be
