@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange
+from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
 
 import contracts.cohort
@@ -26,6 +26,7 @@ from contracts.notify import InvitationsScheduled, NotificationsSent, ScheduledI
 from contracts.sessions import NotVaccinatedReason, SessionKind, VaccinationOutcome, VaccinationRecorded
 from msgkit import rpc
 from msgkit.runtime import Runtime
+from msgkit.testing import published_queue
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cohort_import"
 COHORT_EXCHANGES = (topology.events_exchange("cohort"), topology.commands_exchange("cohort"))
@@ -106,10 +107,7 @@ class Tap:
 
 async def open_tap(channel: aio_pika.abc.AbstractChannel) -> Tap:
     tap = Tap()
-    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-    for name in COHORT_EXCHANGES:
-        exchange = await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
-        await queue.bind(exchange, routing_key="#")
+    queue = await published_queue(channel, "cohort")
 
     async def record(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         async with message.process():
@@ -135,19 +133,6 @@ async def ensure_sink(amqp_url: str) -> None:
         for name in COHORT_EXCHANGES:
             exchange = await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
             await queue.bind(exchange, routing_key="#")
-
-
-async def publish(client: RabbitBroker, message: Message) -> None:
-    """Publish an event or command as its producer's relay would."""
-    route = topology.route_for(type(message))
-    await client.publish(
-        message.model_dump_json().encode(),
-        exchange=RabbitExchange(route.exchange, type=ExchangeType.TOPIC, durable=True),
-        routing_key=route.routing_key,
-        content_type="application/json",
-        message_id=str(message.message_id),
-        persist=True,
-    )
 
 
 async def ask(client: RabbitBroker, message: Message, timeout: float = 30) -> Reply:

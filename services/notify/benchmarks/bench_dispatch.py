@@ -27,7 +27,6 @@ import uvloop
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
 
-from contracts import topology
 from contracts.cohort import (
     ChildrenUpserted,
     ChildSnapshot,
@@ -38,12 +37,11 @@ from contracts.cohort import (
     ParentContact,
 )
 from contracts.common import MAX_BATCH, Programme
-from contracts.envelope import Message
 from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, TeamUpdated
 from msgkit.clock import SystemClock, academic_year_of, london_today
 from msgkit.db import create_engine
 from msgkit.migrations import upgrade
-from msgkit.testing import free_port, fresh_database, postgres_server, rabbitmq_server, running
+from msgkit.testing import free_port, fresh_database, postgres_server, publish, rabbitmq_server, running
 from notify.app import create_app
 from notify.config import Settings
 from notify.migrate import MIGRATIONS
@@ -64,14 +62,6 @@ def year() -> int:
 
 
 API_KEY = make_api_key("bench")
-
-
-async def publish(client: RabbitBroker, message: Message) -> None:
-    route = topology.route_for(type(message))
-    await client.publish(
-        message.model_dump_json().encode(), exchange=route.exchange, routing_key=route.routing_key,
-        content_type="application/json", message_id=str(message.message_id), persist=True,
-    )  # fmt: skip
 
 
 async def sink(amqp_url: str) -> None:

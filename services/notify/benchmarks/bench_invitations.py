@@ -18,31 +18,18 @@ import aio_pika
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
 
-from contracts import topology
 from contracts.cohort import InvitationRequest, InvitationTrigger, InviteToClinic, JoinReason
 from contracts.common import MAX_BATCH, Programme
 from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, TeamUpdated
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine
 from msgkit.migrations import upgrade
-from msgkit.testing import fresh_database, postgres_server, rabbitmq_server, running
+from msgkit.testing import fresh_database, postgres_server, publish, rabbitmq_server, running
 from notify.app import create_app
 from notify.config import Settings
 from notify.migrate import MIGRATIONS
 
 NOW = datetime(2026, 1, 12, 10, 0, tzinfo=UTC)
-
-
-async def publish(client: RabbitBroker, message: InviteToClinic | TeamUpdated | ClinicDatesChanged) -> None:
-    route = topology.route_for(type(message))
-    await client.publish(
-        message.model_dump_json().encode(),
-        exchange=route.exchange,
-        routing_key=route.routing_key,
-        content_type="application/json",
-        message_id=str(message.message_id),
-        persist=True,
-    )
 
 
 async def sink(amqp_url: str) -> None:

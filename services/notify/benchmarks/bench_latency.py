@@ -13,14 +13,14 @@ import time
 import uuid
 from contextlib import ExitStack
 
-from bench_dispatch import ALL_DAY, API_KEY, CLOCK, children, clinic_day, publish, sink, year  # type: ignore[import-not-found]
+from bench_dispatch import ALL_DAY, API_KEY, CLOCK, children, clinic_day, sink, year  # type: ignore[import-not-found]
 from faststream.rabbit import RabbitBroker
 
 from contracts.cohort import ChildrenUpserted, InvitationRequest, InvitationTrigger, InviteToClinic, JoinReason
 from contracts.common import Programme
 from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, TeamUpdated
 from msgkit.migrations import upgrade
-from msgkit.testing import eventually, fresh_database, postgres_server, rabbitmq_server, running
+from msgkit.testing import eventually, fresh_database, postgres_server, publish, rabbitmq_server, running
 from notify.app import create_app
 from notify.config import Settings
 from notify.migrate import MIGRATIONS

@@ -17,7 +17,7 @@ from contracts import topology
 from contracts.envelope import Message, Reply
 from msgkit import rpc
 from msgkit.clock import FixedClock
-from msgkit.testing import eventually, running
+from msgkit.testing import eventually, published_queue, running
 from sessions.app import create_app
 from sessions.config import Settings
 
@@ -123,8 +123,7 @@ async def client(sessions_database: str, amqp_url: str) -> AsyncIterator[Client]
         broker = RabbitBroker(amqp_url, log_level=30)
         async with connection:
             channel = await connection.channel()
-            queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-            await queue.bind(topology.events_exchange("sessions"), routing_key="#")
+            queue = await published_queue(channel, "sessions")
             await queue.consume(tap.on_message)
             await broker.connect()
             try:

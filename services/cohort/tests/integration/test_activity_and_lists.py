@@ -25,7 +25,7 @@ from contracts.notify import (
 )
 from contracts.sessions import ClinicDatesChanged, SchoolSessionChanged, TeamSettings, TeamUpdated
 from msgkit.runtime import Runtime
-from msgkit.testing import eventually
+from msgkit.testing import eventually, publish
 
 from ..cohort_support import (
     ask,
@@ -34,7 +34,6 @@ from ..cohort_support import (
     import_children,
     new_team,
     processed,
-    publish,
     scalar,
     scheduled,
     sent,

@@ -19,7 +19,7 @@ from contracts.cohort import (
 from contracts.common import Programme
 from contracts.sessions import SchoolSessionChanged, SchoolSessionClosed, TeamSettings, TeamUpdated
 from msgkit.runtime import Runtime
-from msgkit.testing import eventually
+from msgkit.testing import eventually, publish
 
 from ..cohort_support import (
     Tap,
@@ -29,7 +29,6 @@ from ..cohort_support import (
     import_children,
     new_team,
     processed,
-    publish,
     scalar,
     vaccination,
 )
