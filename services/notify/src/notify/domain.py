@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -11,6 +11,11 @@ from enum import StrEnum
 from notify.scheduling import SendingWindow
 
 FLU = "flu"
+NO_RESPONSE = "no_response"
+
+INVITATION_KINDS = frozenset({"clinic_initial_invitation", "clinic_subsequent_invitation"})
+CONSENT_REQUEST = "consent_clinic_request"
+CONFIRMATION_KINDS = frozenset({"consent_confirmation_given", "consent_confirmation_refused"})
 
 
 class InvitationStatus(StrEnum):
@@ -33,8 +38,10 @@ class NotificationStatus(StrEnum):
     PERMANENT_FAILURE = "permanent-failure"
     TEMPORARY_FAILURE = "temporary-failure"
     TECHNICAL_FAILURE = "technical-failure"
+    CANCELLED = "cancelled"  # never reached the provider: its purpose had gone when it was claimed
 
 
+# The provider's final statuses (what a delivery receipt may report).
 FINAL = frozenset(
     {
         NotificationStatus.DELIVERED,
@@ -43,13 +50,15 @@ FINAL = frozenset(
         NotificationStatus.TECHNICAL_FAILURE,
     }
 )
+TERMINAL = FINAL | {NotificationStatus.CANCELLED}
 
-# Where a notification may go next. A retry puts `sending` back to `pending`; nothing leaves a final status.
+# Where a notification may go next. A retry puts `sending` back to `pending`; nothing leaves a terminal status.
+# `sending` may be cancelled only once a lookup has shown the provider never had it.
 TRANSITIONS: dict[NotificationStatus, frozenset[NotificationStatus]] = {
-    NotificationStatus.PENDING: frozenset({NotificationStatus.SENDING, NotificationStatus.SENT} | FINAL),
-    NotificationStatus.SENDING: frozenset({NotificationStatus.PENDING, NotificationStatus.SENT} | FINAL),
+    NotificationStatus.PENDING: frozenset({NotificationStatus.SENDING, NotificationStatus.SENT} | TERMINAL),
+    NotificationStatus.SENDING: frozenset({NotificationStatus.PENDING, NotificationStatus.SENT} | TERMINAL),
     NotificationStatus.SENT: FINAL,
-    **{status: frozenset() for status in FINAL},
+    **{status: frozenset() for status in TERMINAL},
 }
 
 
@@ -60,12 +69,12 @@ class InvalidTransition(Exception):
 def delivery_transition(current: NotificationStatus, reported: NotificationStatus) -> bool:
     """Whether a provider-reported final status applies: True to apply, False for a no-op repeat.
 
-    Statuses only move forward: a final status never changes, so a duplicate or late callback is a
+    Statuses only move forward: a terminal status never changes, so a duplicate or late callback is a
     no-op. A report for a message we have not yet marked sent means the provider has it anyway.
     """
     if reported not in FINAL:
         raise InvalidTransition(f"{reported} is not a delivery status")
-    if current in FINAL:
+    if current in TERMINAL:
         return False
     if reported not in TRANSITIONS[current]:
         raise InvalidTransition(f"{current} -> {reported}")
@@ -154,10 +163,11 @@ def do_not_contact_reason(child: Child, *, archived_blocks: bool = True) -> str 
 
 @dataclass(frozen=True, slots=True)
 class Outcomes:
-    """What is settled for one child: programmes vaccinated (by year) and consent refused (by year)."""
+    """What is settled for one child: programmes vaccinated, consent refused, and any consent status, by year."""
 
     vaccinated: frozenset[tuple[str, int]] = frozenset()
     refused: frozenset[tuple[str, int]] = frozenset()
+    consent: Mapping[tuple[str, int], str] = field(default_factory=dict)  # given | refused | conflicting
 
     def done(self, programme: str, year: int) -> bool:
         # A seasonal flu vaccination counts for its own year only; the others last.
@@ -167,6 +177,11 @@ class Outcomes:
 
     def is_refused(self, programme: str, year: int) -> bool:
         return (programme, year) in self.refused
+
+    def response(self, programme: str, year: int) -> str | None:
+        """The consent status once any response is recorded, else None."""
+        status = self.consent.get((programme, year))
+        return None if status in (None, NO_RESPONSE) else status
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +217,66 @@ def check_invitation(
     if at_send and not recipients(child.parents):
         return Decision(cancel_reason="no contactable parents")
     return Decision(programmes=open_programmes)
+
+
+_ANSWERED = {"given": "consent already given", "refused": "consent refused", "conflicting": "consent conflicting"}
+
+
+def _answered(programme: str, year: int, outcomes: Outcomes) -> str | None:
+    if outcomes.done(programme, year):
+        return "vaccinated"
+    response = outcomes.response(programme, year)
+    return None if response is None else _ANSWERED.get(response, f"consent {response}")
+
+
+def check_consent_request(
+    *, child: Child, programmes: Sequence[str], year: int | None, outcomes: Outcomes, left_cohort: bool
+) -> Decision:
+    """Re-check a consent request before it is sent: it goes only while it still asks something.
+
+    A programme is answered once any response is recorded (given, refused or conflicting; a withdrawal
+    arrives as refused or conflicting, so it counts too: the parent has answered) or the child is
+    vaccinated for it. Answered programmes drop out; the request is cancelled when none is left.
+    Without its programmes and year (a message older than their recording) only the child is judged.
+    """
+    if reason := do_not_contact_reason(child):
+        return Decision(cancel_reason=reason)
+    if left_cohort:
+        return Decision(cancel_reason="left the clinic cohort")
+    if year is None or not programmes:
+        return Decision(programmes=tuple(programmes))
+    answered = {p: _answered(p, year, outcomes) for p in programmes}
+    open_programmes = tuple(p for p, reason in answered.items() if reason is None)
+    if not open_programmes:
+        return Decision(cancel_reason=", ".join(dict.fromkeys(r for r in answered.values() if r)))
+    return Decision(programmes=open_programmes)
+
+
+def check_message(
+    notification: Notification, *, child: Child | None, outcomes: Outcomes, left_cohort: bool
+) -> Decision:
+    """Re-check a composed notification as it is claimed for the provider: one rule per message kind.
+
+    Invitations: as when they were expanded (`check_invitation` at send time). Consent requests:
+    `check_consent_request`. Confirmations answer what a parent just did, so only deceased, restricted
+    and invalidated stop them (not archived). Without a copy of the child (never deleted, so never in
+    practice) there is nothing to judge by.
+    """
+    programmes, year = notification.programmes, notification.academic_year
+    if child is None:
+        return Decision(programmes=programmes)
+    if notification.kind in INVITATION_KINDS and programmes and year is not None:
+        return check_invitation(
+            child=child, programmes=programmes, year=year, outcomes=outcomes, left_cohort=left_cohort, at_send=True
+        )
+    if notification.kind in CONFIRMATION_KINDS:
+        reason = do_not_contact_reason(child, archived_blocks=False)
+        return Decision(programmes=programmes, cancel_reason=reason)
+    # Consent requests, and invitations stored without their programmes, which then get the same checks.
+    return check_consent_request(
+        child=child, programmes=programmes if notification.kind == CONSENT_REQUEST else (), year=year,
+        outcomes=outcomes, left_cohort=left_cohort,
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -258,10 +333,14 @@ class Notification:
     parent_id: str | None = None
     reply_to_id: str | None = None
     window: SendingWindow | None = None
+    programmes: tuple[str, ...] = ()  # what the message is about, to re-check it as it is sent
+    academic_year: int | None = None
     status: NotificationStatus = NotificationStatus.PENDING
     attempts: int = 0
     needs_lookup: bool = False
     provider_id: str | None = None
+    # Set on a claimed message that may already be with the provider: cancelled unless the lookup finds it.
+    cancel_reason: str | None = None
 
 
 def new_notification(
@@ -276,6 +355,8 @@ def new_notification(
     invitation_id: str | None = None,
     reply_to_id: str | None = None,
     window: SendingWindow | None = None,
+    programmes: Sequence[str] = (),
+    academic_year: int | None = None,
 ) -> Notification:
     notification_id = str(uuid.uuid4())
     return Notification(
@@ -293,4 +374,6 @@ def new_notification(
         parent_id=recipient.parent_id,
         reply_to_id=reply_to_id if recipient.channel == "email" else None,
         window=window,
+        programmes=tuple(programmes),
+        academic_year=academic_year,
     )
