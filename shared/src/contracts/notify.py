@@ -120,6 +120,21 @@ class NotificationsSettled(Event):
     notifications: list[SettledNotification] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+class NotificationCancelled(Event):
+    """Published by notify when a message is cancelled instead of sent, because its purpose had gone, with why.
+
+    Checked as the message is claimed for the provider: a consent response recorded, the child vaccinated,
+    left the clinic cohort, or not to be contacted. A message the provider may already have is looked up first.
+    """
+
+    notification_id: uuid.UUID
+    invitation_id: uuid.UUID | None = None
+    child_id: uuid.UUID
+    kind: MessageKind
+    channel: Channel
+    reason: str
+
+
 class GetInvitationStatus(Query):
     """The invitations and messages of one child."""
 

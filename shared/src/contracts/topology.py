@@ -112,6 +112,7 @@ CONSUMES: Final[dict[str, tuple[type[Message], ...]]] = {
         notify.NotificationDelivered,
         notify.NotificationFailed,
         notify.NotificationsSettled,
+        notify.NotificationCancelled,
     ),
     "consent": (
         sessions.TeamUpdated,

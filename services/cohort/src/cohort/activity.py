@@ -18,6 +18,7 @@ from contracts.envelope import Message
 from contracts.notify import (
     DeliveryStatus,
     InvitationCancelled,
+    NotificationCancelled,
     NotificationDelivered,
     NotificationFailed,
     NotificationsSent,
@@ -137,6 +138,16 @@ def notification_settled(event: NotificationsSettled, n: SettledNotification) ->
     return Entry(n.child_id, n.settled_at, kind, source_key(event.message_id, str(n.notification_id)), details)
 
 
+def notification_cancelled(event: NotificationCancelled) -> Entry:
+    details = {
+        "notification_id": str(event.notification_id),
+        "message": event.kind.value,
+        "channel": event.channel.value,
+        "reason": event.reason,
+    }
+    return Entry(event.child_id, event.occurred_at, "notification_cancelled", source_key(event.message_id), details)
+
+
 def consent_requested(event: ConsentRequested) -> Entry:
     details = {"programmes": [p.value for p in event.programmes], "requested_by": event.requested_by}
     return Entry(event.child_id, event.occurred_at, "consent_requested", source_key(event.message_id), details)
@@ -173,6 +184,8 @@ def entries_of(event: Message) -> list[Entry]:
         return [notification_delivered(event)]
     if isinstance(event, NotificationFailed):
         return [notification_failed(event)]
+    if isinstance(event, NotificationCancelled):
+        return [notification_cancelled(event)]
     if isinstance(event, ConsentRequested):
         return [consent_requested(event)]
     raise TypeError(f"{type(event).__name__} makes no activity entries of its own")
@@ -231,6 +244,7 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
     "notification_sent": lambda d: f"{_message(d)} sent by {d['channel']} to {d['recipient']}",
     "notification_delivered": lambda d: f"{_message(d)} delivered by {d['channel']}",
     "notification_failed": lambda d: f"{_message(d)} by {d['channel']} failed ({d['status']})",
+    "notification_cancelled": lambda d: f"{_message(d)} by {d['channel']} cancelled: {d['reason']}",
     "consent_requested": lambda d: f"Consent requested for {programme_names(d['programmes'])} by {d['requested_by']}",
     "consent_recorded": lambda d: (
         f"Consent {d['response']} for {programme_names([d['programme']])}"

@@ -109,6 +109,11 @@ async def on_notification_failed(event: notify.NotificationFailed, log: Activity
     await log.submit(event)
 
 
+@router.subscriber(**subscription("cohort", notify.NotificationCancelled), channel=GROUPED)
+async def on_notification_cancelled(event: notify.NotificationCancelled, log: ActivityLog) -> None:
+    await log.submit(event)
+
+
 # --- requests ---------------------------------------------------------------------------------
 
 

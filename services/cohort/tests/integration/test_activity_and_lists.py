@@ -17,6 +17,7 @@ from contracts.envelope import Message
 from contracts.notify import (
     DeliveryStatus,
     InvitationCancelled,
+    NotificationCancelled,
     NotificationDelivered,
     NotificationFailed,
     NotificationsSent,
@@ -69,6 +70,14 @@ async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: 
             reason="not a UK mobile",
             occurred_at=at[4],
         ),
+        NotificationCancelled(
+            notification_id=uuid.uuid4(),
+            child_id=child,
+            kind=MessageKind.CONSENT_CLINIC_REQUEST,
+            channel=Channel.EMAIL,
+            reason="consent already given",
+            occurred_at=at[6] + timedelta(seconds=1),
+        ),
         NotificationDelivered(
             notification_id=uuid.uuid4(),
             child_id=child,
@@ -109,12 +118,14 @@ async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: 
         "notification_failed",
         "consent_requested",
         "consent_recorded",
+        "notification_cancelled",
         "vaccination_recorded",
         "invitation_cancelled",
     ]
     assert entries[0]["text"].endswith("(2025/26): school unknown")
     assert entries[2]["text"] == "Clinic initial invitation sent by email to p***@example.com"
-    assert entries[8]["text"] == "Clinic invitation for Flu cancelled: vaccinated"
+    assert entries[7]["text"] == "Consent request by email cancelled: consent already given"
+    assert entries[9]["text"] == "Clinic invitation for Flu cancelled: vaccinated"
 
     await ask(client, SetChildFlags(child_id=child, restricted=True, changed_by="t"))
     hidden = (await activity(client, child))[2]
@@ -246,6 +257,14 @@ async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, r
             status="technical-failure",
             reason="provider error",
         ),
+        NotificationCancelled(
+            notification_id=uuid.uuid4(),
+            invitation_id=invitation_id,
+            child_id=child,
+            kind=MessageKind.CLINIC_INITIAL_INVITATION,
+            channel=Channel.SMS,
+            reason="vaccinated",
+        ),
         InvitationCancelled(
             invitation_id=invitation_id, child_id=child, team_ods=team, programmes=[Programme.FLU], reason="refused"
         ),
@@ -277,7 +296,7 @@ async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, r
         await publish(client, event)
         await publish(client, event)
     # A second copy of each queue's message, published after the duplicates, marks them all as handled.
-    markers = [type(e).model_validate({**e.model_dump(), "message_id": uuid.uuid4()}) for e in once[:8]]
+    markers = [type(e).model_validate({**e.model_dump(), "message_id": uuid.uuid4()}) for e in once[:9]]
     for marker in markers:
         await publish(client, marker)
     for marker in markers:
@@ -294,6 +313,7 @@ async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, r
         "notification_sent": 2,
         "notification_delivered": 2,
         "notification_failed": 2,
+        "notification_cancelled": 2,
         "invitation_cancelled": 2,
         "consent_requested": 2,
         "consent_recorded": 2,
@@ -302,7 +322,7 @@ async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, r
     assert await scalar(runtime, "SELECT count(*) FROM vaccinations WHERE child_id = :c", c=child) == 1
     assert await scalar(runtime, "SELECT count(*) FROM invitations WHERE child_id = :c", c=child) == 1
     assert await scalar(runtime, "SELECT sent FROM invitations WHERE child_id = :c", c=child) is True
-    for event in once[8:10]:
+    for event in once[9:11]:
         await eventually(lambda e=event: processed(runtime, e), what=type(event).__name__)
     assert await scalar(runtime, "SELECT count(*) FROM teams WHERE ods_code = :t", t=team) == 1
     assert await scalar(runtime, "SELECT count(*) FROM school_sessions WHERE team_ods = :t", t=team) == 1

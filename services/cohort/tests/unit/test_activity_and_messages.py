@@ -14,7 +14,7 @@ from cohort.importer import validate_rows
 from cohort.messages import children_upserted, joined_and_invited
 from contracts.cohort import ChildrenJoinedClinicCohort, ChildrenUpserted, InviteToClinic, SetChildFlags
 from contracts.common import Channel, MessageKind
-from contracts.notify import NotificationsSent, SentNotification
+from contracts.notify import NotificationCancelled, NotificationsSent, SentNotification
 from msgkit.outbox import spliced_row
 
 pytestmark = pytest.mark.unit
@@ -50,6 +50,17 @@ def test_an_entry_written_before_the_child_was_restricted_is_hidden_when_read() 
     entry = activity.notification_sent(*sent_to("jane@example.com"), restricted=False)
     text, details = activity.shown(entry.kind, entry.details, restricted=True)
     assert text == "Clinic initial invitation sent by email to (hidden)" and details["recipient"] == "(hidden)"
+
+
+def test_a_cancelled_message_reads_with_its_channel_and_reason_once_per_event() -> None:
+    event = NotificationCancelled(
+        notification_id=uuid.uuid4(), child_id=uuid.uuid4(), kind=MessageKind.CONSENT_CLINIC_REQUEST,
+        channel=Channel.SMS, reason="consent already given", occurred_at=AT,
+    )  # fmt: skip
+    entry = activity.notification_cancelled(event)
+    assert (entry.child_id, entry.occurred_at, entry.source_key) == (event.child_id, AT, event.message_id)
+    text, _ = activity.shown(entry.kind, entry.details, restricted=False)
+    assert text == "Consent request by sms cancelled: consent already given"
 
 
 def test_a_join_reads_with_its_programmes_year_and_reason() -> None:
