@@ -29,6 +29,7 @@ def compose(
     team: Team,
     kind: str,
     programmes: Sequence[str],
+    academic_year: int,
     now: datetime,
     catalogue: TemplateCatalogue,
     invitation_id: str | None = None,
@@ -53,6 +54,8 @@ def compose(
                 invitation_id=invitation_id,
                 reply_to_id=team.reply_to_id,
                 window=window,
+                programmes=programmes,
+                academic_year=academic_year,
             )
         )
     return found

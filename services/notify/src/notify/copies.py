@@ -205,15 +205,22 @@ class CopiesRepository:
         statement = select(programme_outcomes).where(programme_outcomes.c.child_id == any_id(child_ids))
         vaccinated: dict[str, set[tuple[str, int]]] = {}
         refused: dict[str, set[tuple[str, int]]] = {}
+        consent: dict[str, dict[tuple[str, int], str]] = {}
         for r in (await self.session.execute(statement)).all():
-            key = (r.programme, r.academic_year)
+            key, child = (r.programme, r.academic_year), str(r.child_id)
             if r.vaccinated:
-                vaccinated.setdefault(str(r.child_id), set()).add(key)
+                vaccinated.setdefault(child, set()).add(key)
             if r.consent_status == "refused":
-                refused.setdefault(str(r.child_id), set()).add(key)
+                refused.setdefault(child, set()).add(key)
+            if r.consent_status is not None:
+                consent.setdefault(child, {})[key] = r.consent_status
         return {
-            child: Outcomes(frozenset(vaccinated.get(child, ())), frozenset(refused.get(child, ())))
-            for child in vaccinated.keys() | refused.keys()
+            child: Outcomes(
+                vaccinated=frozenset(vaccinated.get(child, ())),
+                refused=frozenset(refused.get(child, ())),
+                consent=consent.get(child, {}),
+            )
+            for child in vaccinated.keys() | consent.keys()
         }
 
 

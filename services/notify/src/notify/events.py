@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.common import MAX_BATCH
-from contracts.notify import NotificationsSent, NotificationsSettled
+from contracts.notify import NotificationCancelled, NotificationsSent, NotificationsSettled
 from notify.notification_repository import Settled
 
 
@@ -65,3 +65,8 @@ def settled(outcomes: Sequence[Outcome], at: datetime) -> Iterator[Notifications
                 ]
             }
         )
+
+
+def cancelled(settled: Settled, reason: str) -> NotificationCancelled:
+    values = {**_about(settled), "invitation_id": settled.invitation_id, "reason": reason}
+    return NotificationCancelled.model_validate(values)

@@ -20,6 +20,8 @@ def outcome(attempt: Attempt) -> str:
         return "sent"
     if attempt.failure is not None:
         return str(attempt.failure)
+    if attempt.cancel_reason is not None:
+        return "cancelled"
     return "ambiguous" if attempt.lookup else "retry"
 
 

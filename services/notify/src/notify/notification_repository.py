@@ -1,4 +1,4 @@
-"""Notifications: bulk insert, claim due ones for sending, record provider outcomes and delivery callbacks."""
+"""Notifications: bulk insert, claim due ones for sending, record provider outcomes, cancellations and callbacks."""
 
 from __future__ import annotations
 
@@ -21,19 +21,21 @@ from notify.timing import window_of
 _ADD = text(
     """
     INSERT INTO notifications (id, reference, invitation_id, child_id, parent_id, team_ods, kind, channel, "to",
-                               template_id, personalisation, reply_to_id, window_start, window_end, status,
-                               attempts, next_attempt_at, attempt_started_at)
+                               template_id, personalisation, reply_to_id, window_start, window_end, programmes,
+                               academic_year, status, attempts, next_attempt_at, attempt_started_at)
     SELECT u.id, u.reference, u.invitation_id, u.child_id, u.parent_id, u.team_ods, u.kind, u.channel, u.recipient,
            u.template_id, CAST(u.personalisation AS jsonb), u.reply_to_id, u.window_start, u.window_end,
+           string_to_array(u.programmes, ','), u.academic_year,
            u.status, u.attempts, u.next_attempt_at, CASE WHEN u.status = 'sending' THEN CAST(:now AS timestamptz) END
     FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[]), CAST(:invitations AS uuid[]),
                 CAST(:children AS uuid[]), CAST(:parents AS uuid[]), CAST(:teams AS text[]), CAST(:kinds AS text[]),
                 CAST(:channels AS text[]), CAST(:recipients AS text[]), CAST(:templates AS text[]),
                 CAST(:personalisation AS text[]), CAST(:reply_to AS text[]), CAST(:window_start AS time[]),
-                CAST(:window_end AS time[]), CAST(:next_attempt_at AS timestamptz[]), CAST(:statuses AS text[]),
-                CAST(:attempts AS integer[]))
+                CAST(:window_end AS time[]), CAST(:programmes AS text[]), CAST(:years AS integer[]),
+                CAST(:next_attempt_at AS timestamptz[]), CAST(:statuses AS text[]), CAST(:attempts AS integer[]))
          AS u(id, reference, invitation_id, child_id, parent_id, team_ods, kind, channel, recipient, template_id,
-              personalisation, reply_to_id, window_start, window_end, next_attempt_at, status, attempts)
+              personalisation, reply_to_id, window_start, window_end, programmes, academic_year, next_attempt_at,
+              status, attempts)
     """
 )
 
@@ -68,6 +70,27 @@ _DELIVERED = text(
     FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:provider_ids AS text[]))
          AS u(id, status, provider_id)
     WHERE n.id = u.id
+    """
+)
+
+# Only a message the provider never had is cancelled: pending, or sending once a lookup found nothing.
+_CANCEL = text(
+    f"""
+    UPDATE notifications AS n SET status = 'cancelled', cancel_reason = u.reason, completed_at = :now,
+                                  needs_lookup = false
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:reasons AS text[])) AS u(id, reason)
+    WHERE n.id = u.id AND n.status IN ('sending', 'pending')
+    {_RETURNING}
+    """
+)
+
+_NARROW = text(
+    """
+    UPDATE notifications AS n SET programmes = string_to_array(u.programmes, ','),
+                                  personalisation = CAST(u.personalisation AS jsonb)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:programmes AS text[]), CAST(:personalisation AS text[]))
+         AS u(id, programmes, personalisation)
+    WHERE n.id = u.id AND n.status = 'pending'
     """
 )
 
@@ -138,6 +161,8 @@ class NotificationRepository:
                 "reply_to": [n.reply_to_id for n in items],
                 "window_start": [n.window.start if n.window else None for n in items],
                 "window_end": [n.window.end if n.window else None for n in items],
+                "programmes": [",".join(n.programmes) or None for n in items],
+                "years": [n.academic_year for n in items],
                 "next_attempt_at": [n.next_attempt_at for n in items],
                 "statuses": [str(n.status) for n in items],
                 "attempts": [n.attempts for n in items],
@@ -192,6 +217,23 @@ class NotificationRepository:
             "errors": [e for _, _, e in items],
         }
         return [settled_from_row(r) for r in (await self.session.execute(_FAIL, params)).all()]
+
+    async def cancel(self, items: Sequence[tuple[str, str]], now: datetime) -> list[Settled]:
+        """Cancel (id, reason) messages that have not reached the provider; returns those that changed."""
+        if not items:
+            return []
+        params = {"now": now, "ids": [uuid.UUID(i) for i, _ in items], "reasons": [r for _, r in items]}
+        return [settled_from_row(r) for r in (await self.session.execute(_CANCEL, params)).all()]
+
+    async def narrow(self, items: Sequence[Notification]) -> None:
+        """Store the programmes (and their personalisation) a claimed message still has to be about."""
+        if items:
+            params = {
+                "ids": [uuid.UUID(n.id) for n in items],
+                "programmes": [",".join(n.programmes) for n in items],
+                "personalisation": [json.dumps(n.personalisation) for n in items],
+            }
+            await self.session.execute(_NARROW, params)
 
     async def recover_stale(self, now: datetime, older_than: timedelta) -> int:
         """Attempts begun by a replica that died: look them up before anything is sent again."""
@@ -252,6 +294,9 @@ class NotificationRepository:
                 "sent_at": r.sent_at.isoformat() if r.sent_at else None,
                 "completed_at": r.completed_at.isoformat() if r.completed_at else None,
                 "last_error": r.last_error,
+                "programmes": list(r.programmes or ()),
+                "academic_year": r.academic_year,
+                "cancel_reason": r.cancel_reason,
             }
             for r in (await self.session.execute(statement)).all()
         ]
@@ -273,8 +318,11 @@ def _notification(r: Any) -> Notification:
         parent_id=str(r.parent_id) if r.parent_id else None,
         reply_to_id=r.reply_to_id,
         window=window_of(r.window_start, r.window_end),
+        programmes=tuple(r.programmes or ()),
+        academic_year=r.academic_year,
         status=NotificationStatus(r.status),
         attempts=r.attempts,
         needs_lookup=r.needs_lookup,
         provider_id=r.provider_id,
+        cancel_reason=r.cancel_reason,
     )

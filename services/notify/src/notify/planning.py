@@ -147,6 +147,13 @@ async def cancel(
     uow.publish(*(cancelled_event(i, reason, cause) for i, reason in items))
 
 
+async def settle(uow: NotifyUnitOfWork, invitation_ids: Iterable[str | None], now: datetime) -> None:
+    """Settle expanded invitations once their messages are done; those whose messages were cancelled are
+    cancelled too, with InvitationCancelled."""
+    settled = await uow.invitations.settle([i for i in invitation_ids if i], now)
+    uow.publish(*(cancelled_event(i, i.cancel_reason or "cancelled", None) for i in settled))
+
+
 async def cancel_ineligible(
     uow: NotifyUnitOfWork, child_ids: Sequence[str], now: datetime, cause: Message | None
 ) -> int:

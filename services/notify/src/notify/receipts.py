@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from notify import events
+from notify import events, planning
 from notify.domain import NotificationStatus, delivery_transition
 from notify.notification_repository import settled_from_row
 from notify.uow import NotifyUnitOfWork
@@ -88,4 +88,4 @@ async def _apply(
     uow.publish(*events.sent([settled_from_row(row) for row in overtaken], now))
     outcomes = [events.Outcome(s, str(r.status), _reason(r.status)) for s, (_, r) in zip(settled, applied, strict=True)]
     uow.publish(*events.settled(outcomes, now))
-    await uow.invitations.settle([s.invitation_id or "" for s in settled], now)
+    await planning.settle(uow, [s.invitation_id for s in settled], now)

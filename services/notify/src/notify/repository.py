@@ -63,17 +63,26 @@ _CANCEL = text(
     """
 )
 
-# Sent once any of its messages is accepted; failed once none is left that could be.
+# Sent once any of its messages is accepted. Once none is left that could be: cancelled (with the reason of
+# its first cancelled message) if any was cancelled, since its purpose is gone; else failed.
 _SETTLE = text(
     """
+    WITH outcome AS (
+        SELECT i.id,
+               COALESCE(bool_or(n.status IN ('sent', 'delivered')), false) AS sent,
+               COALESCE(bool_or(n.status IN ('pending', 'sending')), false) AS open,
+               (array_agg(n.cancel_reason ORDER BY n.completed_at) FILTER (WHERE n.status = 'cancelled'))[1] AS reason
+        FROM invitations AS i LEFT JOIN notifications AS n ON n.invitation_id = i.id
+        WHERE i.id = ANY(CAST(:ids AS uuid[])) AND i.status = 'sending'
+        GROUP BY i.id
+    )
     UPDATE invitations AS i
-    SET status = CASE WHEN EXISTS (SELECT 1 FROM notifications n WHERE n.invitation_id = i.id
-                                   AND n.status IN ('sent', 'delivered')) THEN 'sent' ELSE 'failed' END,
+    SET status = CASE WHEN o.sent THEN 'sent' WHEN o.reason IS NOT NULL THEN 'cancelled' ELSE 'failed' END,
+        cancel_reason = CASE WHEN NOT o.sent THEN o.reason END,
         updated_at = :now
-    WHERE i.id = ANY(CAST(:ids AS uuid[])) AND i.status = 'sending'
-      AND (EXISTS (SELECT 1 FROM notifications n WHERE n.invitation_id = i.id AND n.status IN ('sent', 'delivered'))
-           OR NOT EXISTS (SELECT 1 FROM notifications n WHERE n.invitation_id = i.id
-                          AND n.status IN ('pending', 'sending')))
+    FROM outcome AS o
+    WHERE i.id = o.id AND i.status = 'sending' AND (o.sent OR NOT o.open)
+    RETURNING i.*
     """
 )
 
@@ -183,10 +192,15 @@ class InvitationRepository:
             statement = update(invitations).where(invitations.c.id == any_id(ids))
             await self.session.execute(statement.values(due_at=until, updated_at=now))
 
-    async def settle(self, ids: Iterable[str], now: datetime) -> None:
+    async def settle(self, ids: Iterable[str], now: datetime) -> list[Invitation]:
+        """Settle expanded invitations from their messages; returns those that became cancelled (ledger freed)."""
         unique = sorted({i for i in ids if i})
-        if unique:
-            await self.session.execute(_SETTLE, {"now": now, "ids": unique})
+        if not unique:
+            return []
+        rows = (await self.session.execute(_SETTLE, {"now": now, "ids": unique})).all()
+        cancelled = [_invitation(r) for r in rows if r.status == str(InvitationStatus.CANCELLED)]
+        await self.release_ledger(i.id for i in cancelled)
+        return cancelled
 
     async def for_child(self, child_id: uuid.UUID) -> list[dict[str, Any]]:
         statement = select(invitations).where(invitations.c.child_id == child_id).order_by(invitations.c.created_at)

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from notify import events, planning
+from notify import events, planning, rechecking
 from notify.compose import compose
 from notify.domain import Invitation, InvitationStatus, Notification, NotificationStatus
 from notify.providers import (
@@ -72,6 +72,7 @@ class Attempt:
     failure: NotificationStatus | None = None
     error: str = ""
     retry_after: float | None = None
+    cancel_reason: str | None = None  # the lookup found nothing, and the message's purpose has gone
 
 
 async def expand_due(
@@ -148,8 +149,8 @@ async def _expand(
             continue
         kind = invitation.message_kind
         notes += compose(
-            child=child, team=team, kind=kind, programmes=decision.programmes, now=now, catalogue=catalogue,
-            invitation_id=invitation.id, window=team.window,
+            child=child, team=team, kind=kind, programmes=decision.programmes, academic_year=invitation.academic_year,
+            now=now, catalogue=catalogue, invitation_id=invitation.id, window=team.window,
         )  # fmt: skip
         sending.append(invitation.id)
     await planning.cancel(uow, cancelled, now, None)
@@ -174,10 +175,14 @@ async def _expand(
 
 
 async def claim_sends(uow: NotifyUnitOfWork, now: datetime, *, limit: int, policy: SendPolicy) -> Claimed:
-    """Claim due notifications within the sending window, the shared rate limit and the daily limits."""
+    """Claim due notifications within the sending window, the shared rate limit and the daily limits.
+
+    Each is re-checked first (`rechecking.recheck`), so a message whose purpose has gone while it waited
+    (for its window, the daily limit or a retry) is cancelled instead of sent.
+    """
     async with uow:
         rows = await uow.notifications.claim_due(now, limit)
-        admitted = await _admit(uow, rows, now, policy)
+        admitted = await _admit(uow, await rechecking.recheck(uow, rows, now), now, policy)
         await uow.notifications.defer(admitted.deferred)
         await uow.notifications.mark_sending([n.id for n in admitted.ready], now)
         await uow.commit()
@@ -207,6 +212,8 @@ async def attempt(notification: Notification, provider: Provider, catalogue: Tem
     try:
         if notification.needs_lookup and (found := await provider.find_by_reference(notification.reference)):
             return Attempt(notification, provider_id=found.provider_id)
+        if notification.cancel_reason is not None:
+            return Attempt(notification, cancel_reason=notification.cancel_reason)
         message = OutboundMessage.from_template(
             reference=notification.reference,
             template=catalogue.by_id(notification.template_id),
@@ -261,7 +268,8 @@ async def record_attempts(
         reasons = {i: (str(s), e) for i, s, e in failures}
         uow.publish(*events.sent(sent, now))
         uow.publish(*events.settled([events.Outcome(f, *reasons[f.id]) for f in failed], now))
-        await uow.invitations.settle([s.invitation_id or "" for s in sent + failed], now)
+        await rechecking.cancel(uow, [(a.notification, a.cancel_reason) for a in attempts if a.cancel_reason], now)
+        await planning.settle(uow, [s.invitation_id for s in sent + failed], now)
         await uow.commit()
     if failed:
         log.warning("notifications failed", extra={"count": len(failed), "ids": [f.id for f in failed][:20]})

@@ -150,8 +150,8 @@ async def send_parent_message(
         only = str(command.parent_id) if command.parent_id else None
         programmes = [str(p) for p in command.programmes]
         notes = compose(
-            child=child, team=team, kind=kind, programmes=programmes, now=now, catalogue=catalogue,
-            sms=command.sms, only_parent=only,
+            child=child, team=team, kind=kind, programmes=programmes, academic_year=command.academic_year, now=now,
+            catalogue=catalogue, sms=command.sms, only_parent=only,
         )  # fmt: skip
         await uow.notifications.add(notes, now)
         if notes:

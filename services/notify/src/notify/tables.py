@@ -168,6 +168,9 @@ notifications = Table(
     Column("reply_to_id", String(100), nullable=True),
     Column("window_start", Time, nullable=True),
     Column("window_end", Time, nullable=True),
+    # What the message is about, to re-check it as it is sent (null only on messages finished before 0002).
+    Column("programmes", ARRAY(String(20)), nullable=True),
+    Column("academic_year", Integer, nullable=True),
     # Stored before the provider is called, so an ambiguous failure can be looked up, never resent blind.
     Column("reference", String(100), nullable=False, unique=True),
     Column("status", String(20), nullable=False),
@@ -177,6 +180,7 @@ notifications = Table(
     Column("needs_lookup", Boolean, nullable=False, server_default=text("false")),
     Column("provider_id", String(100), nullable=True),
     Column("last_error", String(300), nullable=True),
+    Column("cancel_reason", String(300), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     _at("sent_at", nullable=True),
     _at("completed_at", nullable=True),
