@@ -38,6 +38,7 @@ def preview(data: dict[str, Any]) -> None:
 
 
 INVITATION_COLUMNS = ["invitation_id", "academic_year", "programmes", "kind", "trigger", "status", "due_at"]
+MESSAGE_COLUMNS = ["kind", "channel", "recipient", "status", "attempts", "sent_at", "completed_at"]
 
 
 def invitation_status(data: dict[str, Any]) -> None:
@@ -57,7 +58,7 @@ def invitation_status(data: dict[str, Any]) -> None:
     output.table(
         messages,
         title="messages",
-        columns=["kind", "channel", "recipient", "status", "attempts", "sent_at", "completed_at", "last_error"],
+        columns=[*MESSAGE_COLUMNS, "last_error", "cancel_reason"],
     )
 
 
