@@ -68,6 +68,8 @@ def service_env_extra(notify_stub: StubServer) -> dict[str, dict[str, str]]:
             "NOTIFY_GOVUK_API_KEY": notify_stub.api_key,
             "NOTIFY_CALLBACK_TOKEN": CALLBACK_TOKEN,
             "NOTIFY_DISPATCHER_POLL_INTERVAL": "0.5",
+            # A send the stub is told to refuse is retried within seconds, not minutes.
+            "NOTIFY_RETRY_MAX_SECONDS": "5",
         }
     }
 

@@ -187,5 +187,10 @@ class StubServer:
             body = response.json()
             return list(body["notifications"])
 
+    async def set_faults(self, plan: dict[str, Any]) -> None:
+        """What the stub does to the next sends instead of accepting them (notify.stub_faults.FaultPlan.configure)."""
+        async with httpx.AsyncClient(timeout=5) as client:
+            (await client.post(f"{self.url}/_control/faults", json=plan)).raise_for_status()
+
     async def sent_to(self, address: str) -> list[dict[str, Any]]:
         return [s for s in await self.sent() if address in (s.get("email_address"), s.get("phone_number"), s.get("to"))]
