@@ -19,9 +19,9 @@ from contracts.notify import GetInvitationStatus
 from msgkit.testing import eventually
 from notify import rechecking
 from notify.domain import Notification
-from notify.stub_server import Fault, FaultKind, NotifyStub
 from notify.tables import messaging
 from notify.uow import NotifyUnitOfWork
+from notify_stub import Fault, FaultKind, NotifyStub
 
 from ..notify_support import Harness, invite, parent, request
 from .test_dispatch import vaccinated
