@@ -27,6 +27,7 @@ from contracts.notify import (
     SettledNotification,
 )
 from contracts.sessions import VaccinationRecorded
+from msgkit.clock import readable_iso
 
 JOINED = "joined_clinic_cohort"
 JOIN_REASONS = {
@@ -218,7 +219,7 @@ def _message(d: dict[str, Any]) -> str:
 
 
 def _scheduled(d: dict[str, Any]) -> str:
-    when = f"for {d['due_at']}" if d.get("due_at") else "to go out once clinic dates are set"
+    when = f"for {readable_iso(str(d['due_at']))}" if d.get("due_at") else "to go out once clinic dates are set"
     return f"Clinic {d['kind']} invitation for {programme_names(d['programmes'])} scheduled {when}"
 
 

@@ -25,6 +25,7 @@ from contracts.notify import (
     SettledNotification,
 )
 from contracts.sessions import ClinicDatesChanged, SchoolSessionChanged, TeamSettings, TeamUpdated
+from msgkit.clock import readable
 from msgkit.runtime import Runtime
 from msgkit.testing import eventually, publish
 
@@ -123,6 +124,10 @@ async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: 
         "invitation_cancelled",
     ]
     assert entries[0]["text"].endswith("(2025/26): school unknown")
+    # The due time went through PostgreSQL's JSONB and back: it reads as London time, its data stays ISO.
+    due = at[1] + timedelta(days=1)
+    assert entries[1]["text"] == f"Clinic initial invitation for Flu scheduled for {readable(due)}"
+    assert datetime.fromisoformat(entries[1]["details"]["due_at"]) == due
     assert entries[2]["text"] == "Clinic initial invitation sent by email to p***@example.com"
     assert entries[7]["text"] == "Consent request by email cancelled: consent already given"
     assert entries[9]["text"] == "Clinic invitation for Flu cancelled: vaccinated"

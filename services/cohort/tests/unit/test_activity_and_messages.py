@@ -70,6 +70,26 @@ def test_a_join_reads_with_its_programmes_year_and_reason() -> None:
     assert text == "Joined the community clinic cohort for Flu, HPV (2025/26): home-educated"
 
 
+def _scheduled_text(due_at: str | None) -> str:
+    # Shaped as the database writes it: JSONB of a timestamptz is ISO text with an offset.
+    details = {"invitation_id": str(uuid.uuid4()), "programmes": ["flu"], "kind": "initial", "due_at": due_at}
+    text, shown = activity.shown("invitation_scheduled", details, restricted=False)
+    assert shown["due_at"] == due_at  # the data keeps the ISO value
+    return text
+
+
+def test_a_scheduled_invitation_reads_its_due_time_in_london_time_in_summer_and_winter() -> None:
+    # 09:00 in BST is 08:00 UTC; in GMT it is 09:00 UTC.
+    assert (
+        _scheduled_text("2027-06-10T08:00:00+00:00")
+        == "Clinic initial invitation for Flu scheduled for 10 Jun 2027 09:00"
+    )
+    assert _scheduled_text("2026-12-02T19:08:43.949262+00:00") == (
+        "Clinic initial invitation for Flu scheduled for 2 Dec 2026 19:08"
+    )
+    assert _scheduled_text(None) == "Clinic initial invitation for Flu scheduled to go out once clinic dates are set"
+
+
 def test_entries_of_one_message_have_stable_distinct_keys() -> None:
     source = uuid.uuid4()
     joins = [Join(uuid.uuid4(), ("flu",), JoinReason.UNKNOWN_SCHOOL) for _ in range(2)]
