@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from msgkit.clock import readable
+
 
 class Response(StrEnum):
     GIVEN = "given"
@@ -232,7 +234,7 @@ def plan_consent_request(
         if closes is None:
             return Refusal(WINDOW_CLOSED, f"consent window closed: no clinic dates for {programme}")
         if today > closes:
-            last_day = closes.isoformat()
+            last_day = readable(closes)
             return Refusal(WINDOW_CLOSED, f"consent window for {programme} is closed: the last day was {last_day}")
     if not any(p.contactable for p in child.parents):
         return Refusal(NO_CONTACTABLE_PARENTS, "the child has no parent with an email address or phone number")

@@ -220,7 +220,9 @@ def test_request_is_planned_while_the_window_is_open() -> None:
 
 def test_window_is_open_on_its_closing_day_and_closed_after() -> None:
     assert isinstance(plan(today=date(2026, 3, 19)), RequestPlan)
-    assert refusal_code(plan(today=date(2026, 3, 20))) == WINDOW_CLOSED
+    closed = plan(today=date(2026, 3, 20))
+    assert refusal_code(closed) == WINDOW_CLOSED
+    assert isinstance(closed, Refusal) and closed.message.endswith("the last day was 19 Mar 2026")
 
 
 def test_no_clinic_dates_closes_the_window() -> None:
