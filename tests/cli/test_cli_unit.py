@@ -85,9 +85,33 @@ def test_cells_and_times_read_well() -> None:
     assert output.cell(True) == "yes"
     assert output.cell(["flu", "hpv"]) == "flu, hpv"
     assert output.cell({"vaccinated": 1, "refused": 0}) == "vaccinated: 1, refused: 0"
-    assert output.local_time("2026-07-01T09:00:00+00:00") == "2026-07-01 10:00"  # British Summer Time
-    assert output.local_time("2026-12-01T09:00:00+00:00") == "2026-12-01 09:00"
-    assert output.local_time(None) == ""
+    assert output.cell("2026-07-01T09:00:00+00:00") == "1 Jul 2026 10:00"  # British Summer Time
+    assert output.cell("2026-12-01T09:00:00+00:00") == "1 Dec 2026 09:00"
+    assert output.cell("2015-03-14") == "14 Mar 2015"
+    assert output.cell(["2026-12-01", "venue-1"]) == "1 Dec 2026, venue-1"
+    assert output.cell({"last": "2026-12-01T09:00:00+00:00"}) == "last: 1 Dec 2026 09:00"
+    assert output.cell("9990000018") == "9990000018"
+
+
+def test_every_table_reads_times_in_london_and_json_keeps_them_iso(capsys: pytest.CaptureFixture[str]) -> None:
+    reply = {"child_id": "c1", "invitations": [], "notifications": [
+        {"kind": "clinic_initial_invitation", "channel": "email", "status": "sent",
+         "sent_at": "2026-07-01T08:00:00.123+00:00", "completed_at": None},
+    ]}  # fmt: skip
+    with output.console.capture() as captured:
+        views.invitation_status(reply)
+    assert "1 Jul 2026 09:00" in captured.get() and "2026-07-01T08:00" not in captured.get()
+    output.write_json(reply)
+    assert '"sent_at": "2026-07-01T08:00:00.123+00:00"' in capsys.readouterr().out
+
+
+def test_session_dates_read_as_days() -> None:
+    data = {"kind": "clinic", "state": "scheduled", "last_date": "2027-01-15",
+            "dates": [{"on": "2027-01-08", "venue_id": "venue-1"}, {"on": "2027-01-15", "venue_id": None}]}  # fmt: skip
+    with output.console.capture() as captured:
+        views.session(data)
+    text = captured.get()
+    assert "8 Jan 2027 at venue-1, 15 Jan 2027" in text and "2027-01" not in text
 
 
 def test_the_activity_log_is_a_table_of_when_and_what() -> None:
@@ -102,7 +126,7 @@ def test_the_activity_log_is_a_table_of_when_and_what() -> None:
         views.activity(data)
     text = captured.get()
     assert re.search(r"when\s+.*what", text)
-    assert "2026-11-20 10:00" in text and "Joined the cohort" in text
+    assert "20 Nov 2026 10:00" in text and "Joined the cohort" in text
     assert "[email] sent" in text  # shown as written, never read as markup
 
 

@@ -17,7 +17,7 @@ from clinics_cli.client import EXIT_TIMEOUT, Client, CliError
 from clinics_cli.importing import import_rows
 from contracts import cohort, consent, notify, sessions
 from contracts.common import CLINIC_URNS, URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, Programme
-from msgkit.clock import LONDON, SystemClock, academic_year_of, london_today
+from msgkit.clock import LONDON, SystemClock, academic_year_of, london_today, readable
 
 FLU = [Programme.FLU]
 NURSE = "Nurse Demo"
@@ -131,7 +131,7 @@ async def set_up_team(demo: Demo) -> None:
     clinic = await c.ask(sessions.SetClinicDates(team_ods=ods, academic_year=year, programmes=FLU, dates=dates))
     demo.report.update(team_ods=ods, academic_year=year, clinic_session=clinic)
     demo.say(f"team {ods}: three schools, a clinic venue, flu, sending window open all day (for the demo)")
-    demo.say(f"community clinic {clinic['session_id']} on {', '.join(map(str, days))}: {clinic['state']}")
+    demo.say(f"community clinic {clinic['session_id']} on {', '.join(map(readable, days))}: {clinic['state']}")
 
 
 async def import_cohort(demo: Demo) -> None:
@@ -159,7 +159,8 @@ async def run_school_session(demo: Demo) -> uuid.UUID:
         recorded_by=NURSE, performed_at=datetime.combine(school_day, clock_time(10, 30), tzinfo=LONDON),
     ))  # fmt: skip
     demo.report["school_session"] = session
-    demo.say(f"school session {session_id} at {SCHOOLS[urn]} on {school_day} (completed); one pupil vaccinated there")
+    demo.say(f"school session {session_id} at {SCHOOLS[urn]} on {readable(school_day)} (completed); "
+             "one pupil vaccinated there")  # fmt: skip
     return session_id
 
 
@@ -193,7 +194,7 @@ async def show_invitations_sent(demo: Demo) -> None:
         for n in (await eventually(status, _both_channels_sent, "an invitation to be sent"))["notifications"]:
             sent.append({"child": f"{cells[0]} {cells[1]}", "kind": n["kind"], "channel": n["channel"],
                          "recipient": n["recipient"], "status": n["status"],
-                         "sent_at": output.local_time(n["sent_at"])})  # fmt: skip
+                         "sent_at": n["sent_at"]})  # fmt: skip
     demo.report["invitations_sent"] = sent
     if not demo.as_json:
         output.table(sent, title="invitations sent (see Mailpit under `make up`, the notify log under `make dev`)")

@@ -1,4 +1,8 @@
-"""Human tables or JSON for scripts on stdout; errors and progress on stderr, each error in one line."""
+"""Human tables or JSON for scripts on stdout; errors and progress on stderr, each error in one line.
+
+Every table cell that holds an ISO date or date-time reads as people read it (msgkit.clock.readable:
+"2 Dec 2026 19:08", Europe/London); JSON output keeps the services' ISO UTC values untouched.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,13 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-LONDON = ZoneInfo("Europe/London")
+from msgkit.clock import readable_iso
 
 
 def _width(stream: Any) -> int | None:
@@ -76,26 +78,15 @@ def cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str):
+        return readable_iso(value)
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
-        return ", ".join(map(str, value))
+        return ", ".join(map(cell, value))
     if isinstance(value, dict) and all(isinstance(v, str | int | bool | None) for v in value.values()):
         return ", ".join(f"{k}: {cell(v)}" for k, v in value.items())
     if isinstance(value, list | dict):
         return json.dumps(value, default=str)
     return str(value)
-
-
-def local_time(value: str | None) -> str:
-    """An ISO timestamp as staff read it: Europe/London, to the minute."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        return value
-    return moment.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
 
 
 def say(text: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from clinics_cli import output
-from clinics_cli.output import local_time
+from msgkit.clock import readable_iso
 
 View = Callable[[Any], None]
 
@@ -21,7 +21,8 @@ def record(title: str) -> View:
 
 
 def _dates(dates: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{d['on']} at {d['venue_id']}" if d.get("venue_id") else str(d["on"]) for d in dates)
+    days = [(readable_iso(str(d["on"])), d.get("venue_id")) for d in dates]
+    return ", ".join(f"{day} at {venue}" if venue else day for day, venue in days)
 
 
 def session(data: dict[str, Any]) -> None:
@@ -42,21 +43,13 @@ MESSAGE_COLUMNS = ["kind", "channel", "recipient", "status", "attempts", "sent_a
 
 
 def invitation_status(data: dict[str, Any]) -> None:
-    invitations = [
-        {**i, "due_at": local_time(i.get("due_at")), "requested_at": local_time(i.get("requested_at"))}
-        for i in data["invitations"]
-    ]
     output.table(
-        invitations,
+        data["invitations"],
         title=f"invitations of child {data['child_id']}",
         columns=[*INVITATION_COLUMNS, "cancel_reason"],
     )
-    messages = [
-        {**n, "sent_at": local_time(n.get("sent_at")), "completed_at": local_time(n.get("completed_at"))}
-        for n in data["notifications"]
-    ]
     output.table(
-        messages,
+        data["notifications"],
         title="messages",
         columns=[*MESSAGE_COLUMNS, "last_error", "cancel_reason"],
     )
@@ -74,7 +67,7 @@ def consent_status(data: dict[str, Any]) -> None:
                 "responses": len(p["responses"]),
                 "latest": " ".join(filter(None, [latest.get("response"), latest.get("route")])),
                 "recorded_by": latest.get("recorded_by"),
-                "recorded_at": local_time(latest.get("recorded_at")),
+                "recorded_at": latest.get("recorded_at"),
             }
         )
     output.table(rows, title=f"consent of child {data['child_id']}")
@@ -89,7 +82,7 @@ def consent_request(data: dict[str, Any]) -> None:
 
 
 def activity(data: dict[str, Any]) -> None:
-    rows = [{"when": local_time(e["occurred_at"]), "what": e["text"]} for e in data["entries"]]
+    rows = [{"when": e["occurred_at"], "what": e["text"]} for e in data["entries"]]
     output.table(rows, title=f"activity log of child {data['child_id']} (times in Europe/London)")
 
 
