@@ -14,9 +14,11 @@ from typing import IO
 
 import httpx
 
-from msgkit.bootstrap import service_amqp_url, service_database_url
+from msgkit.bootstrap import SERVICES, service_amqp_url, service_database_url
 
-DEFAULT_PORTS = {"sessions": 8101, "cohort": 8102, "consent": 8103, "notify": 8104}
+# What a service reads from its environment: `<SERVICE>_*` (see each service's Settings), and these.
+SHARED_SETTINGS = ("DATABASE_URL", "RABBITMQ_URL")
+SERVICE_PREFIXES = tuple(f"{s.upper()}_" for s in SERVICES)
 
 
 def service_env(
@@ -25,23 +27,29 @@ def service_env(
     database_url: str,
     rabbitmq_url: str,
     port: int,
+    host: str = "127.0.0.1",
     extra: dict[str, str] | None = None,
     amqp_user: bool = False,
 ) -> dict[str, str]:
     """Environment for one service process connecting as its own database role.
 
+    The caller decides every setting: the arguments, then `extra`. The caller's own environment is
+    inherited without any of the services' settings (`<SERVICE>_*`, DATABASE_URL, RABBITMQ_URL), so that
+    a developer's environment (a second `make dev` stack's ports, a real provider) never reaches a test
+    stack. `make dev` lets the environment win instead: see `msgkit.devserver.dev_env`.
+
     With `amqp_user` it also connects to RabbitMQ as its own least-privilege user (created, with the whole
     topology, by `msgkit.bootstrap.ensure_broker` on `rabbitmq_url`, an admin URL) and declares only its own.
     """
     prefix = service.upper()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "RABBITMQ_URL"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith((*SHARED_SETTINGS, *SERVICE_PREFIXES))}
     env.update(
         {
             f"{prefix}_DATABASE_URL": service_database_url(database_url, service),
             f"{prefix}_RABBITMQ_URL": service_amqp_url(rabbitmq_url, service) if amqp_user else rabbitmq_url,
             f"{prefix}_DECLARE_TOPOLOGY": "false" if amqp_user else "true",
             f"{prefix}_HTTP_PORT": str(port),
-            f"{prefix}_HTTP_HOST": "127.0.0.1",
+            f"{prefix}_HTTP_HOST": host,
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -58,15 +66,25 @@ class ServiceProcess:
     port: int
     log_path: Path
     name: str = ""
+    host: str = "127.0.0.1"
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.name = self.name or self.service
 
+    @classmethod
+    def from_env(cls, service: str, env: dict[str, str], log_path: Path) -> ServiceProcess:
+        """A process listening where its environment says (`<SERVICE>_HTTP_HOST` / `_HTTP_PORT`)."""
+        prefix = service.upper()
+        port = int(env[f"{prefix}_HTTP_PORT"])
+        return cls(service, env, port, log_path, host=env.get(f"{prefix}_HTTP_HOST", "127.0.0.1"))
+
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        # A service listening on every address is asked on loopback.
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,8 +125,8 @@ class ServiceProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM and wait: the graceful path."""
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM and wait: the graceful path. Returns the exit code (None if it was never started)."""
         if self.process is not None and self.alive:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -119,6 +137,7 @@ class ServiceProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+        return None if self.process is None else self.process.returncode
 
     def rss_mb(self) -> float:
         if self.process is None:
@@ -138,11 +157,11 @@ def service_processes(
     database_url: str,
     rabbitmq_url: str,
     log_dir: Path,
-    ports: dict[str, int] | None = None,
+    ports: dict[str, int],
     extra_env: dict[str, dict[str, str]] | None = None,
     amqp_users: bool = False,
 ) -> list[ServiceProcess]:
-    ports = ports or DEFAULT_PORTS
+    """A test stack's processes, on the ports the caller chose (see `service_env` for who wins)."""
     return [
         ServiceProcess(
             service=s,
