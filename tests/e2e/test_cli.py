@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 
 from contracts import cohort, notify
-from msgkit.clock import academic_year_of
+from msgkit.clock import academic_year_of, readable
 from msgkit.processes import ServiceProcess
 from msgkit.testing import eventually
 
@@ -56,7 +56,7 @@ async def test_a_team_its_locations_school_session_and_clinic_dates(cli: Cli) ->
     session = created.ok().json()
     assert (session["kind"], session["state"], session["school_urn"]) == ("school", "completed", urn)
     shown = (await cli("session", "show", session["session_id"])).ok().stdout
-    assert "completed" in shown and urn in shown and str(today() - timedelta(days=2)) in shown
+    assert "completed" in shown and urn in shown and readable(today() - timedelta(days=2)) in shown
 
     first, second = today() + timedelta(days=14), today() + timedelta(days=21)
     if academic_year_of(second) != academic_year_of(first):
@@ -70,7 +70,7 @@ async def test_a_team_its_locations_school_session_and_clinic_dates(cli: Cli) ->
     assert amended.ok().json()["dates"] == [{"on": str(second), "venue_id": None}]
     assert amended.json()["session_id"] == clinic["session_id"]
     found = await cli("session", "clinic", "--team", ods, "-p", "flu", "--year", str(academic_year_of(second)))
-    assert clinic["session_id"] in found.ok().stdout and str(second) in found.stdout
+    assert clinic["session_id"] in found.ok().stdout and readable(second) in found.stdout
 
 
 async def test_import_preview_send_and_status_of_invitations(cli: Cli, client: RabbitBroker, tmp_path: Path) -> None:
@@ -191,6 +191,48 @@ async def test_consent_vaccination_walk_in_activity_and_clinic_lists(
     assert activity.index("Joined the community clinic cohort") < activity.index("Vaccinated for Flu")
     entries = (await cli("children", "activity", booked_id, json=True)).ok().json()["entries"]
     assert entries[0]["kind"] == "joined_clinic_cohort"
+
+
+async def test_the_activity_log_reads_due_times_in_london_time_in_summer_and_in_winter(
+    cli: Cli, client: RabbitBroker, tmp_path: Path
+) -> None:
+    ods = new_team()
+    # Next academic year's January and July: both always ahead, whenever the suite runs.
+    year = YEAR + 1
+    winter_clinic, summer_clinic = date(year + 1, 1, 22), date(year + 1, 7, 1)
+    team = await cli("team", "set", "--ods", ods, "--name", "CLI test SAIS", "--email", "sais@example.com",
+                     "--phone", "0113 496 0000", "--days-before", "21", "--window-start", "10:30",
+                     "--window-end", "19:00", "-p", "flu")  # fmt: skip
+    team.ok()
+    (await cli("session", "clinic-dates", "--team", ods, "-p", "flu", "--date", winter_clinic)).ok()
+    row = child(seed(), "999999")
+    cohort_file = tmp_path / "cohort.csv"
+    cohort_file.write_text(csv_text([row]))
+    (await cli("import-cohort", cohort_file, "--team", ods, "--year", year)).ok()
+    home = await child_id(client, ods, row)
+
+    async def scheduled(count: int) -> list[dict[str, Any]]:
+        log = await ask(client, cohort.GetActivityLog(child_id=home))
+        entries = [e for e in log["entries"] if e["kind"] == "invitation_scheduled"]
+        return entries if len(entries) == count else []
+
+    await eventually(lambda: scheduled(1), timeout=30, what="the invitation scheduled for the winter clinic")
+    # Moving the clinic to July re-times the invitation: due 21 days before, at 10:30 in summer time.
+    (await cli("session", "clinic-dates", "--team", ods, "-p", "flu", "--date", summer_clinic)).ok()
+    await eventually(lambda: scheduled(2), timeout=30, what="the invitation re-timed for the summer clinic")
+
+    table = (await cli("children", "activity", home)).ok().stdout
+    winter_due, summer_due = readable(winter_clinic - timedelta(days=21)), readable(summer_clinic - timedelta(days=21))
+    assert (winter_due, summer_due) == (f"1 Jan {year + 1}", f"10 Jun {year + 1}")
+    assert f"Clinic initial invitation for Flu scheduled for {winter_due} 10:30" in table, table  # GMT: UTC
+    assert f"Clinic initial invitation for Flu scheduled for {summer_due} 10:30" in table, table  # BST: UTC+1
+    assert "+00:00" not in table and f"{year + 1}-" not in table
+    entries = (await cli("children", "activity", home, json=True)).ok().json()["entries"]
+    due = [e["details"]["due_at"] for e in entries if e["kind"] == "invitation_scheduled"]
+    assert due == [f"{year + 1}-01-01T10:30:00+00:00", f"{year + 1}-06-10T09:30:00+00:00"]
+    assert all(e["occurred_at"].endswith("+00:00") for e in entries)
+    status = (await cli("invitations", "status", home)).ok().stdout
+    assert f"{summer_due} 10:30" in status and "T09:30" not in status
 
 
 async def test_changing_a_childs_school_and_flags(cli: Cli, client: RabbitBroker, tmp_path: Path) -> None:
