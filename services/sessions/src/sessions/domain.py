@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from msgkit.clock import LONDON, academic_year_of
+from msgkit.clock import LONDON, academic_year_of, readable
 
 UNKNOWN_VENUE = "unknown"
 
@@ -40,7 +40,8 @@ class Refused(Exception):
 
 
 def long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    """A date in a sentence about sessions: its weekday matters to staff planning, then the one readable form."""
+    return f"{day:%A} {readable(day)}"
 
 
 def academic_year_label(year: int) -> str:

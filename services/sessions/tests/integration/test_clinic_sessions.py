@@ -90,7 +90,11 @@ async def test_duplicate_set_clinic_dates_request_has_one_effect(client: Client)
     [
         ([c.ClinicDate(on=date(2026, 3, 21), venue_id="community-clinic")], "unknown_venue", "'community-clinic'"),
         ([c.ClinicDate(on=date(2026, 9, 5))], "date_outside_academic_year", "2025/26"),
-        ([c.ClinicDate(on=date(2026, 3, 21)), c.ClinicDate(on=date(2026, 3, 21))], "duplicate_date", "21 March"),
+        (
+            [c.ClinicDate(on=date(2026, 3, 21)), c.ClinicDate(on=date(2026, 3, 21))],
+            "duplicate_date",
+            "Saturday 21 Mar 2026",
+        ),
     ],
 )
 async def test_bad_dates_are_refused_with_a_clear_error(

@@ -84,7 +84,7 @@ async def test_closing_waits_until_the_session_is_completed(client: Client) -> N
     await client.ok(request)
     code, message = await client.refused(c.CloseSchoolSession(session_id=request.session_id, closed_by="nurse"))
     assert code == "session_not_completed"
-    assert "Wednesday 4 March 2026" in message and "Thursday 5 March 2026" in message
+    assert "Wednesday 4 Mar 2026" in message and "Thursday 5 Mar 2026" in message
     # 00:30 on 5 March in London: the day after the last date has begun.
     client.clock.set(datetime(2026, 3, 5, 0, 30, tzinfo=UTC))
     data = await client.ok(c.CloseSchoolSession(session_id=request.session_id, closed_by="nurse"))

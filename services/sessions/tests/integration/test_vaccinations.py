@@ -122,4 +122,4 @@ async def test_a_clinic_date_with_records_cannot_be_removed(client: Client) -> N
     keep_only_the_past = [c.ClinicDate(on=date(2026, 3, 2))]
     request = c.SetClinicDates(team_ods=ods, academic_year=2025, programmes=[Programme.FLU], dates=keep_only_the_past)
     code, message = await client.refused(request)
-    assert code == "date_has_records" and "4 March 2026" in message
+    assert code == "date_has_records" and "Wednesday 4 Mar 2026" in message

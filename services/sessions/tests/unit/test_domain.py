@@ -194,7 +194,7 @@ def test_a_session_is_closed_only_once_it_is_completed() -> None:
     with pytest.raises(Refused) as refused:
         session.close(by="nurse", at=at("2026-03-03T12:00:00+00:00"), today=date(2026, 3, 3))
     assert refused.value.code == "session_not_completed"
-    assert "Tuesday 3 March 2026" in refused.value.message and "4 March 2026" in refused.value.message
+    assert "Tuesday 3 Mar 2026" in refused.value.message and "4 Mar 2026" in refused.value.message
     assert session.close(by="nurse", at=at("2026-03-04T09:00:00+00:00"), today=date(2026, 3, 4))
     assert not session.close(by="other", at=at("2026-03-05T09:00:00+00:00"), today=date(2026, 3, 5))
     assert session.closed_by == "nurse"
