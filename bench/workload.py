@@ -20,6 +20,7 @@ from contracts.common import Programme
 from contracts.envelope import Message
 from msgkit import rpc
 from msgkit.clock import academic_year_of
+from msgkit.failover import FailoverBroker
 
 HEADER = [
     "CHILD_FIRST_NAME", "CHILD_LAST_NAME", "CHILD_DATE_OF_BIRTH", "CHILD_NHS_NUMBER", "CHILD_SCHOOL_URN",
@@ -60,7 +61,8 @@ async def ask(client: RabbitBroker, message: Message, *, timeout: float = 60.0) 
 
 
 async def connect(amqp_url: str) -> RabbitBroker:
-    client = RabbitBroker(amqp_url, log_level=40)
+    # One URL or a cluster's address list (msgkit.addresses), like the services'.
+    client = FailoverBroker(amqp_url, log_level=40)
     await client.connect()
     return client
 

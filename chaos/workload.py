@@ -23,6 +23,7 @@ from contracts.cohort import CommitCohortImport, ImportCohortChunk
 from contracts.common import Programme
 from contracts.envelope import Message
 from msgkit import rpc
+from msgkit.failover import FailoverBroker
 
 log = logging.getLogger("chaos")
 
@@ -137,7 +138,7 @@ class Client:
 
     async def _connected(self) -> RabbitBroker:
         if self._broker is None:
-            broker = RabbitBroker(self._url, log_level=logging.WARNING)
+            broker = FailoverBroker(self._url, log_level=logging.WARNING)
             await broker.connect()
             self._broker = broker
         return self._broker

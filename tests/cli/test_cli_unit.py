@@ -193,3 +193,39 @@ def test_every_command_has_help() -> None:
     for args in [*commands, ["vaccinate"], ["import-cohort"], ["demo"]]:
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, (args, result.output)
+
+
+def test_a_list_of_urls_is_printed_without_credentials() -> None:
+    assert safe_url("amqp://user:secret@rabbit-0:5672/vh,rabbit-1:5672") == "amqp://rabbit-0:5672/vh,rabbit-1:5672"
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("amqp://staff:On-the-Line@127.0.0.1:9/,127.0.0.1:10", "no password on the command line"),
+        ("amqp://127.0.0.1:9/,amqp://127.0.0.1:10/other", "another virtual host"),
+        ("amqp://127.0.0.1:9/,,127.0.0.1:10", "is empty"),
+    ],
+)
+def test_a_bad_address_list_on_the_command_line_is_bad_usage(url: str, complaint: str) -> None:
+    result = runner.invoke(app, ["--url", url, "dead-letters", "list"])
+    assert result.exit_code == 2, result.output
+    assert complaint in " ".join(result.output.replace("│", " ").split())  # the usage box wraps the message
+    assert "On-the-Line" not in result.output
+
+
+def test_a_bad_address_list_in_the_environment_is_bad_usage() -> None:
+    env = {"CLINICS_RABBITMQ_URL": "amqp://staff:From-Env@127.0.0.1:9/,amqp://other:x@127.0.0.1:10/"}
+    for args in (["dead-letters", "list"], ["session", "show", "00000000-0000-0000-0000-000000000000"]):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 2, result.output
+        assert "bad RabbitMQ address list" in result.output
+        assert "From-Env" not in result.output
+
+
+def test_every_node_of_the_list_is_tried_before_the_broker_is_called_unreachable() -> None:
+    result = runner.invoke(
+        app, ["dead-letters", "list"], env={"CLINICS_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:9/,127.0.0.1:10"}
+    )
+    assert result.exit_code == 3, result.output
+    assert "127.0.0.1:9/,127.0.0.1:10" in result.output

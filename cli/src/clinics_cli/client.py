@@ -13,6 +13,8 @@ from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange
 
 from contracts import topology
 from contracts.envelope import Message, Reply
+from msgkit.addresses import AddressError, parse_addresses
+from msgkit.failover import FailoverBroker
 
 T = TypeVar("T")
 
@@ -52,11 +54,24 @@ def quiet_libraries() -> None:
 
 
 def safe_url(url: str) -> str:
-    """The URL without its user and password, fit to print."""
+    """The URL (or each of a list's) without its user and password, fit to print."""
+    return ",".join(_without_user(item.strip()) for item in url.split(","))
+
+
+def _without_user(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://{rest.rsplit('@', 1)[1]}"
     return url
+
+
+def broker_for(url: str) -> FailoverBroker:
+    """A broker on the address list; a malformed list (from the environment) is bad usage."""
+    try:
+        addresses = parse_addresses(url)
+    except AddressError as exc:
+        raise CliError(f"bad RabbitMQ address list: {exc}", EXIT_USAGE) from None
+    return FailoverBroker(addresses, logger=None, fail_fast=True)
 
 
 def _missing_entity(exc: BaseException) -> str | None:
@@ -121,7 +136,7 @@ class Client:
 
 @asynccontextmanager
 async def connect(url: str, timeout: float) -> AsyncIterator[Client]:
-    broker = RabbitBroker(url, logger=None, fail_fast=True)
+    broker = broker_for(url)
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT):
             await broker.connect()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -25,6 +24,8 @@ from clinics_cli.client import (
 )
 from clinics_cli.runner import options, report
 from contracts import topology
+from msgkit.addresses import AddressError
+from msgkit.failover import connect_first
 
 app = typer.Typer(help="Inspect and replay dead-lettered messages.", no_args_is_help=True)
 
@@ -54,7 +55,9 @@ async def connection() -> AsyncIterator[AbstractConnection]:
     url = options.broker_url
     try:
         # Not robust: a one-shot command should fail and say so, not reconnect in the background.
-        connected = await asyncio.wait_for(aio_pika.connect(url), timeout=CONNECT_TIMEOUT)
+        connected = await connect_first(url, timeout=CONNECT_TIMEOUT)
+    except AddressError as exc:
+        raise CliError(f"bad RabbitMQ address list: {exc}", EXIT_USAGE) from None
     except Exception as exc:
         raise CliError(f"cannot reach RabbitMQ at {safe_url(url)}: {connect_failure(exc)}", EXIT_UNREACHABLE) from exc
     async with connected:

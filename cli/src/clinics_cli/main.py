@@ -6,7 +6,6 @@ Exit codes: 0 done, 1 refused by a service, 2 bad usage, 3 broker or service unr
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import typer
 
@@ -14,6 +13,7 @@ from clinics_cli import clinic_commands, deadletters, demo
 from clinics_cli.client import broker_url, quiet_libraries
 from clinics_cli.runner import call, guarded, options
 from clinics_cli.setup_commands import session_app, team_app
+from msgkit.addresses import AddressError, parse_addresses
 
 app = typer.Typer(
     help="Community clinic invitations: staff and operator commands over RabbitMQ.",
@@ -36,17 +36,24 @@ def main(
     url: Annotated[
         str | None,
         typer.Option(
-            "--url", help="RabbitMQ URL without a password (default: $CLINICS_RABBITMQ_URL, else $RABBITMQ_URL)."
+            "--url",
+            help="RabbitMQ URL without a password, or a cluster's nodes separated by commas "
+            "(default: $CLINICS_RABBITMQ_URL, else $RABBITMQ_URL).",
         ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each reply.", min=0.1)] = 10.0,
 ) -> None:
     quiet_libraries()
-    if url is not None and urlsplit(url).password:
-        # A command line is visible to every user of the machine (ps, shell history).
-        raise typer.BadParameter(
-            "no password on the command line: set CLINICS_RABBITMQ_URL instead", param_hint="--url"
-        )
+    if url is not None:
+        try:
+            addresses = parse_addresses(url)
+        except AddressError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--url") from None
+        if addresses.has_password:
+            # A command line is visible to every user of the machine (ps, shell history).
+            raise typer.BadParameter(
+                "no password on the command line: set CLINICS_RABBITMQ_URL instead", param_hint="--url"
+            )
     options.json = json
     options.url = url or broker_url()
     options.timeout = timeout

@@ -30,6 +30,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import asyncpg
 
 from contracts import snapshots, topology
+from msgkit.addresses import parse_addresses
 from msgkit.db import sync_url
 
 SERVICES = ("sessions", "cohort", "consent", "notify")
@@ -56,12 +57,8 @@ def service_database_url(admin_url: str, service: str) -> str:
 
 
 def service_amqp_url(admin_url: str, service: str) -> str:
-    """The admin AMQP URL (scheme, host, vhost and options kept) with the service's own user."""
-    parts = urlsplit(admin_url)
-    netloc = f"{service}:{quote(amqp_password(service), safe='')}@{parts.hostname or '127.0.0.1'}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The admin AMQP address list (nodes, scheme, vhost and options kept) with the service's own user."""
+    return str(parse_addresses(admin_url).with_credentials(service, amqp_password(service)))
 
 
 def _ident(name: str) -> str:
@@ -217,17 +214,15 @@ class ManagementApiAdmin:
 
 
 def vhost_of(amqp_url: str) -> str:
-    path = urlsplit(amqp_url).path
-    return unquote(path[1:]) if len(path) > 1 else "/"
+    return parse_addresses(amqp_url).vhost
 
 
 async def declare_broker_topology(admin_amqp_url: str) -> None:
     """Declare every exchange, queue, binding and dead-letter queue of every service (admin)."""
-    from faststream.rabbit import RabbitBroker
-
     from msgkit.broker import declare_all
+    from msgkit.failover import FailoverBroker
 
-    broker = RabbitBroker(admin_amqp_url, log_level=30)
+    broker = FailoverBroker(admin_amqp_url, log_level=30)
     await broker.connect()
     try:
         await declare_all(broker)
@@ -254,7 +249,9 @@ async def ensure_broker(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
-    parser.add_argument("--rabbitmq-url", default=os.environ.get("RABBITMQ_URL"), help="admin AMQP URL")
+    parser.add_argument(
+        "--rabbitmq-url", default=os.environ.get("RABBITMQ_URL"), help="admin AMQP URL, or a cluster's address list"
+    )
     parser.add_argument(
         "--rabbitmq-management-url",
         default=os.environ.get("RABBITMQ_MANAGEMENT_URL"),

@@ -15,6 +15,7 @@ from faststream.rabbit.schemas.queue import QueueType, QuorumQueueArgs
 from contracts import topology
 from contracts.envelope import Message
 from msgkit.deadletter import DeadLetterPolicy
+from msgkit.failover import FailoverBroker
 from msgkit.outbox import OutgoingMessage
 from msgkit.settings import ServiceSettings
 
@@ -44,16 +45,18 @@ def tls_options(settings: ServiceSettings) -> SSLOptions | None:
 
 
 def make_broker(
-    url: str,
+    addresses: str,
     *,
     service: str,
     prefetch_count: int,
     graceful_timeout: float,
     ssl_options: SSLOptions | None = None,
     dead_letters: DeadLetterPolicy | None = None,
-) -> RabbitBroker:
-    broker = RabbitBroker(
-        url,
+) -> FailoverBroker:
+    """The service's broker on `addresses`: one AMQP URL, or a cluster's nodes (see msgkit.addresses); every
+    reconnect goes to the next node, so the service keeps working when the node it is on dies."""
+    broker = FailoverBroker(
+        addresses,
         ssl_options=ssl_options,
         ack_policy=ACK_POLICY,
         # Unroutable publishes raise instead of silently resolving; qos bounds in-flight work.

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from msgkit.addresses import parse_addresses
 
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -14,10 +16,12 @@ SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-
 class ServiceSettings(BaseSettings):
     """Connection, runtime and messaging settings. Secrets come only from the environment."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # A rejected value is not echoed in the error: it may be a URL with a password in it.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
     service_name: str = "service"
     database_url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/clinics")
+    # One AMQP URL, or a cluster's nodes separated by commas (msgkit.addresses): reconnects go to the next one.
     rabbitmq_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
     db_schema: str = ""
     db_pool_size: int = Field(default=10, ge=1, le=100)
@@ -41,6 +45,12 @@ class ServiceSettings(BaseSettings):
     database_sslmode: SslMode | None = None
     database_ssl_root_cert: str | None = None
 
+    @field_validator("rabbitmq_url")
+    @classmethod
+    def _valid_addresses(cls, value: SecretStr) -> SecretStr:
+        parse_addresses(value.get_secret_value())  # AddressError is a ValueError: pydantic reports it, masked
+        return value
+
     @property
     def schema_name(self) -> str:
         return self.db_schema or self.service_name
@@ -57,4 +67,4 @@ class ServiceSettings(BaseSettings):
 
 
 def settings_config(prefix: str) -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, extra="ignore", populate_by_name=True)
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", populate_by_name=True, hide_input_in_errors=True)
