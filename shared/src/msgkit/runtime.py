@@ -10,14 +10,16 @@ from typing import Any
 
 from faststream import Context
 from faststream.asgi import AsgiFastStream
-from faststream.rabbit import RabbitBroker, RabbitRouter
+from faststream.rabbit import RabbitRouter
 from prometheus_client import make_asgi_app
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from msgkit import db, logs, metrics
 from msgkit.broker import declare_topology, make_broker, relay_publisher, tls_options
+from msgkit.consumers import ConsumerWatchdog
 from msgkit.deadletter import DeadLetterPolicy
+from msgkit.failover import FailoverBroker
 from msgkit.outbox import OutboxRelay
 from msgkit.settings import ServiceSettings
 from msgkit.tables import MessagingTables
@@ -61,7 +63,7 @@ class Runtime:
         self.service = settings.service_name
         self.tables = tables
         self.dead_letters = DeadLetterPolicy(self.service)
-        self.broker: RabbitBroker = make_broker(
+        self.broker: FailoverBroker = make_broker(
             settings.rabbitmq_url.get_secret_value(),
             service=self.service,
             prefetch_count=settings.prefetch_count,
@@ -69,6 +71,7 @@ class Runtime:
             ssl_options=tls_options(settings),
             dead_letters=self.dead_letters,
         )
+        self.consumers = ConsumerWatchdog(self.broker, service=self.service, interval=settings.consumer_check_interval)
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._relay: OutboxRelay | None = None
@@ -117,11 +120,13 @@ class Runtime:
             poll_interval=self.settings.outbox_poll_interval,
         )
         self._relay.start()
+        self.consumers.start()
         self._started = True
         metrics.READY.labels(self.service).set(1)
 
     async def stop(self) -> None:
         metrics.READY.labels(self.service).set(0)
+        await self.consumers.stop()
         if self._relay is not None:
             await self._relay.stop()
         if self._engine is not None:
@@ -134,7 +139,12 @@ class Runtime:
         except Exception:
             checks["broker"] = False
         subscribers = list(self.broker.subscribers)
-        checks["consumers"] = checks["broker"] and all(getattr(s, "running", False) for s in subscribers)
+        # `running` stays True when the broker has dropped a consumer (FastStream #2758): ask the channel too.
+        checks["consumers"] = (
+            checks["broker"]
+            and all(getattr(s, "running", False) for s in subscribers)
+            and not await self.consumers.detached()
+        )
         try:
             async with asyncio.timeout(2.0), self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))

@@ -31,6 +31,8 @@ class ServiceSettings(BaseSettings):
     graceful_timeout: float = Field(default=20.0, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1, le=5000)
     outbox_poll_interval: float = Field(default=1.0, gt=0)
+    # Seconds between checks that every consumer is still attached (re-attached after two failed checks).
+    consumer_check_interval: float = Field(default=15.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
     # Declare the other services' exchanges and queues this one touches. False under least privilege,
