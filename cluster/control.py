@@ -137,10 +137,10 @@ class Cluster:
         self._wait_booted(node, timeout=timeout)
 
     def wait_rejoined(self, node: Node, *, timeout: float = BOOT_TIMEOUT) -> None:
-        """Until every running node lists `node` among the cluster's running nodes."""
-        others = [n for n in self.nodes if n is not node and n.accepts_amqp()]
+        """Until another running node lists `node` among the cluster's running nodes (they share one view)."""
+        other = next((n for n in self.nodes if n is not node and n.accepts_amqp()), node)
         _wait(
-            lambda: all(node.nodename in self.cluster_status(o).get("running_nodes", []) for o in others),
+            lambda: node.nodename in self.cluster_status(other).get("running_nodes", []),
             timeout=timeout,
             what=f"{node.nodename} to rejoin the cluster",
         )
@@ -155,31 +155,40 @@ class Cluster:
         rows: list[dict[str, Any]] = json.loads(out)
         return rows
 
+    def queues(self, *, vhost: str = "/") -> dict[str, dict[str, Any]]:
+        """Every queue of the vhost with its leader and members (node names), in one rabbitmqctl call."""
+        columns = ("name", "leader", "members")
+        out = self.ctl(self._answering(), "list_queues", "-p", vhost, *columns, "--formatter", "json")
+        return {str(row["name"]): row for row in json.loads(out)}
+
     def leader(self, queue: str, *, vhost: str = "/") -> Node:
         """The node whose replica of the quorum queue is its leader."""
-        rows = json.loads(
-            self.ctl(self._answering(), "list_queues", "-p", vhost, "name", "leader", "--formatter", "json")
-        )
-        for row in rows:
-            if row["name"] == queue and row.get("leader"):
-                return self.node(str(row["leader"]))
-        raise ClusterError(f"quorum queue {queue!r} in vhost {vhost!r} has no leader")
+        row = self.queues(vhost=vhost).get(queue, {})
+        if not row.get("leader"):
+            raise ClusterError(f"quorum queue {queue!r} in vhost {vhost!r} has no leader")
+        return self.node(str(row["leader"]))
 
-    def wait_in_sync(self, queue: str, *, vhost: str = "/", members: int | None = None, timeout: float = 60.0) -> None:
+    def wait_in_sync(
+        self, queue: str, *, vhost: str = "/", members: int | None = None, timeout: float = 60.0
+    ) -> list[dict[str, Any]]:
         """Until the queue has `members` members (default: every node), one leader, the rest followers, and every
-        member's commit index equal to the leader's: a restarted node's replica has caught up."""
+        member's commit index equal to the leader's: a restarted node's replica has caught up. Returns the
+        quorum_status rows that showed it."""
         expected = members or len(self.nodes)
+        last: list[dict[str, Any]] = []
 
         def in_sync() -> bool:
+            nonlocal last
             try:
-                rows = self.quorum_status(queue, vhost=vhost)
+                last = self.quorum_status(queue, vhost=vhost)
             except ClusterError:
                 return False
-            states = sorted(str(row.get("Raft State")) for row in rows)
-            commits = {row.get("Commit Index") for row in rows}
-            return len(rows) == expected and states == ["follower"] * (expected - 1) + ["leader"] and len(commits) == 1
+            states = sorted(str(row.get("Raft State")) for row in last)
+            commits = {row.get("Commit Index") for row in last}
+            return len(last) == expected and states == ["follower"] * (expected - 1) + ["leader"] and len(commits) == 1
 
         _wait(in_sync, timeout=timeout, what=f"quorum queue {queue!r} to have {expected} members in sync")
+        return last
 
     # --- rabbitmqctl ------------------------------------------------------------------------------------
 
