@@ -150,7 +150,7 @@ class Cluster:
     def quorum_status(self, queue: str, *, vhost: str = "/", via: Node | None = None) -> list[dict[str, Any]]:
         """`rabbitmq-queues quorum_status`: one row per member with its Raft state and log indexes."""
         out = self.ctl(
-            via or self._answering(), "quorum_status", queue, "-p", vhost, "--formatter", "json", tool="rabbitmq-queues"
+            via or self.answering(), "quorum_status", queue, "-p", vhost, "--formatter", "json", tool="rabbitmq-queues"
         )
         rows: list[dict[str, Any]] = json.loads(out)
         return rows
@@ -158,7 +158,7 @@ class Cluster:
     def queues(self, *, vhost: str = "/") -> dict[str, dict[str, Any]]:
         """Every queue of the vhost with its leader and members (node names), in one rabbitmqctl call."""
         columns = ("name", "leader", "members")
-        out = self.ctl(self._answering(), "list_queues", "-p", vhost, *columns, "--formatter", "json")
+        out = self.ctl(self.answering(), "list_queues", "-p", vhost, *columns, "--formatter", "json")
         return {str(row["name"]): row for row in json.loads(out)}
 
     def leader(self, queue: str, *, vhost: str = "/") -> Node:
@@ -223,7 +223,7 @@ class Cluster:
         return status
 
     def add_vhost(self, vhost: str, *, user: str = "guest") -> None:
-        node = self._answering()
+        node = self.answering()
         self.ctl(node, "add_vhost", vhost)
         self.ctl(node, "set_permissions", "-p", vhost, user, ".*", ".*", ".*")
 
@@ -235,7 +235,8 @@ class Cluster:
             raise ClusterError("rabbitmq-server is not installed (set CLUSTER_RABBITMQ_BIN to its directory)")
         return found
 
-    def _answering(self) -> Node:
+    def answering(self) -> Node:
+        """The first node that accepts AMQP connections."""
         for node in self.nodes:
             if node.accepts_amqp():
                 return node

@@ -11,6 +11,8 @@
   compose-spec schema that check-jsonschema bundles, and healthchecks and start-up order.
 - deploy/docker/Dockerfile: one target per service with the expected CMD, port and healthcheck, and no
   test server (testkit/) in any image.
+- The RabbitMQ cluster (deploy/k8s/rabbitmq, the compose `cluster` profile): three nodes, three replicas
+  per quorum queue, and services whose address lists name exactly those nodes.
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from msgkit.addresses import parse_addresses
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
+RABBITMQ_K8S = K8S / "rabbitmq"
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
 
@@ -59,7 +64,8 @@ NOT_IN_KUSTOMIZATION = {"secrets.example.yaml": "placeholders; production Secret
 
 
 def _manifest_files() -> list[Path]:
-    return sorted(p for p in K8S.rglob("*.y*ml") if p.name not in NOT_MANIFESTS)
+    """The application's manifests: deploy/k8s itself, not the broker's custom resources in deploy/k8s/rabbitmq."""
+    return sorted(p for p in K8S.glob("*.y*ml") if p.name not in NOT_MANIFESTS)
 
 
 def _documents() -> list[tuple[str, dict[str, Any]]]:
@@ -480,3 +486,102 @@ def test_dockerfile_target_runs_the_service(service: str) -> None:
     assert f"COPY --from={service}-build /app/services/{service} /app/services/{service}" in stage
     build = " ".join(_stages()[f"{service}-build"])
     assert f"-e ./services/{service}" in build and "-c constraints.txt" in build
+
+
+# ------------------------------------------------------------------------------------------ RabbitMQ cluster
+
+
+def _rabbitmq_cluster() -> dict[str, Any]:
+    (doc,) = [d for d in yaml.safe_load_all((RABBITMQ_K8S / "rabbitmq-cluster.yaml").read_text()) if d]
+    return dict(doc)
+
+
+def test_the_rabbitmq_cluster_has_three_nodes_apart_and_three_replicas_per_quorum_queue() -> None:
+    cluster = _rabbitmq_cluster()
+    assert (cluster["apiVersion"], cluster["kind"]) == ("rabbitmq.com/v1beta1", "RabbitmqCluster")
+    assert cluster["metadata"]["namespace"] == "clinics"
+    spec = cluster["spec"]
+    assert spec["replicas"] == 3
+    assert "{quorum_cluster_size, 3}" in spec["rabbitmq"]["advancedConfig"]
+    assert "cluster_partition_handling = pause_minority" in spec["rabbitmq"]["additionalConfig"]
+    # The operator's advice: memory limit equal to the request, so the node's memory alarm can be right.
+    assert spec["resources"]["limits"]["memory"] == spec["resources"]["requests"]["memory"]
+    (term,) = spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    assert term["labelSelector"]["matchExpressions"][0]["values"] == [cluster["metadata"]["name"]]
+    kustomization = yaml.safe_load((RABBITMQ_K8S / "kustomization.yaml").read_text())
+    assert kustomization["resources"] == ["rabbitmq-cluster.yaml"]
+
+
+def test_the_rabbitmq_kustomization_builds() -> None:
+    command = _kustomize_command()
+    if command is None:
+        pytest.skip("neither kustomize nor kubectl is on PATH")
+    result = subprocess.run([*command, str(RABBITMQ_K8S)], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert [doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc] == ["RabbitmqCluster"]
+
+
+def test_each_example_secret_lists_every_rabbitmq_node_by_its_stable_name() -> None:
+    cluster = _rabbitmq_cluster()
+    name, namespace = cluster["metadata"]["name"], cluster["metadata"]["namespace"]
+    # The operator's StatefulSet pods <name>-server-<i>, named by its headless Service <name>-nodes.
+    nodes = [(f"{name}-server-{i}.{name}-nodes.{namespace}.svc", 5672) for i in range(cluster["spec"]["replicas"])]
+    for secret_name, secret in _objects("Secret").items():
+        service = secret_name.removeprefix("clinics-")
+        addresses = parse_addresses(secret["stringData"][f"{service.upper()}_RABBITMQ_URL"])
+        assert list(addresses.endpoints) == nodes, secret_name
+        assert addresses.urls[0].startswith(f"amqp://{service}:"), "each service connects as its own user"
+
+
+def _interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's ${VAR:-default} substitution, enough for this file."""
+    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1), m.group(2)), value)
+
+
+def _documented_more_nodes() -> str:
+    match = re.search(r"RABBITMQ_MORE_NODES=(\S+)", COMPOSE.read_text())
+    assert match, "docker-compose.yml documents the cluster profile's RABBITMQ_MORE_NODES"
+    return match.group(1)
+
+
+def test_the_compose_cluster_profile_adds_two_nodes_that_join_the_first() -> None:
+    services = _compose()["services"]
+    configs = _compose()["configs"]
+    nodes = {name: spec for name, spec in services.items() if name.startswith("rabbitmq")}
+    assert set(nodes) == {"rabbitmq", "rabbitmq-2", "rabbitmq-3"}
+    assert "profiles" not in nodes["rabbitmq"], "without the profile the one node runs as before"
+    discovery = configs["rabbitmq-cluster"]["content"]
+    assert "cluster_formation.peer_discovery_backend = classic_config" in discovery
+    listed = re.findall(r"classic_config\.nodes\.\d+ = (\S+)", discovery)
+    assert listed == [f"rabbit@{spec['hostname']}" for spec in nodes.values()]
+    for name in ("rabbitmq-2", "rabbitmq-3"):
+        spec = nodes[name]
+        assert spec["profiles"] == ["cluster"]
+        assert spec["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}, "joins a running seed"
+        assert "rabbitmq-cluster" in [c["source"] for c in spec["configs"]]
+    cookies = {spec["environment"]["RABBITMQ_ERLANG_COOKIE"] for spec in nodes.values()}
+    assert len(cookies) == 1, "nodes of one cluster share the Erlang cookie"
+    volumes = [spec["volumes"][0].split(":")[0] for spec in nodes.values()]
+    assert len(set(volumes)) == 3
+    for spec in nodes.values():
+        assert "rabbitmq-advanced" in [c["source"] for c in spec["configs"]]
+    assert "{quorum_cluster_size, 3}" in configs["rabbitmq-advanced"]["content"]
+
+
+def test_with_the_cluster_profile_the_topology_waits_for_every_node() -> None:
+    depends_on = _compose()["services"]["migrate"]["depends_on"]
+    for node in ("rabbitmq-2", "rabbitmq-3"):
+        assert depends_on[node] == {"condition": "service_healthy", "required": False}
+
+
+@pytest.mark.parametrize("service", [*SERVICES, "migrate"])
+def test_compose_services_get_every_node_with_the_profile_and_one_without(service: str) -> None:
+    services = _compose()["services"]
+    env = services[service]["environment"]
+    key = "RABBITMQ_URL" if service == "migrate" else f"{service.upper()}_RABBITMQ_URL"
+    hostnames = [services[n]["hostname"] for n in ("rabbitmq", "rabbitmq-2", "rabbitmq-3")]
+    alone = parse_addresses(_interpolate(env[key], {}))
+    assert [host for host, _ in alone.endpoints] == hostnames[:1]
+    clustered = parse_addresses(_interpolate(env[key], {"RABBITMQ_MORE_NODES": _documented_more_nodes()}))
+    assert list(clustered.endpoints) == [(host, 5672) for host in hostnames]

@@ -20,6 +20,7 @@ import base64
 import json
 import os
 import re
+import shlex
 import subprocess
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -182,7 +183,9 @@ class RabbitmqctlAdmin:
 
 
 def _local_ctl(args: list[str]) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+    # RABBITMQCTL names another command, e.g. `python -m cluster ctl` for the local cluster (its own cookie).
+    command = shlex.split(os.environ.get("RABBITMQCTL", "rabbitmqctl"))
+    subprocess.run([*command, "-q", *args], check=True, capture_output=True, timeout=120)
 
 
 class ManagementApiAdmin:
