@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,14 +28,20 @@ def _free_ports(count: int) -> list[int]:
 
 
 @pytest.fixture(scope="session")
-def rabbit_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Started once per run (~20 s) and stopped at its end, whatever the tests did to its nodes."""
+def rabbit_cluster() -> Iterator[Cluster]:
+    """Started once per run (20-35 s) and stopped at its end, whatever the tests did to its nodes.
+
+    Its directory and node names are this checkout's own, the same on every run, so a run that was killed
+    before it could stop its nodes has them stopped by the next run's `up` (which finds them by name and
+    directory); its ports are free ones, so runs in other checkouts never collide with it.
+    """
     if rabbitmq_bin() is None:
         pytest.skip("rabbitmq-server is not installed: the cluster tests start three real RabbitMQ nodes")
+    root = Path(ROOT) / ".run" / "cluster-tests"
     ports = _free_ports(6)
     cluster = Cluster.on_ports(
-        tmp_path_factory.mktemp("cluster"),
-        name=f"t{uuid.uuid4().hex[:6]}",
+        root,
+        name="t" + hashlib.sha1(str(root).encode()).hexdigest()[:6],
         amqp_ports=ports[:3],
         dist_ports=ports[3:],
     )
