@@ -17,7 +17,8 @@ from cluster.node import Node, rabbitmq_bin
 
 T = TypeVar("T")
 
-ROOT = Path(".run/cluster")
+# The repository's .run/ (git-ignored), wherever the command is run from.
+ROOT = Path(__file__).resolve().parents[1] / ".run" / "cluster"
 BOOT_TIMEOUT = 90.0
 CTL_TIMEOUT = 60.0
 

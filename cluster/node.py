@@ -131,6 +131,9 @@ class Node:
         )
 
     def alive(self) -> bool:
+        # Our own child still running settles it without reading every process's environment.
+        if self._process is not None and self._process.poll() is None:
+            return True
         return bool(self.pids())
 
     def kill(self) -> None:

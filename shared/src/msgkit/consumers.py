@@ -42,7 +42,7 @@ async def registered(subscriber: RabbitSubscriber) -> bool | None:
         return False
     try:
         channel = await asyncio.wait_for(queue.channel.get_underlay_channel(), timeout=CHANNEL_WAIT)
-    except (TimeoutError, Exception):
+    except Exception:  # a timeout, or no channel yet: being restored
         return None
     if channel.is_closed:
         return None
