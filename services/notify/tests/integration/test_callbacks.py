@@ -117,8 +117,10 @@ async def test_receipt_overtaking_our_own_record_marks_it_sent_and_delivered(
 
 
 async def test_stub_callbacks_reach_the_route(harness: Harness, stub: NotifyStub, http: httpx.AsyncClient) -> None:
-    sender = CallbackSender("http://notify/notifications/status", CALLBACK_TOKEN, delay=0.0)
-    sender._client = http  # the stub's own sender, posting into the app without a socket
+    async def into_the_app(url: str, body: dict[str, Any], headers: dict[str, str]) -> int:
+        return (await http.post(url, json=body, headers=headers)).status_code  # no socket: the app in-process
+
+    sender = CallbackSender("http://notify/notifications/status", CALLBACK_TOKEN, delay=0.0, post=into_the_app)
     stub._callbacks = sender
     kid = await harness.setup_child(dates=[date(2026, 1, 20)], parents=[parent(phone=False)])
     await harness.publish(invite(request(kid), at=harness.clock.now()))

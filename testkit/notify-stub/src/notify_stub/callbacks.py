@@ -6,10 +6,11 @@ import asyncio
 import logging
 import random
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import aiohttp
 
 from notify_stub.records import SentNotification
 
@@ -32,7 +33,12 @@ def final_status(to: str) -> str:
     return _SIMULATED.get(key, "delivered")
 
 
-MAX_CONCURRENT_CALLBACKS = 16
+# Receipts in flight at once: Notify posts them from a pool of workers, so a burst of sends comes back as a
+# burst of receipts, as fast as the receiving service answers.
+MAX_CONCURRENT_CALLBACKS = 64
+
+# POST `body` with `headers` to `url`; the HTTP status, or an OSError/TimeoutError when no answer came.
+Post = Callable[[str, dict[str, Any], dict[str, str]], Awaitable[int]]
 
 
 class CallbackSender:
@@ -40,7 +46,8 @@ class CallbackSender:
 
     Network errors, 5xx and 429 are retried (`retries` times, `retry_delay` apart; Notify uses
     5 min); other answers end it. With `duplicate_rate` > 0 some callbacks are sent twice, since
-    Notify's consumers must expect duplicates.
+    Notify's consumers must expect duplicates. `post` replaces the HTTP client (a test posting into an
+    app in-process); the default is an aiohttp pool of `concurrency` connections.
     """
 
     def __init__(
@@ -53,6 +60,8 @@ class CallbackSender:
         retry_delay: float = 1.0,
         duplicate_rate: float = 0.0,
         seed: int | None = None,
+        concurrency: int = MAX_CONCURRENT_CALLBACKS,
+        post: Post | None = None,
     ) -> None:
         self._url = url
         self._headers = {"Authorization": f"Bearer {token}"}
@@ -61,10 +70,12 @@ class CallbackSender:
         self._retry_delay = retry_delay
         self._duplicate_rate = duplicate_rate
         self._rng = random.Random(seed)
-        self._client = httpx.AsyncClient(timeout=5.0)
-        # httpx's pool does work per waiting request on every checkout: thousands of callbacks queued on
-        # it (notify down, every one retrying) starved the stub's event loop until its own API timed out.
-        self._gate = asyncio.Semaphore(MAX_CONCURRENT_CALLBACKS)
+        self._concurrency = concurrency
+        self._post_with = post
+        self._session: aiohttp.ClientSession | None = None
+        # Only `concurrency` receipts wait on the pool at once: thousands of them queued on an HTTP client
+        # (the receiver down, every one retrying) once starved the stub's event loop.
+        self._gate = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self.answered = 0
         self.abandoned = 0
@@ -78,7 +89,8 @@ class CallbackSender:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     def _body(self, sent: SentNotification, status: str) -> dict[str, Any]:
         now = datetime.now(UTC).isoformat()
@@ -101,19 +113,29 @@ class CallbackSender:
         body = self._body(sent, sent.status)
         copies = 2 if self._duplicate_rate and self._rng.random() < self._duplicate_rate else 1
         for _ in range(copies):
-            await self._post(body)
+            await self._send(body)
 
-    async def _post(self, body: dict[str, Any]) -> None:
+    async def _send(self, body: dict[str, Any]) -> None:
         for attempt in range(self._retries + 1):
             if attempt:
                 await asyncio.sleep(self._retry_delay)
             try:
                 async with self._gate:
-                    response = await self._client.post(self._url, json=body, headers=self._headers)
-            except httpx.TransportError:
+                    status = await self._post(self._url, body, self._headers)
+            except (OSError, TimeoutError, aiohttp.ClientError):
                 continue
-            if response.status_code < 500 and response.status_code != 429:
+            if status < 500 and status != 429:
                 self.answered += 1
                 return
         self.abandoned += 1
         logger.warning("callback for notification %s given up", body["id"])
+
+    async def _post(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> int:
+        if self._post_with is not None:
+            return await self._post_with(url, body, headers)
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._concurrency)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=5.0))
+        async with self._session.post(url, json=body, headers=headers) as response:
+            await response.read()
+            return response.status

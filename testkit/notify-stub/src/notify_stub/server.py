@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from notify_stub.callbacks import CallbackSender
+from notify_stub.callbacks import MAX_CONCURRENT_CALLBACKS, CallbackSender
 from notify_stub.checks import AuthFailure, TokenVerifier, validate_send
 from notify_stub.faults import Fault, FaultKind, FaultPlan, RequestStats, RollingLimit
 from notify_stub.http import DropConnection, HttpServer, Request, Response
@@ -48,6 +48,7 @@ class NotifyStub:
         callback_url: str | None = None,
         callback_token: str | None = None,
         callback_delay: float = 0.2,
+        callback_concurrency: int = MAX_CONCURRENT_CALLBACKS,
         rate_limit_per_minute: int | None = None,
         seed: int | None = None,
     ) -> None:
@@ -61,7 +62,9 @@ class NotifyStub:
         self._http = HttpServer(self.handle, host=host, port=port)
         self._host = host
         self._callbacks = (
-            CallbackSender(callback_url, callback_token or "", delay=callback_delay, seed=seed)
+            CallbackSender(
+                callback_url, callback_token or "", delay=callback_delay, seed=seed, concurrency=callback_concurrency
+            )
             if callback_url
             else None
         )
@@ -239,6 +242,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--callback-url")
     parser.add_argument("--callback-token")
     parser.add_argument("--callback-delay", type=float, default=0.2)
+    parser.add_argument("--callback-concurrency", type=int, default=MAX_CONCURRENT_CALLBACKS)
     parser.add_argument("--rate-limit-per-minute", type=int)
     parser.add_argument("--seed", type=int)
     return parser.parse_args(argv)
@@ -252,6 +256,7 @@ async def _serve(args: argparse.Namespace) -> None:
         callback_url=args.callback_url,
         callback_token=args.callback_token,
         callback_delay=args.callback_delay,
+        callback_concurrency=args.callback_concurrency,
         rate_limit_per_minute=args.rate_limit_per_minute,
         seed=args.seed,
     )
