@@ -25,8 +25,17 @@ pytestmark = pytest.mark.integration
 
 def test_one_head_and_numbered_revisions() -> None:
     scripts = ScriptDirectory.from_config(alembic_config(MIGRATIONS, url="", schema="notify"))
-    assert scripts.get_heads() == ["0002"]
-    assert sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("0*.py")) == ["0001", "0002"]
+    assert scripts.get_heads() == ["0003"]
+    assert sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("0*.py")) == ["0001", "0002", "0003"]
+
+
+async def test_outbox_bodies_are_compressed_with_lz4(engine: AsyncEngine) -> None:
+    compression = """
+        SELECT attcompression::text FROM pg_attribute
+        WHERE attrelid = 'outbox_messages'::regclass AND attname = 'body'
+    """
+    async with engine.connect() as conn:
+        assert (await conn.execute(text(compression))).scalar_one() == "l"  # lz4 (this server has it)
 
 
 async def test_migrated_schema_matches_the_tables(engine: AsyncEngine) -> None:
