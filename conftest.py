@@ -46,3 +46,41 @@ def migrated(database_url: str) -> Callable[[str], str]:
         return database_url
 
     return migrate
+
+
+@pytest.fixture(scope="session")
+def own_rabbit() -> Iterator[RabbitServer]:
+    """A one-node RabbitMQ of this run's own, for tests that stop and restart the broker.
+
+    Restarting the node DATABASE_URL's neighbour RABBITMQ_URL names would cut off every other run on the
+    machine (another checkout's suite, a `make dev` stack) for seconds. This node is started on free ports
+    under the checkout's .run/ (~10 s) and stopped at the end of the run.
+    """
+    import hashlib
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))  # cluster/ lives at the repository root, like bench/ and chaos/
+    from cluster import Cluster
+    from cluster.node import rabbitmq_bin
+    from msgkit.testing import free_port
+
+    if rabbitmq_bin() is None:
+        pytest.skip("rabbitmq-server is not installed: broker-restart tests start a RabbitMQ node of their own")
+    home = root / ".run" / "own-rabbit"
+    amqp, dist = free_port(), free_port()
+    cluster = Cluster.on_ports(
+        home, name="r" + hashlib.sha1(str(home).encode()).hexdigest()[:6], amqp_ports=[amqp], dist_ports=[dist]
+    )
+    cluster.up()
+    [node] = cluster.nodes
+
+    def ctl(args: list[str]) -> None:
+        cluster.ctl(node, *args)
+
+    try:
+        yield RabbitServer(node.url("/"), ctl)
+    finally:
+        cluster.down()

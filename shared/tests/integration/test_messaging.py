@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aio_pika
@@ -31,6 +32,12 @@ def team_updated(name: str = "Leeds SAIS", ods: str = "RXX") -> TeamUpdated:
 @pytest.fixture
 async def services(database_url: str, amqp_url: str) -> AsyncIterator[tuple[Runtime, Runtime]]:
     """A publishing service ("sessions") and a consuming one ("notify"), each in its own schema."""
+    async with _services(database_url, amqp_url) as pair:
+        yield pair
+
+
+@asynccontextmanager
+async def _services(database_url: str, amqp_url: str) -> AsyncIterator[tuple[Runtime, Runtime]]:
     suffix = uuid.uuid4().hex[:6]
     producer_app, producer = make_app(database_url, amqp_url, service="sessions", schema=f"kit_s_{suffix}")
     consumer_app, consumer = make_app(database_url, amqp_url, service="notify", schema=f"kit_n_{suffix}")
@@ -167,10 +174,20 @@ async def test_request_gets_a_reply_and_bad_request_a_clear_error(services: tupl
     assert refused.error.code == "not_found"
 
 
+@pytest.fixture
+async def services_on_own_broker(
+    database_url: str, own_rabbit: RabbitServer
+) -> AsyncIterator[tuple[Runtime, Runtime, RabbitServer]]:
+    """The two services on a broker node of the run's own, which the test may stop (see own_rabbit)."""
+    with own_rabbit.fresh_vhost() as amqp_url:
+        async with _services(database_url, amqp_url) as (producer, consumer):
+            yield producer, consumer, own_rabbit
+
+
 async def test_after_broker_restart_consumers_resume_and_outbox_drains(
-    services: tuple[Runtime, Runtime], rabbit: RabbitServer
+    services_on_own_broker: tuple[Runtime, Runtime, RabbitServer],
 ) -> None:
-    producer, consumer = services
+    producer, consumer, rabbit = services_on_own_broker
     rabbit.ctl("stop_app")
     try:
         await publish(producer, team_updated(ods="DURING"))  # committed while the broker is away
