@@ -84,8 +84,12 @@ def exchange(name: str, kind: str = "topic") -> RabbitExchange:
     return RabbitExchange(name, type=ExchangeType.DIRECT if kind == "direct" else ExchangeType.TOPIC, durable=True)
 
 
-def subscription(consumer: str, message: type[Message]) -> dict[str, Any]:
-    """Queue, exchange and decoder for `@router.subscriber(**subscription("notify", InviteToClinic))`."""
+def subscription(consumer: str, message: type[Message], *, read_as: type[Message] | None = None) -> dict[str, Any]:
+    """Queue, exchange and decoder for `@router.subscriber(**subscription("notify", InviteToClinic))`.
+
+    `read_as` decodes the body as a cheaper reading of `message` (contracts.bulk) for a consumer that
+    only copies its items; the handler then takes that type.
+    """
     b = topology.binding(consumer, message)
     arguments: QuorumQueueArgs = {
         "x-dead-letter-exchange": b.dead_letter_exchange,
@@ -103,7 +107,7 @@ def subscription(consumer: str, message: type[Message]) -> dict[str, Any]:
         durable=True,
         declare=False,
     )
-    return {"queue": queue, "exchange": source, "decoder": decoder_for(message)}
+    return {"queue": queue, "exchange": source, "decoder": decoder_for(read_as or message)}
 
 
 def decoder_for(message: type[Message]) -> Callable[[StreamMessage[Any]], Awaitable[Message]]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cohort.domain import Candidate, ChildFlags
 from cohort.tables import consents, invitations, school_sessions, teams, vaccinations
-from contracts.notify import InvitationsScheduled
+from contracts.bulk import InvitationsScheduledRows
 
 # A programme counts as done when it was given (or had elsewhere); flu is seasonal, the others are for life.
 DONE_SQL = (
@@ -174,7 +174,7 @@ class CopyRepository:
             )
         )
 
-    async def keep_scheduled(self, event: InvitationsScheduled) -> None:
+    async def keep_scheduled(self, event: InvitationsScheduledRows) -> None:
         """Scheduled (or re-timed) invitations, and their activity entries.
 
         A NotificationsSent may have created an invitation's row first. One statement of arrays: notify
@@ -184,13 +184,13 @@ class CopyRepository:
         await self.session.execute(
             _KEEP_SCHEDULED,
             {
-                "ids": [i.invitation_id for i in scheduled],
-                "children": [i.child_id for i in scheduled],
-                "teams": [i.team_ods for i in scheduled],
-                "programmes": [",".join(p.value for p in i.programmes) for i in scheduled],
-                "years": [i.academic_year for i in scheduled],
-                "kinds": [i.kind.value for i in scheduled],
-                "due": [i.due_at for i in scheduled],
+                "ids": [i["invitation_id"] for i in scheduled],
+                "children": [i["child_id"] for i in scheduled],
+                "teams": [i["team_ods"] for i in scheduled],
+                "programmes": [",".join(p.value for p in i["programmes"]) for i in scheduled],
+                "years": [i["academic_year"] for i in scheduled],
+                "kinds": [i["kind"].value for i in scheduled],
+                "due": [i["due_at"] for i in scheduled],
                 "message_id": str(event.message_id),
                 "at": event.occurred_at,
             },

@@ -9,9 +9,10 @@ from cohort.copies import SchoolSession
 from cohort.domain import CohortYear, Trigger, select_for_clinic
 from cohort.services import join_and_invite
 from cohort.uow import CohortUnitOfWork
+from contracts.bulk import InvitationsScheduledRows
 from contracts.consent import ConsentRecorded
 from contracts.envelope import Message
-from contracts.notify import InvitationCancelled, InvitationsScheduled, NotificationsSent
+from contracts.notify import InvitationCancelled, NotificationsSent
 from contracts.sessions import SchoolSessionChanged, SchoolSessionClosed, TeamUpdated, VaccinationRecorded
 from msgkit.clock import LONDON
 
@@ -91,7 +92,7 @@ async def keep_consent(event: ConsentRecorded, uow: CohortUnitOfWork) -> None:
         await uow.commit()
 
 
-async def keep_invitations_scheduled(event: InvitationsScheduled, uow: CohortUnitOfWork) -> None:
+async def keep_invitations_scheduled(event: InvitationsScheduledRows, uow: CohortUnitOfWork) -> None:
     async with uow:
         if not await uow.claim(event):
             return

@@ -9,9 +9,10 @@ from faststream import Depends
 from cohort import event_services, import_services, query_services, services
 from cohort.uow import CohortUnitOfWork
 from contracts import cohort, consent, notify, sessions, topology
+from contracts.bulk import InvitationsScheduledRows
 from contracts.envelope import Message, Reply
 from msgkit.batching import Batcher
-from msgkit.broker import GROUPED, GROUPED_BULK, exchange, make_router, subscription
+from msgkit.broker import BULK, GROUPED, GROUPED_BULK, exchange, make_router, subscription
 from msgkit.clock import Clock
 from msgkit.runtime import Runtime, runtime_param
 
@@ -77,8 +78,10 @@ async def on_consent_requested(event: consent.ConsentRequested, log: ActivityLog
     await log.submit(event)
 
 
-@router.subscriber(**subscription("cohort", notify.InvitationsScheduled))
-async def on_invitations_scheduled(event: notify.InvitationsScheduled, uow: UoW) -> None:
+@router.subscriber(
+    **subscription("cohort", notify.InvitationsScheduled, read_as=InvitationsScheduledRows), channel=BULK
+)
+async def on_invitations_scheduled(event: InvitationsScheduledRows, uow: UoW) -> None:
     await event_services.keep_invitations_scheduled(event, uow)
 
 

@@ -9,6 +9,7 @@ from faststream import Depends
 from consent import services
 from consent.uow import ConsentUnitOfWork, unit_of_work
 from contracts import topology
+from contracts.bulk import ChildrenJoinedClinicCohortRows, ChildrenUpsertedRows
 from contracts.cohort import ChildrenJoinedClinicCohort, ChildrenUpserted
 from contracts.consent import GetConsentStatus, RecordConsent, SendConsentRequest
 from contracts.envelope import Reply
@@ -38,13 +39,15 @@ async def on_team_updated(event: TeamUpdated, uow: UoW) -> None:
     await services.update_team(event, uow)
 
 
-@router.subscriber(**subscription("consent", ChildrenUpserted), channel=BULK)
-async def on_children_upserted(event: ChildrenUpserted, uow: UoW) -> None:
+@router.subscriber(**subscription("consent", ChildrenUpserted, read_as=ChildrenUpsertedRows), channel=BULK)
+async def on_children_upserted(event: ChildrenUpsertedRows, uow: UoW) -> None:
     await services.upsert_children(event, uow)
 
 
-@router.subscriber(**subscription("consent", ChildrenJoinedClinicCohort), channel=BULK)
-async def on_children_joined_clinic_cohort(event: ChildrenJoinedClinicCohort, uow: UoW) -> None:
+@router.subscriber(
+    **subscription("consent", ChildrenJoinedClinicCohort, read_as=ChildrenJoinedClinicCohortRows), channel=BULK
+)
+async def on_children_joined_clinic_cohort(event: ChildrenJoinedClinicCohortRows, uow: UoW) -> None:
     await services.record_clinic_joins(event, uow)
 
 

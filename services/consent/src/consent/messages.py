@@ -10,7 +10,7 @@ from typing import Any
 from consent import domain
 from consent.domain import Membership
 from consent.repository import ClinicSession, ConsentRequest
-from contracts.cohort import ChildrenJoinedClinicCohort, ChildSnapshot
+from contracts.bulk import ChildrenJoinedClinicCohortRows, ChildSnapshotRow
 from contracts.common import MessageKind, Programme
 from contracts.consent import (
     ConsentRecorded,
@@ -25,22 +25,30 @@ from contracts.envelope import Message
 from contracts.sessions import ClinicDatesChanged, SessionKind, VaccinationOutcome, VaccinationRecorded
 
 
-def child_from_snapshot(s: ChildSnapshot) -> domain.Child:
+def child_from_snapshot(s: ChildSnapshotRow) -> domain.Child:
     parents = tuple(
         domain.Parent(
-            parent_id=p.parent_id,
-            has_email=bool(p.email and p.email.strip()),
-            has_phone=bool(p.phone and p.phone.strip()),
-            receive_updates=p.receive_updates,
+            parent_id=p["parent_id"],
+            has_email=bool((p.get("email") or "").strip()),
+            has_phone=bool((p.get("phone") or "").strip()),
+            receive_updates=p.get("receive_updates", False),
         )
-        for p in s.parents
+        for p in s.get("parents", ())
     )
-    return domain.Child(s.child_id, s.team_ods, s.deceased, s.restricted, s.invalidated, s.archived, parents)
+    flags = (
+        s.get("deceased", False),
+        s.get("restricted", False),
+        s.get("invalidated", False),
+        s.get("archived", False),
+    )
+    return domain.Child(s["child_id"], s["team_ods"], *flags, parents)
 
 
-def memberships_from(event: ChildrenJoinedClinicCohort) -> list[Membership]:
+def memberships_from(event: ChildrenJoinedClinicCohortRows) -> list[Membership]:
     return [
-        Membership(j.child_id, j.team_ods, j.academic_year, tuple(p.value for p in j.programmes), j.joined_on)
+        Membership(
+            j["child_id"], j["team_ods"], j["academic_year"], tuple(p.value for p in j["programmes"]), j["joined_on"]
+        )
         for j in event.joins
     ]
 

@@ -9,7 +9,7 @@ from typing import Any
 from consent import domain, messages
 from consent.repository import ConsentRequest
 from consent.uow import ConsentUnitOfWork
-from contracts.cohort import ChildrenJoinedClinicCohort, ChildrenUpserted
+from contracts.bulk import ChildrenJoinedClinicCohortRows, ChildrenUpsertedRows
 from contracts.consent import GetConsentStatus, RecordConsent, SendConsentRequest
 from contracts.envelope import Reply
 from contracts.sessions import ClinicDatesChanged, TeamUpdated, VaccinationRecorded
@@ -26,7 +26,7 @@ async def update_team(event: TeamUpdated, uow: ConsentUnitOfWork) -> None:
         await uow.commit()
 
 
-async def upsert_children(event: ChildrenUpserted, uow: ConsentUnitOfWork) -> None:
+async def upsert_children(event: ChildrenUpsertedRows, uow: ConsentUnitOfWork) -> None:
     async with uow:
         if not await uow.claim(event):
             return
@@ -36,7 +36,7 @@ async def upsert_children(event: ChildrenUpserted, uow: ConsentUnitOfWork) -> No
     log.info("children copied", extra={"message_id": str(event.message_id), "received": len(batch), "changed": changed})
 
 
-async def record_clinic_joins(event: ChildrenJoinedClinicCohort, uow: ConsentUnitOfWork) -> None:
+async def record_clinic_joins(event: ChildrenJoinedClinicCohortRows, uow: ConsentUnitOfWork) -> None:
     async with uow:
         if not await uow.claim(event):
             return

@@ -12,7 +12,7 @@ from sqlalchemy import String, Uuid, any_, bindparam, cast, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.cohort import ChildSnapshot
+from contracts.bulk import ChildSnapshotRow
 from contracts.sessions import ClinicDatesChanged, TeamSettings
 from notify.domain import Child, Outcomes, Parent, Team
 from notify.scheduling import SendingWindow
@@ -60,9 +60,12 @@ _FORGET_LEAVERS = text(
 )
 
 
-def _parents_json(child: ChildSnapshot) -> str:
+def _parents_json(child: ChildSnapshotRow) -> str:
     return json.dumps(
-        [{"parent_id": str(p.parent_id), "email": p.email, "phone": p.phone} for p in child.parents],
+        [
+            {"parent_id": str(p["parent_id"]), "email": p.get("email"), "phone": p.get("phone")}
+            for p in child.get("parents", ())
+        ],
         separators=(",", ":"),
     )
 
@@ -107,21 +110,21 @@ class CopiesRepository:
         )
         await self.session.execute(statement)
 
-    async def save_children(self, snapshots: Sequence[ChildSnapshot], at: datetime) -> None:
-        latest = {c.child_id: c for c in snapshots}  # one row per child per statement
+    async def save_children(self, snapshots: Sequence[ChildSnapshotRow], at: datetime) -> None:
+        latest = {c["child_id"]: c for c in snapshots}  # one row per child per statement
         rows = list(latest.values())
         await self.session.execute(
             _UPSERT_CHILDREN,
             {
                 "at": at,
-                "ids": [str(c.child_id) for c in rows],
-                "teams": [c.team_ods for c in rows],
-                "first": [c.first_name for c in rows],
-                "last": [c.last_name for c in rows],
-                "deceased": [c.deceased for c in rows],
-                "restricted": [c.restricted for c in rows],
-                "invalidated": [c.invalidated for c in rows],
-                "archived": [c.archived for c in rows],
+                "ids": [str(c["child_id"]) for c in rows],
+                "teams": [c["team_ods"] for c in rows],
+                "first": [c["first_name"] for c in rows],
+                "last": [c["last_name"] for c in rows],
+                "deceased": [c.get("deceased", False) for c in rows],
+                "restricted": [c.get("restricted", False) for c in rows],
+                "invalidated": [c.get("invalidated", False) for c in rows],
+                "archived": [c.get("archived", False) for c in rows],
                 "parents": [_parents_json(c) for c in rows],
             },
         )

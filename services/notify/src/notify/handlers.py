@@ -9,6 +9,7 @@ from faststream import Depends
 from faststream.rabbit import RabbitRouter
 
 from contracts import topology
+from contracts.bulk import ChildrenUpsertedRows, InviteToClinicRows
 from contracts.cohort import ChildRemovedFromClinicCohort, ChildrenUpserted, InviteToClinic
 from contracts.consent import ConsentRecorded, SendParentMessage
 from contracts.envelope import Reply
@@ -57,7 +58,7 @@ async def on_clinic_dates_changed(event: ClinicDatesChanged, uow: UoW, now: Now)
     await services.record_clinic_dates(event, uow, now)
 
 
-async def on_children_upserted(event: ChildrenUpserted, uow: UoW, now: Now) -> None:
+async def on_children_upserted(event: ChildrenUpsertedRows, uow: UoW, now: Now) -> None:
     await services.record_children(event, uow, now)
 
 
@@ -73,7 +74,7 @@ async def on_consent_recorded(event: ConsentRecorded, uow: UoW, now: Now) -> Non
     await services.record_consent(event, uow, now)
 
 
-async def on_invite_to_clinic(command: InviteToClinic, uow: UoW, now: Now, dispatcher: Sender) -> None:
+async def on_invite_to_clinic(command: InviteToClinicRows, uow: UoW, now: Now, dispatcher: Sender) -> None:
     await services.invite_to_clinic(command, uow, now, dispatcher)
 
 
@@ -90,11 +91,15 @@ def build_router() -> RabbitRouter:
     router = make_router()
     router.subscriber(**subscription("notify", TeamUpdated))(on_team_updated)
     router.subscriber(**subscription("notify", ClinicDatesChanged))(on_clinic_dates_changed)
-    router.subscriber(**subscription("notify", ChildrenUpserted), channel=BULK)(on_children_upserted)
+    router.subscriber(**subscription("notify", ChildrenUpserted, read_as=ChildrenUpsertedRows), channel=BULK)(
+        on_children_upserted
+    )
     router.subscriber(**subscription("notify", ChildRemovedFromClinicCohort))(on_child_removed_from_clinic_cohort)
     router.subscriber(**subscription("notify", VaccinationRecorded))(on_vaccination_recorded)
     router.subscriber(**subscription("notify", ConsentRecorded))(on_consent_recorded)
-    router.subscriber(**subscription("notify", InviteToClinic), channel=BULK)(on_invite_to_clinic)
+    router.subscriber(**subscription("notify", InviteToClinic, read_as=InviteToClinicRows), channel=BULK)(
+        on_invite_to_clinic
+    )
     router.subscriber(**subscription("notify", SendParentMessage))(on_send_parent_message)
     router.subscriber(**subscription("notify", GetInvitationStatus))(on_get_invitation_status)
     # Declared so the AsyncAPI document lists what notify publishes; the outbox relay sends them.

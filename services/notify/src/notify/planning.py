@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.cohort import InvitationKind, InvitationRequest, InviteToClinic
+from contracts.bulk import InvitationRequestRow
+from contracts.cohort import InvitationKind, InviteToClinic
 from contracts.common import MAX_BATCH, Programme
 from contracts.envelope import Message
 from contracts.notify import InvitationCancelled, InvitationsScheduled
@@ -24,18 +25,18 @@ def tracing(cause: Message | None) -> dict[str, Any]:
     return cause.caused_by(cause) if cause is not None else {}
 
 
-def draft(request: InvitationRequest, command: InviteToClinic) -> Invitation:
+def draft(request: InvitationRequestRow, command: InviteToClinic) -> Invitation:
     return Invitation(
         id=str(uuid.uuid4()),
-        child_id=str(request.child_id),
-        team_ods=request.team_ods,
-        academic_year=request.academic_year,
-        programmes=tuple(dict.fromkeys(str(p) for p in request.programmes)),
-        kind=str(request.kind),
-        trigger=str(request.trigger),
-        reason=str(request.reason),
+        child_id=str(request["child_id"]),
+        team_ods=request["team_ods"],
+        academic_year=request["academic_year"],
+        programmes=tuple(dict.fromkeys(str(p) for p in request["programmes"])),
+        kind=str(request.get("kind", InvitationKind.INITIAL)),
+        trigger=str(request["trigger"]),
+        reason=str(request["reason"]),
         requested_at=command.occurred_at,
-        requested_by=request.requested_by,
+        requested_by=request.get("requested_by"),
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from contracts.cohort import ChildRemovedFromClinicCohort, ChildrenUpserted, InviteToClinic
+from contracts.bulk import ChildrenUpsertedRows, InviteToClinicRows
+from contracts.cohort import ChildRemovedFromClinicCohort
 from contracts.consent import ConsentRecorded, ConsentStatus, SendParentMessage
 from contracts.envelope import Reply
 from contracts.notify import GetInvitationStatus
@@ -25,6 +26,7 @@ from notify.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
 
+DO_NOT_CONTACT = ("deceased", "restricted", "invalidated", "archived")
 # Confirmations may still reach a child archived for the team; requests and invitations may not.
 _CONFIRMATIONS = {MessageKind.CONSENT_CONFIRMATION_GIVEN, MessageKind.CONSENT_CONFIRMATION_REFUSED}
 
@@ -51,12 +53,12 @@ async def record_clinic_dates(event: ClinicDatesChanged, uow: NotifyUnitOfWork, 
         await uow.commit()
 
 
-async def record_children(event: ChildrenUpserted, uow: NotifyUnitOfWork, now: datetime) -> None:
+async def record_children(event: ChildrenUpsertedRows, uow: NotifyUnitOfWork, now: datetime) -> None:
     async with uow:
         if not await uow.claim(event):
             return
         await uow.copies.save_children(event.children, event.occurred_at)
-        flagged = [str(c.child_id) for c in event.children if c.deceased or c.restricted or c.invalidated or c.archived]
+        flagged = [str(c["child_id"]) for c in event.children if any(c.get(flag) for flag in DO_NOT_CONTACT)]
         await planning.cancel_ineligible(uow, flagged, now, event)
         await uow.commit()
 
@@ -104,7 +106,7 @@ async def record_consent(event: ConsentRecorded, uow: NotifyUnitOfWork, now: dat
 
 
 async def invite_to_clinic(
-    command: InviteToClinic, uow: NotifyUnitOfWork, now: datetime, dispatcher: Dispatcher | None = None
+    command: InviteToClinicRows, uow: NotifyUnitOfWork, now: datetime, dispatcher: Dispatcher | None = None
 ) -> None:
     """Ledger first: programmes already invited drop out of initial invitations, in one statement.
 
@@ -117,7 +119,7 @@ async def invite_to_clinic(
             return
         requests = command.invitations
         await uow.copies.forget_leavers(
-            [(str(r.child_id), r.team_ods, r.academic_year) for r in requests], before=command.occurred_at
+            [(str(r["child_id"]), r["team_ods"], r["academic_year"]) for r in requests], before=command.occurred_at
         )
         drafts = [planning.draft(r, command) for r in requests]
         claimed = await uow.invitations.claim_ledger(drafts)
