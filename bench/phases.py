@@ -42,7 +42,7 @@ def _today() -> date:
     return london_today(SystemClock())
 
 
-async def _team_with_clinic(
+async def team_with_clinic(
     client: Any, db: w.Database, *, days_before: int, offset: int, phase: str
 ) -> tuple[str, int]:
     ods = w.new_team()
@@ -71,7 +71,7 @@ async def cohort_to_scheduled(stack: Stack, sizes: Sizes) -> dict[str, Any]:
             await asyncio.sleep(0.25)
 
     try:
-        ods, year = await _team_with_clinic(client, db, days_before=0, offset=CLINIC_IN_DAYS, phase=phase)
+        ods, year = await team_with_clinic(client, db, days_before=0, offset=CLINIC_IN_DAYS, phase=phase)
         sampler = asyncio.create_task(sample_rss())
         staging = time.perf_counter()
         import_id = await w.stage(client, ods, w.rows(children, urn=w.HOME_EDUCATED), phase=phase)
@@ -115,7 +115,7 @@ async def latency(stack: Stack, sizes: Sizes) -> dict[str, Any]:
     client, db = await w.connect(stack.amqp_url), await w.Database.connect(admin_dsn(stack.database_url))
     try:
         # A clinic tomorrow is within days_before (21), so an automatic join is due at once.
-        ods, year = await _team_with_clinic(client, db, days_before=21, offset=1, phase=phase)
+        ods, year = await team_with_clinic(client, db, days_before=21, offset=1, phase=phase)
         await w.import_cohort(client, ods, w.rows(samples, urn=w.A_SCHOOL), year=year, phase=phase)
         await w.wait_count(
             lambda: db.notify_children(ods), samples, timeout=120, what="children in notify", phase=phase
@@ -169,7 +169,7 @@ async def _wait_recorded(stub: StubControl, target: int, timeout: float = 30.0) 
 
 async def scheduled_not_due(client: Any, db: w.Database, children: int, phase: str) -> str:
     """A new team with `children` invitations scheduled for a clinic days away, none due yet."""
-    ods, year = await _team_with_clinic(client, db, days_before=0, offset=CLINIC_IN_DAYS, phase=phase)
+    ods, year = await team_with_clinic(client, db, days_before=0, offset=CLINIC_IN_DAYS, phase=phase)
     await w.import_cohort(client, ods, w.rows(children, urn=w.HOME_EDUCATED), year=year, phase=phase)
     await w.wait_count(lambda: db.scheduled(ods), children, timeout=600, what="invitations scheduled", phase=phase)
     return ods
