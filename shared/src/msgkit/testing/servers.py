@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shlex
 import shutil
 import socket
 import subprocess
@@ -95,7 +96,10 @@ class RabbitServer:
 
 
 def _local_ctl(args: list[str]) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+    # As msgkit.bootstrap does: RABBITMQCTL may name another command for a node with its own cookie (a node
+    # of cluster/, e.g. `python -m cluster --root … ctl`), so RABBITMQ_URL can point at it.
+    command = shlex.split(os.environ.get("RABBITMQCTL", "rabbitmqctl"))
+    subprocess.run([*command, "-q", *args], check=True, capture_output=True, timeout=120)
 
 
 @contextmanager
