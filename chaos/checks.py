@@ -19,6 +19,10 @@ from contracts import cohort, sessions, topology
 from contracts.envelope import Message
 from msgkit.bootstrap import SERVICES
 from msgkit.db import sync_url
+from msgkit.failover import connect_first
+
+# `amqp_url` may be a cluster's address list (chaos.cluster): the first node that answers is used.
+CONNECT_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,7 @@ def malformed_messages() -> list[Malformed]:
 
 
 async def publish_malformed(amqp_url: str, messages: Sequence[Malformed]) -> None:
-    connection = await aio_pika.connect(amqp_url)
+    connection = await connect_first(amqp_url, timeout=CONNECT_TIMEOUT)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         for m in messages:
@@ -74,7 +78,7 @@ def expected_dead_letters(messages: Sequence[Malformed]) -> dict[str, set[str]]:
 async def queue_depths(amqp_url: str, names: Sequence[str]) -> dict[str, int]:
     """Ready messages per queue (passive declare); a queue that does not exist counts as empty."""
     depths: dict[str, int] = {}
-    connection = await aio_pika.connect(amqp_url)
+    connection = await connect_first(amqp_url, timeout=CONNECT_TIMEOUT)
     async with connection:
         for name in names:
             channel = await connection.channel()
@@ -94,7 +98,7 @@ async def dead_letters(amqp_url: str) -> dict[str, list[dict[str, str]]]:
     names = [b.dead_letter_queue for b in topology.all_bindings()]
     found: dict[str, list[dict[str, str]]] = {}
     depths = await queue_depths(amqp_url, names)
-    connection = await aio_pika.connect(amqp_url)
+    connection = await connect_first(amqp_url, timeout=CONNECT_TIMEOUT)
     async with connection:
         channel = await connection.channel()
         for name, depth in depths.items():

@@ -13,6 +13,9 @@ class FaultKind(StrEnum):
     KILL = "kill"  # SIGKILL one process, start it again, wait until it is ready
     RABBITMQ_RESTART = "rabbitmq_restart"  # rabbitmqctl stop_app, then start_app
     POSTGRES_RESTART = "postgres_restart"  # pg_ctlcluster … restart
+    # On a cluster (chaos.cluster): the node leading the most quorum queues goes away, then is started again.
+    NODE_STOP = "node_stop"  # graceful stop (SIGTERM: the Erlang VM shuts down in order)
+    NODE_KILL = "node_kill"  # kill -9 of the node's beam process group: nothing flushed
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,44 @@ def plan_faults(
     rng.shuffle(faults)
     moments = sorted(rng.uniform(start, end) for _ in faults)
     return [Fault(at, kind, target) for at, (kind, target) in zip(moments, faults, strict=True)]
+
+
+def plan_cluster_faults(
+    rng: random.Random,
+    *,
+    targets: Sequence[str],
+    kills: int,
+    start: float,
+    end: float,
+    node_stops: int,
+    node_kills: int,
+    postgres_restarts: int = 1,
+) -> list[Fault]:
+    """plan_faults' kills and PostgreSQL restarts, plus node faults, one in each equal slot of the window.
+
+    The node faults are spread rather than drawn freely: two of them drawn close together would be carried out
+    back to back (the injector waits for the first node to rejoin), leaving the rest of the run without any.
+    At least one of each kind is planned whenever both are asked for; their order within the slots is random.
+    """
+    faults = plan_faults(
+        rng,
+        targets=targets,
+        kills=kills,
+        start=start,
+        end=end,
+        rabbitmq_restarts=0,
+        postgres_restarts=postgres_restarts,
+    )
+    kinds = [FaultKind.NODE_STOP] * node_stops + [FaultKind.NODE_KILL] * node_kills
+    rng.shuffle(kinds)
+    slot = (end - start) / max(1, len(kinds))
+    faults += [Fault(start + slot * (i + rng.uniform(0.1, 0.6)), kind) for i, kind in enumerate(kinds)]
+    return sorted(faults, key=lambda f: f.at)
+
+
+def node_fault_count(plan: Sequence[Fault]) -> dict[str, int]:
+    """Node restarts in a plan, by kind (`node_stop`, `node_kill`)."""
+    return {str(k): sum(f.kind is k for f in plan) for k in (FaultKind.NODE_STOP, FaultKind.NODE_KILL)}
 
 
 # What the provider does wrong, besides answering: the first four are the issue's list.
