@@ -153,10 +153,13 @@ async def workload(
     progress: Progress,
     profile: Profile,
     started: float,
+    *,
+    spread: float = 0.4,
 ) -> None:
-    """The imports, spread over the first 40 % of the fault window; cohort is killed during the middle one's commit."""
+    """The imports, spread over the first `spread` of the fault window; cohort is killed during the middle one's
+    commit."""
     loop = asyncio.get_running_loop()
-    spacing = 0.4 * profile.window / len(imports)
+    spacing = spread * profile.window / len(imports)
 
     async def kill_mid_commit(plan: ImportPlan) -> None:
         async def applying() -> bool:
