@@ -45,6 +45,7 @@ from chaos.run import Profile, Progress, report_progress, say, verdict, wait_qui
 from chaos.workload import Client, ImportPlan, make_children, set_up_team, split
 from msgkit.bootstrap import SERVICES
 from msgkit.clock import SystemClock, academic_year_of, london_today
+from msgkit.testing import eventually
 
 NODE_FAULTS = (FaultKind.NODE_STOP, FaultKind.NODE_KILL)
 REPLICAS = 2
@@ -64,7 +65,7 @@ class ClusterProfile:
 
 # Kills: each of the 8 replicas at least once (plan_faults' rule); cohort is also killed mid-commit once per team.
 QUICK = ClusterProfile(
-    Profile(children=600, imports=3, kills=8, window=150.0, quiesce_timeout=360.0), teams=3, node_stops=2, node_kills=1
+    Profile(children=600, imports=4, kills=8, window=150.0, quiesce_timeout=360.0), teams=3, node_stops=2, node_kills=1
 )
 FULL = ClusterProfile(
     Profile(children=4_000, imports=3, kills=16, window=480.0, quiesce_timeout=900.0),
@@ -128,6 +129,7 @@ def plan_for(profile: ClusterProfile, targets: list[str], rng: random.Random, *,
         node_stops=profile.node_stops,
         node_kills=profile.node_kills,
         postgres_restarts=postgres_restarts,
+        node_end=IMPORT_SPREAD * profile.base.window,  # while imports still arrive, not after the last one
     )
 
 
@@ -157,6 +159,7 @@ class ClusterInjector(Injector):
         victim = cluster.node(max(leaders, key=lambda n: leaders[n])) if leaders else cluster.answering()
         led = leaders.get(victim.nodename, 0)
         self._say(f"  {victim.nodename} leads {led} of {sum(leaders.values())} quorum queues")
+        under_load = await self._sends_pending()
         began = time.monotonic()
         progressing = asyncio.create_task(self._progress_after(began))
         if fault.kind is FaultKind.NODE_KILL:
@@ -175,11 +178,28 @@ class ClusterInjector(Injector):
         self.log.recovery_seconds.append(took)
         self.recoveries.append(
             {"fault": str(fault.kind), "node": victim.nodename, "led_queues": led, "rejoined_s": round(rejoined, 1),
-             "seconds": round(took, 1), "first_send_s": progress}
+             "seconds": round(took, 1), "first_send_s": progress, "under_load": under_load}
         )  # fmt: skip
         sent = "nothing was waiting to be sent" if progress is None else f"first send after {progress:.1f}s"
         self._say(f"  recovered: {victim.nodename} rejoined after {rejoined:.1f}s, every replica ready after "
                   f"{took:.1f}s; {sent}")  # fmt: skip
+
+    async def _sends_pending(self, *, timeout: float = 30.0) -> bool:
+        """Wait (at most `timeout`) until notify has sends pending, so the node goes away under load; whether it did."""
+        database = checks.Database(self._stack.database_url)
+
+        async def pending() -> bool:
+            with contextlib.suppress(Exception):
+                counts = await database.pending()
+                return bool(counts["notifications"] or counts["invitations"])
+            return False
+
+        try:
+            await eventually(pending, timeout=timeout, interval=0.5, what="sends pending")
+        except AssertionError:
+            self._say(f"  nothing pending to send after {timeout:g}s: the node goes away on an idle system")
+            return False
+        return True
 
     async def _progress_after(self, began: float, *, limit: float = MAX_RECOVERY_SECONDS) -> float | None:
         """Seconds from `began` until the provider accepted another send: the system made progress during or
@@ -340,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     # A dropped connection when a node dies is the point of the run; the clients reconnect and retry.
     logging.getLogger("aiormq").setLevel(logging.ERROR)
+    logging.getLogger("aio_pika.tools").setLevel(logging.CRITICAL)
     profile = profile_of(args)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     rng = random.Random(seed)

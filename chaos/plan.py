@@ -63,12 +63,13 @@ def plan_cluster_faults(
     node_stops: int,
     node_kills: int,
     postgres_restarts: int = 1,
+    node_end: float | None = None,
 ) -> list[Fault]:
     """plan_faults' kills and PostgreSQL restarts, plus node faults, one in each equal slot of the window.
 
     The node faults are spread rather than drawn freely: two of them drawn close together would be carried out
     back to back (the injector waits for the first node to rejoin), leaving the rest of the run without any.
-    At least one of each kind is planned whenever both are asked for; their order within the slots is random.
+    The slots divide [start, node_end] (default: the whole window); their order of kinds is random.
     """
     faults = plan_faults(
         rng,
@@ -81,7 +82,10 @@ def plan_cluster_faults(
     )
     kinds = [FaultKind.NODE_STOP] * node_stops + [FaultKind.NODE_KILL] * node_kills
     rng.shuffle(kinds)
-    slot = (end - start) / max(1, len(kinds))
+    last = end if node_end is None else node_end
+    if not start <= last <= end:
+        raise ValueError("node faults must end inside the fault window")
+    slot = (last - start) / max(1, len(kinds))
     faults += [Fault(start + slot * (i + rng.uniform(0.1, 0.6)), kind) for i, kind in enumerate(kinds)]
     return sorted(faults, key=lambda f: f.at)
 

@@ -8,7 +8,16 @@ from itertools import pairwise
 
 import pytest
 
-from chaos.cluster import FULL, MIN_NODE_RESTARTS, QUICK, ClusterProfile, cluster_problems, plan_for, team_codes
+from chaos.cluster import (
+    FULL,
+    IMPORT_SPREAD,
+    MIN_NODE_RESTARTS,
+    QUICK,
+    ClusterProfile,
+    cluster_problems,
+    plan_for,
+    team_codes,
+)
 from chaos.cluster_stack import replica_names
 from chaos.plan import FaultKind, node_fault_count
 
@@ -32,11 +41,14 @@ def test_the_plan_restarts_nodes_at_least_three_times_one_by_kill_9(profile: Clu
     assert [f.at for f in plan] == sorted(f.at for f in plan)
 
 
-def test_the_node_restarts_are_spread_over_the_window() -> None:
-    plan = plan_for(QUICK, REPLICAS, random.Random(1), postgres_restarts=1)
+@pytest.mark.parametrize("seed", range(20))
+def test_the_node_restarts_are_spread_over_the_imports(seed: int) -> None:
+    plan = plan_for(QUICK, REPLICAS, random.Random(seed), postgres_restarts=1)
     moments = [f.at for f in plan if f.kind in (FaultKind.NODE_STOP, FaultKind.NODE_KILL)]
-    slot = (QUICK.base.window - 5.0) / QUICK.node_restarts
+    last = IMPORT_SPREAD * QUICK.base.window
+    slot = (last - 5.0) / QUICK.node_restarts
     assert all(b - a >= 0.4 * slot for a, b in pairwise(moments))
+    assert max(moments) <= last
 
 
 def test_two_replicas_of_every_service() -> None:
