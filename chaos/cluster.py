@@ -68,7 +68,7 @@ QUICK = ClusterProfile(
     Profile(children=600, imports=4, kills=8, window=150.0, quiesce_timeout=360.0), teams=3, node_stops=2, node_kills=1
 )
 FULL = ClusterProfile(
-    Profile(children=4_000, imports=3, kills=16, window=480.0, quiesce_timeout=900.0),
+    Profile(children=6_000, imports=4, kills=20, window=480.0, quiesce_timeout=900.0),
     teams=4,
     node_stops=3,
     node_kills=2,
