@@ -68,14 +68,17 @@ QUICK = ClusterProfile(
     Profile(children=600, imports=4, kills=8, window=150.0, quiesce_timeout=360.0), teams=3, node_stops=2, node_kills=1
 )
 FULL = ClusterProfile(
-    Profile(children=6_000, imports=4, kills=20, window=480.0, quiesce_timeout=900.0),
-    teams=4,
-    node_stops=3,
+    Profile(children=10_000, imports=4, kills=24, window=600.0, quiesce_timeout=900.0),
+    teams=5,
+    node_stops=4,
     node_kills=2,
 )
 # The teams' imports start over the first 80 % of the window (chaos.run: 40 %), so that sends are still
 # under way when the later node faults land rather than on a system that has gone idle.
 IMPORT_SPREAD = 0.8
+# Node faults are planned in the first 60 %, before the teams' last imports start: sends are under way when a
+# node goes away (the injector also waits up to 30 s for sends pending), rather than after the last one.
+NODE_FAULTS_END = 0.6
 MIN_NODE_RESTARTS = 3
 MAX_RECOVERY_SECONDS = 60.0
 
@@ -129,7 +132,7 @@ def plan_for(profile: ClusterProfile, targets: list[str], rng: random.Random, *,
         node_stops=profile.node_stops,
         node_kills=profile.node_kills,
         postgres_restarts=postgres_restarts,
-        node_end=IMPORT_SPREAD * profile.base.window,  # while imports still arrive, not after the last one
+        node_end=NODE_FAULTS_END * profile.base.window,
     )
 
 
@@ -359,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     # A dropped connection when a node dies is the point of the run; the clients reconnect and retry.
-    logging.getLogger("aiormq").setLevel(logging.ERROR)
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)
     logging.getLogger("aio_pika.tools").setLevel(logging.CRITICAL)
     profile = profile_of(args)
     seed = args.seed if args.seed is not None else random.randrange(2**32)

@@ -10,8 +10,8 @@ import pytest
 
 from chaos.cluster import (
     FULL,
-    IMPORT_SPREAD,
     MIN_NODE_RESTARTS,
+    NODE_FAULTS_END,
     QUICK,
     ClusterProfile,
     cluster_problems,
@@ -45,7 +45,7 @@ def test_the_plan_restarts_nodes_at_least_three_times_one_by_kill_9(profile: Clu
 def test_the_node_restarts_are_spread_over_the_imports(seed: int) -> None:
     plan = plan_for(QUICK, REPLICAS, random.Random(seed), postgres_restarts=1)
     moments = [f.at for f in plan if f.kind in (FaultKind.NODE_STOP, FaultKind.NODE_KILL)]
-    last = IMPORT_SPREAD * QUICK.base.window
+    last = NODE_FAULTS_END * QUICK.base.window
     slot = (last - 5.0) / QUICK.node_restarts
     assert all(b - a >= 0.4 * slot for a, b in pairwise(moments))
     assert max(moments) <= last
