@@ -156,13 +156,16 @@ def list_children(
     filter: Annotated[cohort.ClinicChildrenFilter, typer.Option(help="Which clinic children.")] = (
         cohort.ClinicChildrenFilter.ALL
     ),
-    page: Annotated[int, typer.Option(min=1)] = 1,
+    page: Annotated[int, typer.Option(min=1, help="A page by number (slower the later it is; see --after).")] = 1,
     page_size: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    after: Annotated[
+        str | None, typer.Option(help="The next page: the cursor the previous page printed (as fast on any page).")
+    ] = None,
 ) -> None:
     """A team's clinic children: invited, not invited, needs consent, consent given or refused, vaccinated."""
     message = cohort.ListClinicChildren(
         team_ods=team, programme=programme, academic_year=year or this_year(), filter=filter, page=page,
-        page_size=page_size,
+        page_size=page_size, after=after,
     )  # fmt: skip
     ask(message, views.clinic_children)
 

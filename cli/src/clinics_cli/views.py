@@ -101,8 +101,11 @@ def clinic_children(data: dict[str, Any]) -> None:
     pages = max(1, -(-data["total"] // data["page_size"]))
     rows = [{**_named(c), "consent": c["consent_status"].replace("_", " ")} for c in data["children"]]
     columns = [*CHILD_COLUMNS, "joined_on", "reason", "invited", "consent", "vaccinated"]
-    title = f"clinic children: page {data['page']} of {pages}, {data['total']} in all"
+    where = "the page after the cursor" if data.get("after") else f"page {data['page']} of {pages}"
+    title = f"clinic children: {where}, {data['total']} in all"
     output.table(rows, title=title, columns=columns)
+    if data.get("next_cursor"):
+        output.say(f"next page: --after {data['next_cursor']}")
 
 
 def row_errors(details: list[dict[str, Any]]) -> None:

@@ -213,6 +213,9 @@ class ListClinicChildren(Query):
     filter: ClinicChildrenFilter = ClinicChildrenFilter.ALL
     page: int = Field(default=1, ge=1)
     page_size: PageSize = 50
+    # Keyset paging: the reply's `next_cursor`, for the page after it (with `page` left at 1). It reads as
+    # fast at the thousandth page as at the first; `page` alone still works, but reads every child before.
+    after: str | None = Field(default=None, min_length=1, max_length=1000)
 
 
 class FindChildren(Query):

@@ -20,11 +20,6 @@ from contracts.bulk import InvitationsScheduledRows
 DONE_SQL = (
     "(v.outcome = 'vaccinated' OR v.reason = 'already_had') AND (v.academic_year = {year} OR v.programme <> 'flu')"
 )
-VACCINATED_SQL = (
-    "EXISTS (SELECT 1 FROM vaccinations v WHERE v.child_id = {child} AND v.programme = {programme} AND "
-    + DONE_SQL
-    + ")"
-)
 
 _CANDIDATES = text(
     f"""

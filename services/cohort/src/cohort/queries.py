@@ -8,31 +8,21 @@ from typing import Any
 from sqlalchemy import Row, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cohort import paging
 from cohort.activity import shown
-from cohort.copies import VACCINATED_SQL
 from cohort.tables import activity_log, children
 
-_INVITED = """(
-    EXISTS (SELECT 1 FROM invitations i WHERE i.child_id = m.child_id
-            AND ((i.academic_year = :year AND :programme = ANY(i.programmes)) OR (i.sent AND i.programmes IS NULL))))"""
-_CONSENT = """coalesce((SELECT k.status FROM consents k WHERE k.child_id = m.child_id AND k.programme = :programme
-                        AND k.academic_year = :year), 'no_response')"""
-_VACCINATED = VACCINATED_SQL.format(child="m.child_id", programme=":programme", year=":year")
-_MEMBERS = f"""
-    WITH members AS (
-        SELECT m.child_id, m.joined_on, m.reason, {_INVITED} AS invited, {_CONSENT} AS consent_status,
-               {_VACCINATED} AS vaccinated
-        FROM clinic_memberships m
-        WHERE m.team_ods = :team AND m.academic_year = :year AND m.programme = :programme)
-"""
+# A membership row carries its child's names and status (kept by triggers, migration 0004), so a list is
+# read from one index in list order: the count from it alone, a page on from where it starts.
+_LISTED = "m.team_ods = :team AND m.academic_year = :year AND m.programme = :programme"
 FILTERS = {
     "all": "true",
-    "invited": "s.invited",
-    "not_invited": "NOT s.invited",
-    "needs_consent": "s.consent_status = 'no_response' AND NOT s.vaccinated",
-    "consent_given": "s.consent_status = 'given'",
-    "consent_refused": "s.consent_status = 'refused'",
-    "vaccinated": "s.vaccinated",
+    "invited": "m.invited",
+    "not_invited": "NOT m.invited",
+    "needs_consent": "m.consent_status = 'no_response' AND NOT m.vaccinated",
+    "consent_given": "m.consent_status = 'given'",
+    "consent_refused": "m.consent_status = 'refused'",
+    "vaccinated": "m.vaccinated",
 }
 
 
@@ -55,18 +45,36 @@ class CohortQueries:
         self.session = session
 
     async def clinic_children(
-        self, *, team_ods: str, programme: str, academic_year: int, filter_: str, page: int, page_size: int
-    ) -> tuple[int, list[dict[str, Any]]]:
-        where = FILTERS[filter_]
-        params = {"team": team_ods, "programme": programme, "year": academic_year}
-        total_sql = f"{_MEMBERS} SELECT count(*) FROM members s WHERE {where}"
+        self,
+        *,
+        team_ods: str,
+        programme: str,
+        academic_year: int,
+        filter_: str,
+        page: int,
+        page_size: int,
+        after: paging.Position | None = None,
+    ) -> tuple[int, list[dict[str, Any]], paging.Position | None]:
+        """The total, one page, and the position to continue after (None on the last page).
+
+        A page after a cursor reads on from it in the list's index; a numbered page reads from the start.
+        """
+        where = f"{_LISTED} AND {FILTERS[filter_]}"
+        params: dict[str, Any] = {"team": team_ods, "programme": programme, "year": academic_year}
+        total_sql = f"SELECT count(*) FROM clinic_memberships m WHERE {where}"
         total = int((await self.session.execute(text(total_sql), params)).scalar_one())
-        page_sql = f"""{_MEMBERS}
-            SELECT c.*, s.joined_on, s.reason, s.invited, s.consent_status, s.vaccinated
-            FROM members s JOIN children c ON c.id = s.child_id WHERE {where}
-            ORDER BY c.last_name, c.first_name, c.id LIMIT :limit OFFSET :offset"""
-        paging = {"limit": page_size, "offset": (page - 1) * page_size}
-        rows = (await self.session.execute(text(page_sql), {**params, **paging})).all()
+        if after is not None:
+            where += " AND (m.last_name, m.first_name, m.child_id) > (:after_last, :after_first, :after_id)"
+            params |= {"after_last": after.last_name, "after_first": after.first_name, "after_id": after.child_id}
+        page_sql = f"""
+            SELECT c.*, m.last_name AS sort_last, m.first_name AS sort_first, m.joined_on, m.reason, m.invited,
+                   m.consent_status, m.vaccinated
+            FROM clinic_memberships m JOIN children c ON c.id = m.child_id WHERE {where}
+            ORDER BY m.last_name, m.first_name, m.child_id LIMIT :limit OFFSET :offset"""
+        # One row more than the page says whether another page follows.
+        paging_ = {"limit": page_size + 1, "offset": 0 if after else (page - 1) * page_size}
+        rows = (await self.session.execute(text(page_sql), {**params, **paging_})).all()
+        more, rows = len(rows) > page_size, rows[:page_size]
         items = [
             {
                 **_child(r),
@@ -78,7 +86,9 @@ class CohortQueries:
             }
             for r in rows
         ]
-        return total, items
+        # The cursor holds the sort key as the index has it (the membership's copy of the names).
+        last = paging.Position(rows[-1].sort_last, rows[-1].sort_first, rows[-1].id) if more else None
+        return total, items, last
 
     async def find_children(
         self, *, team_ods: str, nhs_number: str | None, last_name: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cohort import paging
 from cohort.domain import select_for_clinic
 from cohort.nhs_number import normalise_nhs_number
 from cohort.uow import CohortUnitOfWork
@@ -31,16 +32,36 @@ async def activity_log(query: GetActivityLog, uow: CohortUnitOfWork) -> Reply:
 
 
 async def clinic_children(query: ListClinicChildren, uow: CohortUnitOfWork) -> Reply:
+    after = None
+    if query.after is not None:
+        if query.page != 1:
+            return Reply.failure("invalid_request", "Give either a page number or a cursor (after), not both")
+        try:
+            after = paging.decode(query.after)
+        except paging.BadCursor:
+            return Reply.failure(
+                "invalid_request", "That cursor is not one a clinic children list gave; start again from page 1"
+            )
     async with uow:
-        total, items = await uow.queries.clinic_children(
+        total, items, last = await uow.queries.clinic_children(
             team_ods=query.team_ods,
             programme=query.programme.value,
             academic_year=query.academic_year,
             filter_=query.filter.value,
             page=query.page,
             page_size=query.page_size,
+            after=after,
         )
-    return Reply.success({"total": total, "page": query.page, "page_size": query.page_size, "children": items})
+    return Reply.success(
+        {
+            "total": total,
+            "page": query.page,
+            "page_size": query.page_size,
+            "children": items,
+            "after": query.after,
+            "next_cursor": paging.encode(last) if last else None,
+        }
+    )
 
 
 async def find_children(query: FindChildren, uow: CohortUnitOfWork) -> Reply:

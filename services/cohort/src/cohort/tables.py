@@ -67,7 +67,15 @@ Index(
     postgresql_where=children.c.nhs_number.isnot(None),
 )
 Index("ix_children_team_school", children.c.team_ods, children.c.school_urn)
-Index("ix_children_team_last_name", children.c.team_ods, func.lower(children.c.last_name))
+# Finding by last name reads its matches in list order.
+Index(
+    "ix_children_team_last_name",
+    children.c.team_ods,
+    func.lower(children.c.last_name),
+    children.c.last_name,
+    children.c.first_name,
+    children.c.id,
+)
 
 clinic_memberships = Table(
     "clinic_memberships",
@@ -79,13 +87,25 @@ clinic_memberships = Table(
     Column("joined_on", Date, nullable=False),
     Column("reason", String(40), nullable=False),
     _created(),
+    # What the clinic list sorts and filters by: the child's names and status for the programme and year,
+    # kept by triggers from children and the copies below (migration 0004), never written by the service.
+    Column("invited", Boolean, nullable=False, server_default=text("false")),
+    Column("consent_status", String(20), nullable=False, server_default=text("'no_response'")),
+    Column("vaccinated", Boolean, nullable=False, server_default=text("false")),
+    Column("last_name", String(300), nullable=False, server_default=text("''")),
+    Column("first_name", String(300), nullable=False, server_default=text("''")),
     PrimaryKeyConstraint("child_id", "team_ods", "academic_year", "programme", name="pk_clinic_memberships"),
 )
+# A list in name order, counted and paged (by number or keyset) from the index alone.
 Index(
-    "ix_clinic_memberships_team_year_programme",
+    "ix_clinic_memberships_list",
     clinic_memberships.c.team_ods,
     clinic_memberships.c.academic_year,
     clinic_memberships.c.programme,
+    clinic_memberships.c.last_name,
+    clinic_memberships.c.first_name,
+    clinic_memberships.c.child_id,
+    postgresql_include=["invited", "consent_status", "vaccinated", "joined_on", "reason"],
 )
 
 # --- local copies of other services' data, kept from their events ---------------------------
