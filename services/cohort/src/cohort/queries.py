@@ -66,11 +66,15 @@ class CohortQueries:
         if after is not None:
             where += " AND (m.last_name, m.first_name, m.child_id) > (:after_last, :after_first, :after_id)"
             params |= {"after_last": after.last_name, "after_first": after.first_name, "after_id": after.child_id}
+        # The page is found in the index alone (skipping, for a numbered page, costs no child rows);
+        # only its own children are then read.
         page_sql = f"""
             SELECT c.*, m.last_name AS sort_last, m.first_name AS sort_first, m.joined_on, m.reason, m.invited,
                    m.consent_status, m.vaccinated
-            FROM clinic_memberships m JOIN children c ON c.id = m.child_id WHERE {where}
-            ORDER BY m.last_name, m.first_name, m.child_id LIMIT :limit OFFSET :offset"""
+            FROM (SELECT m.* FROM clinic_memberships m WHERE {where}
+                  ORDER BY m.last_name, m.first_name, m.child_id LIMIT :limit OFFSET :offset) m
+            JOIN children c ON c.id = m.child_id
+            ORDER BY m.last_name, m.first_name, m.child_id"""
         # One row more than the page says whether another page follows.
         paging_ = {"limit": page_size + 1, "offset": 0 if after else (page - 1) * page_size}
         rows = (await self.session.execute(text(page_sql), {**params, **paging_})).all()
