@@ -88,15 +88,17 @@ UPSERT_CHILDREN = text(
         'parents', c.parents)::text
     """
 )
-# Children of 888888/999999 join for the import's programmes (existing memberships are skipped), their
+# Children of 888888/999999 join for the import's programmes (existing memberships are skipped; the names
+# go in with them, so the membership trigger of migration 0004 need not rewrite the row), their
 # activity entries are written, and the joins come back as the JSON arrays of CohortJoin and
 # InvitationRequest that the outgoing messages carry: one round trip and no per-child Python per batch.
 JOIN = text(
     f"""
     WITH joined AS (
-        INSERT INTO clinic_memberships (child_id, team_ods, academic_year, programme, joined_on, reason)
+        INSERT INTO clinic_memberships (child_id, team_ods, academic_year, programme, joined_on, reason, last_name,
+                                        first_name)
         SELECT r.child_id, :team, :year, prog, :today,
-               CASE r.school_urn WHEN '888888' THEN 'unknown_school' ELSE 'home_educated' END
+               CASE r.school_urn WHEN '888888' THEN 'unknown_school' ELSE 'home_educated' END, c.last_name, c.first_name
         FROM import_rows r JOIN children c ON c.id = r.child_id
              CROSS JOIN unnest(CAST(:programmes AS varchar[])) AS prog
         WHERE {IN_BATCH} AND r.school_urn IN ('888888', '999999') AND NOT c.archived AND NOT c.deceased
