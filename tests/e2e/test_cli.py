@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -176,6 +177,14 @@ async def test_consent_vaccination_walk_in_activity_and_clinic_lists(
     assert waiting_id in await listed("all")
     every = (await cli("children", "list", "--team", ods, "--filter", "all")).ok().stdout
     assert "3 in all" in every and waiting.last_name in every
+    # Keyset pages: each prints the cursor of the next; the last prints none.
+    first = (await cli("children", "list", "--team", ods, "--page-size", "2")).ok().stdout
+    cursor = re.search(r"next page: --after (\S+)", first)
+    assert cursor is not None and "page 1 of 2" in first
+    rest = (await cli("children", "list", "--team", ods, "--page-size", "2", "--after", cursor[1])).ok().stdout
+    assert "the page after the cursor, 3 in all" in rest and "next page" not in rest
+    refused = (await cli("children", "list", "--team", ods, "--after", "not-a-cursor")).failed(1)
+    assert "cursor" in refused.error_lines[0]
 
     async def whole_story() -> list[str]:
         log = await ask(client, cohort.GetActivityLog(child_id=booked_id))
