@@ -133,7 +133,8 @@ def test_the_activity_log_is_a_table_of_when_and_what() -> None:
 def test_a_clinic_list_page_prints_the_cursor_of_the_next() -> None:
     child = {"child_id": "c1", "first_name": "Ada", "last_name": "Lovelace", "nhs_number": "9990000026",
              "date_of_birth": "2015-01-01", "school_urn": "888888", "do_not_contact": False, "joined_on": "2026-10-01",
-             "reason": "unknown_school", "invited": True, "consent_status": "no_response", "vaccinated": False}  # fmt: skip
+             "reason": "unknown_school", "invited": True, "consent_status": "no_response",
+             "vaccinated": False}  # fmt: skip
     page = {"total": 3, "page": 1, "page_size": 1, "children": [child], "after": None, "next_cursor": "abc_-1"}
     with output.console.capture() as captured:
         views.clinic_children(page)
