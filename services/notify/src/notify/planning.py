@@ -18,8 +18,6 @@ from notify.domain import Child, Decision, Invitation, Outcomes, check_invitatio
 from notify.timing import due_at, first_clinic_date, london_date
 from notify.uow import Due, NotifyUnitOfWork
 
-RETIME_CHUNK = 5000
-
 
 def tracing(cause: Message | None) -> dict[str, Any]:
     return cause.caused_by(cause) if cause is not None else {}
@@ -118,16 +116,32 @@ def publish_scheduled(uow: NotifyUnitOfWork, items: Sequence[Invitation], cause:
 async def retime(
     uow: NotifyUnitOfWork, now: datetime, *, team_ods: str, year: int | None, cause: Message | None
 ) -> int:
-    """Re-time every unsent invitation of a team (and year) from the current dates and settings."""
-    after: str | None = None
-    total = 0
-    while batch := await uow.invitations.unsent(team_ods=team_ods, year=year, after=after, limit=RETIME_CHUNK):
-        after = batch[-1].id
-        changed = await schedule(uow, batch, now)
-        await uow.invitations.save_schedule(changed, now)
-        publish_scheduled(uow, changed, cause)
-        total += len(changed)
-    return total
+    """Re-time every unsent invitation of a team (and year) from the current dates and settings, set-wise.
+
+    The due time depends on the team, its clinic dates and, per invitation, only its year, programmes,
+    trigger and request time: each distinct combination is timed once here (by `due_at`, as new
+    invitations are), and PostgreSQL applies the result to every row of it in one statement. Rows
+    a dispatcher holds are waited for (see the repository), so each is re-timed or sent, never both.
+    Returns how many changed.
+    """
+    await uow.invitations.lock_team_retime(team_ods)
+    keys = await uow.invitations.unsent_keys(team_ods=team_ods, year=year)
+    if not keys:
+        return 0
+    team = (await uow.copies.teams([team_ods])).get(team_ods) or default_team(team_ods)
+    sessions = await uow.copies.clinic_sessions([team_ods])
+    today = london_date(now)
+    timed = []
+    for k in keys:
+        first = first_clinic_date(sessions.get((team_ods, k.academic_year), ()), k.programmes, today)
+        due = due_at(now=now, requested_at=k.requested_at, first_date=first, team=team, trigger=k.trigger)
+        timed.append((k, due, _json_time(due)))
+    events = await uow.invitations.retime_team(team_ods=team_ods, year=year, due=timed, now=now, per_event=MAX_BATCH)
+    traced = tracing(cause)
+    uow.publish(*(spliced_row(InvitationsScheduled, "invitations", e.items_json, tracing=traced) for e in events))
+    if any(e.due_now for e in events):
+        uow.due_work(Due.INVITATIONS)
+    return sum(e.count for e in events)
 
 
 def cancelled_event(invitation: Invitation, reason: str, cause: Message | None) -> InvitationCancelled:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,13 +48,66 @@ async def driver(session: AsyncSession) -> Any:
     return raw.driver_connection
 
 
-_RETIME = text(
-    """
-    UPDATE invitations AS i SET status = u.status, due_at = u.due_at, updated_at = :now
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:due AS timestamptz[])) AS u(id, status, due_at)
-    WHERE i.id = u.id AND i.status IN ('waiting', 'scheduled')
-    """
-)
+# One retime of a team at a time, whichever replica and message (TeamUpdated, ClinicDatesChanged): two
+# set-wise updates of the same rows in different orders could otherwise deadlock each other.
+_RETIME_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('notify.retime:' || CAST(:team AS text), 0))")
+
+# Everything a due time depends on besides the team's settings and clinic dates, once per distinct value:
+# a 100,000-child import is a few hundred requests, so its re-timing is a few hundred due times to work out.
+_UNSENT_KEYS = """
+    SELECT DISTINCT academic_year, array_to_string(programmes, ',') AS programmes, trigger, requested_at
+    FROM invitations
+    WHERE team_ods = :team AND status IN ('waiting', 'scheduled') {year}
+"""
+
+# The new due time of every unsent invitation of the team in one statement, joined on those keys, and the
+# InvitationsScheduled items of the rows that changed, built by PostgreSQL a thousand to an event (each
+# item follows ScheduledInvitation field for field). A plain UPDATE, not SKIP LOCKED: a row a dispatcher
+# has claimed is waited for and its WHERE re-checked once that commits, so a row expanded meanwhile
+# (now `sending`) is left alone and one whose claim rolled back is still re-timed.
+_RETIME_TEAM = """
+    WITH k AS (
+        SELECT * FROM unnest(CAST(:years AS integer[]), CAST(:programmes AS text[]), CAST(:triggers AS text[]),
+                             CAST(:requested AS timestamptz[]), CAST(:statuses AS text[]),
+                             CAST(:due AS timestamptz[]), CAST(:due_json AS text[]))
+             AS k(academic_year, programmes, trigger, requested_at, status, due_at, due_json)
+    ), changed AS (
+        UPDATE invitations AS i SET status = k.status, due_at = k.due_at, updated_at = :now
+        FROM k
+        WHERE i.team_ods = :team AND i.academic_year = k.academic_year
+          AND array_to_string(i.programmes, ',') = k.programmes AND i.trigger = k.trigger
+          AND i.requested_at = k.requested_at AND i.status IN ('waiting', 'scheduled')
+          AND (i.status, i.due_at) IS DISTINCT FROM (k.status, k.due_at) {year}
+        RETURNING i.id, i.child_id, i.team_ods, i.programmes, i.academic_year, i.kind, k.due_at, k.due_json
+    ), numbered AS (
+        SELECT c.*, (row_number() OVER (ORDER BY c.id) - 1) / :per_event AS chunk FROM changed AS c
+    )
+    SELECT count(*) AS changed, COALESCE(bool_or(due_at <= :now), false) AS due_now,
+           CAST(json_agg(json_build_object(
+               'invitation_id', id, 'child_id', child_id, 'team_ods', team_ods, 'programmes', programmes,
+               'academic_year', academic_year, 'kind', kind, 'due_at', due_json) ORDER BY id) AS text) AS items
+    FROM numbered GROUP BY chunk ORDER BY chunk
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RetimeKey:
+    """What an unsent invitation's due time depends on, besides its team's settings and clinic dates."""
+
+    academic_year: int
+    programmes: tuple[str, ...]
+    trigger: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Retimed:
+    """One event's worth of re-timed invitations: how many, whether any is due now, their items as JSON."""
+
+    count: int
+    due_now: bool
+    items_json: str
+
 
 _CANCEL = text(
     """
@@ -166,15 +220,47 @@ class InvitationRepository:
         )
         return [_invitation(r) for r in (await self.session.execute(statement)).all()]
 
-    async def save_schedule(self, items: Sequence[Invitation], now: datetime) -> None:
-        if items:
-            params = {
-                "now": now,
-                "ids": [i.id for i in items],
-                "statuses": [str(i.status) for i in items],
-                "due": [i.due_at for i in items],
-            }
-            await self.session.execute(_RETIME, params)
+    async def lock_team_retime(self, team_ods: str) -> None:
+        """Held until the transaction ends: the team's unsent invitations are re-timed by one transaction at a time."""
+        await self.session.execute(_RETIME_LOCK, {"team": team_ods})
+
+    async def unsent_keys(self, *, team_ods: str, year: int | None) -> list[RetimeKey]:
+        sql = _UNSENT_KEYS.format(year="" if year is None else "AND academic_year = :year")
+        params: dict[str, Any] = {"team": team_ods} | ({} if year is None else {"year": year})
+        rows = (await self.session.execute(text(sql), params)).all()
+        return [RetimeKey(r.academic_year, tuple(r.programmes.split(",")), r.trigger, r.requested_at) for r in rows]
+
+    async def retime_team(
+        self,
+        *,
+        team_ods: str,
+        year: int | None,
+        due: Sequence[tuple[RetimeKey, datetime | None, str | None]],
+        now: datetime,
+        per_event: int,
+    ) -> list[Retimed]:
+        """Give every unsent invitation of the team (and year) the due time of its key, in one statement.
+
+        `due` is (key, due time or None to wait, the due time as the event writes it). Returns the
+        changed rows in events of `per_event` items.
+        """
+        if not due:
+            return []
+        params: dict[str, Any] = {
+            "team": team_ods,
+            "now": now,
+            "per_event": per_event,
+            "years": [k.academic_year for k, _, _ in due],
+            "programmes": [",".join(k.programmes) for k, _, _ in due],
+            "triggers": [k.trigger for k, _, _ in due],
+            "requested": [k.requested_at for k, _, _ in due],
+            "statuses": [str(InvitationStatus.WAITING if d is None else InvitationStatus.SCHEDULED) for _, d, _ in due],
+            "due": [d for _, d, _ in due],
+            "due_json": [j for _, _, j in due],
+        } | ({} if year is None else {"year": year})
+        sql = _RETIME_TEAM.format(year="" if year is None else "AND i.academic_year = :year")
+        rows = (await self.session.execute(text(sql), params)).all()
+        return [Retimed(int(r.changed), bool(r.due_now), r.items) for r in rows]
 
     async def cancel(self, items: Sequence[tuple[Invitation, str]], now: datetime) -> None:
         if items:
