@@ -72,3 +72,32 @@ async def retime(stack: Stack, children: int) -> dict[str, Any]:
         "retime_per_s": round(children / seconds, 1),
         "retime_invitations_in_database": in_database + children,
     }
+
+
+def main() -> int:
+    """`python -m bench.scale_retime [--children N ...]`: the measurement alone, on a stack of its own."""
+    import argparse
+    import asyncio
+    from contextlib import ExitStack
+
+    from bench.stack import stack, world
+    from msgkit.testing import postgres_server, rabbitmq_server
+
+    parser = argparse.ArgumentParser(prog="python -m bench.scale_retime", description=main.__doc__)
+    parser.add_argument("--children", type=int, nargs="+", default=[10_000, 100_000], help="one team per size")
+    args = parser.parse_args()
+    results = []
+    with ExitStack() as exits:
+        server_url = exits.enter_context(postgres_server(exits))
+        the_world = exits.enter_context(world(server_url, exits.enter_context(rabbitmq_server(exits))))
+        with stack("retime", the_world) as st:
+            for size in args.children:
+                results.append(asyncio.run(retime(st, size)))
+    for r in results:
+        print(f"{r['retime_children']:>9,} invitations re-timed in {r['retime_seconds']:6.2f} s "
+              f"({r['retime_per_s']:,.0f}/s; {r['retime_invitations_in_database']:,} in the database)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,41 +53,49 @@ async def driver(session: AsyncSession) -> Any:
 # set-wise updates of the same rows in different orders could otherwise deadlock each other.
 _RETIME_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('notify.retime:' || CAST(:team AS text), 0))")
 
-# Everything a due time depends on besides the team's settings and clinic dates, once per distinct value:
-# a 100,000-child import is a few hundred requests, so its re-timing is a few hundred due times to work out.
-_UNSENT_KEYS = """
-    SELECT DISTINCT academic_year, array_to_string(programmes, ',') AS programmes, trigger, requested_at
-    FROM invitations
-    WHERE team_ods = :team AND status IN ('waiting', 'scheduled') {year}
+# Everything a due time depends on besides the team's settings and clinic dates, as one text: a
+# 100,000-child import is a few hundred requests, so its re-timing is a few hundred due times to work out.
+_KEY = (
+    "CAST(i.academic_year AS text) || '|' || array_to_string(i.programmes, ',') || '|' || i.trigger || '|'"
+    " || CAST(CAST(extract(epoch FROM i.requested_at) * 1000000 AS bigint) AS text)"
+)
+_UNSENT_KEYS = f"""
+    SELECT DISTINCT {_KEY} AS key, i.academic_year, array_to_string(i.programmes, ',') AS programmes, i.trigger,
+           i.requested_at
+    FROM invitations AS i
+    WHERE i.team_ods = :team AND i.status IN ('waiting', 'scheduled') {{year}}
 """
 
-# The new due time of every unsent invitation of the team in one statement, joined on those keys, and the
-# InvitationsScheduled items of the rows that changed, built by PostgreSQL a thousand to an event (each
-# item follows ScheduledInvitation field for field). A plain UPDATE, not SKIP LOCKED: a row a dispatcher
-# has claimed is waited for and its WHERE re-checked once that commits, so a row expanded meanwhile
-# (now `sending`) is left alone and one whose claim rolled back is still re-timed.
-_RETIME_TEAM = """
-    WITH k AS (
-        SELECT * FROM unnest(CAST(:years AS integer[]), CAST(:programmes AS text[]), CAST(:triggers AS text[]),
-                             CAST(:requested AS timestamptz[]), CAST(:statuses AS text[]),
-                             CAST(:due AS timestamptz[]), CAST(:due_json AS text[]))
-             AS k(academic_year, programmes, trigger, requested_at, status, due_at, due_json)
+# The new due time of every unsent invitation of the team in one statement: each row's key is looked up
+# in a JSON object of [status, due time, due time as the event writes it]. A lookup, not a join on the
+# keys: a team imported a moment ago has no statistics yet, and the nested loop over keys x rows the
+# planner then chose took 10 s at 100,000. PostgreSQL also builds the InvitationsScheduled items of the
+# rows that changed, a thousand to an event (each follows ScheduledInvitation field for field).
+# A plain UPDATE, not SKIP LOCKED: a row a dispatcher has claimed is waited for and its WHERE re-checked
+# once that commits, so a row expanded meanwhile (now `sending`) is left alone and one whose claim rolled
+# back is still re-timed.
+_RETIME_TEAM = f"""
+    WITH wanted AS MATERIALIZED (
+        SELECT i.id, CAST(:due AS jsonb) -> ({_KEY}) AS v
+        FROM invitations AS i
+        WHERE i.team_ods = :team AND i.status IN ('waiting', 'scheduled') {{year}}
+    ), timed AS MATERIALIZED (
+        SELECT id, v ->> 0 AS status, CAST(v ->> 1 AS timestamptz) AS due_at, v ->> 2 AS due_json
+        FROM wanted WHERE v IS NOT NULL
     ), changed AS (
-        UPDATE invitations AS i SET status = k.status, due_at = k.due_at, updated_at = :now
-        FROM k
-        WHERE i.team_ods = :team AND i.academic_year = k.academic_year
-          AND array_to_string(i.programmes, ',') = k.programmes AND i.trigger = k.trigger
-          AND i.requested_at = k.requested_at AND i.status IN ('waiting', 'scheduled')
-          AND (i.status, i.due_at) IS DISTINCT FROM (k.status, k.due_at) {year}
-        RETURNING i.id, i.child_id, i.team_ods, i.programmes, i.academic_year, i.kind, k.due_at, k.due_json
+        UPDATE invitations AS i SET status = t.status, due_at = t.due_at, updated_at = :now
+        FROM timed AS t
+        WHERE i.id = t.id AND i.status IN ('waiting', 'scheduled')
+          AND (i.status, i.due_at) IS DISTINCT FROM (t.status, t.due_at)
+        RETURNING i.id, i.child_id, i.team_ods, i.programmes, i.academic_year, i.kind, i.due_at, t.due_json
     ), numbered AS (
-        SELECT c.*, (row_number() OVER (ORDER BY c.id) - 1) / :per_event AS chunk FROM changed AS c
+        SELECT c.*, (row_number() OVER () - 1) / :per_event AS chunk FROM changed AS c
     )
     SELECT count(*) AS changed, COALESCE(bool_or(due_at <= :now), false) AS due_now,
            CAST(json_agg(json_build_object(
                'invitation_id', id, 'child_id', child_id, 'team_ods', team_ods, 'programmes', programmes,
-               'academic_year', academic_year, 'kind', kind, 'due_at', due_json) ORDER BY id) AS text) AS items
-    FROM numbered GROUP BY chunk ORDER BY chunk
+               'academic_year', academic_year, 'kind', kind, 'due_at', due_json)) AS text) AS items
+    FROM numbered GROUP BY chunk
 """
 
 
@@ -94,6 +103,7 @@ _RETIME_TEAM = """
 class RetimeKey:
     """What an unsent invitation's due time depends on, besides its team's settings and clinic dates."""
 
+    key: str  # as the statements match it
     academic_year: int
     programmes: tuple[str, ...]
     trigger: str
@@ -225,10 +235,12 @@ class InvitationRepository:
         await self.session.execute(_RETIME_LOCK, {"team": team_ods})
 
     async def unsent_keys(self, *, team_ods: str, year: int | None) -> list[RetimeKey]:
-        sql = _UNSENT_KEYS.format(year="" if year is None else "AND academic_year = :year")
+        sql = _UNSENT_KEYS.format(year="" if year is None else "AND i.academic_year = :year")
         params: dict[str, Any] = {"team": team_ods} | ({} if year is None else {"year": year})
         rows = (await self.session.execute(text(sql), params)).all()
-        return [RetimeKey(r.academic_year, tuple(r.programmes.split(",")), r.trigger, r.requested_at) for r in rows]
+        return [
+            RetimeKey(r.key, r.academic_year, tuple(r.programmes.split(",")), r.trigger, r.requested_at) for r in rows
+        ]
 
     async def retime_team(
         self,
@@ -246,18 +258,12 @@ class InvitationRepository:
         """
         if not due:
             return []
-        params: dict[str, Any] = {
-            "team": team_ods,
-            "now": now,
-            "per_event": per_event,
-            "years": [k.academic_year for k, _, _ in due],
-            "programmes": [",".join(k.programmes) for k, _, _ in due],
-            "triggers": [k.trigger for k, _, _ in due],
-            "requested": [k.requested_at for k, _, _ in due],
-            "statuses": [str(InvitationStatus.WAITING if d is None else InvitationStatus.SCHEDULED) for _, d, _ in due],
-            "due": [d for _, d, _ in due],
-            "due_json": [j for _, _, j in due],
-        } | ({} if year is None else {"year": year})
+        by_key = {
+            k.key: [str(InvitationStatus.WAITING if d is None else InvitationStatus.SCHEDULED), d and d.isoformat(), j]
+            for k, d, j in due
+        }
+        params: dict[str, Any] = {"team": team_ods, "now": now, "per_event": per_event, "due": json.dumps(by_key)}
+        params |= {} if year is None else {"year": year}
         sql = _RETIME_TEAM.format(year="" if year is None else "AND i.academic_year = :year")
         rows = (await self.session.execute(text(sql), params)).all()
         return [Retimed(int(r.changed), bool(r.due_now), r.items) for r in rows]
