@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from msgkit.clock import Clock
 from notify import metrics
@@ -205,15 +205,16 @@ class Dispatcher:
             results: list[Attempt] = await asyncio.gather(
                 *(attempt(n, self._provider, self._catalogue) for n in claimed.notifications)
             )
-            await self._record(results)
+            await self._record(results, claimed.day)
         finally:
             self._in_flight -= len(claimed.notifications)
             self._slot_free.set()
 
-    async def _record(self, results: list[Attempt]) -> None:
+    async def _record(self, results: list[Attempt], granted_on: date | None) -> None:
         for tries in range(1, 6):
             try:
-                await record_attempts(self._uow(), results, self._clock.now(), self._policy, self._rng)
+                now = self._clock.now()
+                await record_attempts(self._uow(), results, now, self._policy, self._rng, granted_on=granted_on)
                 metrics.record(results)
                 return
             except Exception:

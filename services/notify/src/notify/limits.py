@@ -61,6 +61,24 @@ _DAILY = text(
 )
 
 
+# Channels whose count for the day has reached its limit: their due messages are not claimed until the
+# next day, rather than claimed and deferred a batch at a time (1,500,000 row updates on a day 2,000,000
+# are due) and, with the rate limit on, each batch taking tokens that then went unused.
+_FULL = text(
+    """
+    SELECT d.channel FROM daily_sends AS d
+    JOIN unnest(CAST(:channels AS text[]), CAST(:limits AS integer[])) AS w(channel, lim) ON w.channel = d.channel
+    WHERE d.day = :day AND d.sent >= w.lim
+    """
+)
+
+
+# One channel's row at a time, in channel order like `_DAILY`, so a refund and a grant never deadlock.
+_REFUND = text(
+    "UPDATE daily_sends SET sent = GREATEST(0, sent - CAST(:count AS integer)) WHERE day = :day AND channel = :channel"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Taken:
     tokens: int
@@ -82,6 +100,17 @@ class SendLimits:
             raise LookupError(f"no rate bucket {name!r}")
         taken, tokens, refill = int(row.last_taken), float(row.tokens), float(row.refill_per_second)
         return Taken(tokens=taken, wait_seconds=max(0.0, (1.0 - tokens) / refill) if taken < wanted else 0.0)
+
+    async def full_channels(self, day: date, limits: Mapping[str, int]) -> set[str]:
+        """The channels with nothing left of `day`'s limit (read without locking: `grant_daily` still decides)."""
+        channels = sorted(limits)
+        params = {"day": day, "channels": channels, "limits": [limits[c] for c in channels]}
+        return {r.channel for r in (await self.session.execute(_FULL, params)).all()}
+
+    async def refund_daily(self, day: date, counts: Mapping[str, int]) -> None:
+        """Give back grants of `day` that no send used (the provider refused the attempt, or none was made)."""
+        for channel in sorted(c for c, n in counts.items() if n):
+            await self.session.execute(_REFUND, {"day": day, "channel": channel, "count": counts[channel]})
 
     async def grant_daily(self, day: date, wanted: Mapping[str, int], limits: Mapping[str, int]) -> dict[str, int]:
         """How many of the sends `wanted` per channel still fit in `day`'s limits (and counts them)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -169,14 +169,12 @@ class NotificationRepository:
             },
         )
 
-    async def claim_due(self, now: datetime, limit: int) -> list[Notification]:
-        statement = (
-            select(notifications)
-            .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now)
-            .order_by(notifications.c.next_attempt_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+    async def claim_due(self, now: datetime, limit: int, *, skip_channels: Iterable[str] = ()) -> list[Notification]:
+        c = notifications.c
+        statement = select(notifications).where(c.status == "pending", c.next_attempt_at <= now)
+        if skipped := sorted(skip_channels):
+            statement = statement.where(c.channel.not_in(skipped))
+        statement = statement.order_by(c.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
         return [_notification(r) for r in (await self.session.execute(statement)).all()]
 
     async def mark_sending(self, ids: Sequence[str], now: datetime) -> None:

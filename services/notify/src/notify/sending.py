@@ -6,7 +6,7 @@ import logging
 import random
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from notify import events, planning, rechecking
 from notify.compose import compose
@@ -43,9 +43,14 @@ class Claimed:
     notifications: list[Notification]
     found: int  # due rows seen, including those deferred or left for lack of tokens
     wait_seconds: float  # until the rate limit has a token again
+    day: date | None = None  # the UTC day whose daily limits granted these sends
 
 
 NOTHING_CLAIMED = Claimed([], 0, 0.0)
+
+# A call claimed this close to midnight UTC could reach the provider after it, where it counts against
+# the next day's limit on top of everything that day grants: such sends wait for midnight instead.
+DAY_END_GUARD = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,9 @@ class Attempt:
     error: str = ""
     retry_after: float | None = None
     cancel_reason: str | None = None  # the lookup found nothing, and the message's purpose has gone
+    # The provider may count this attempt against the day's limit: False when no send reached it, or it
+    # refused the send (GOV.UK Notify counts the messages it accepts), and the day's grant is given back.
+    counted: bool = True
 
 
 async def expand_due(
@@ -171,34 +179,44 @@ async def _expand(
     if len(claimed) < len(notes):
         uow.due_work(Due.SENDS)  # the rest are for the send loop
     ready = list(claimed.values())
-    return Claimed(ready, len(candidates), admitted.wait_seconds), missing
+    return Claimed(ready, len(candidates), admitted.wait_seconds, now.astimezone(UTC).date()), missing
 
 
 async def claim_sends(uow: NotifyUnitOfWork, now: datetime, *, limit: int, policy: SendPolicy) -> Claimed:
     """Claim due notifications within the sending window, the shared rate limit and the daily limits.
 
     Each is re-checked first (`rechecking.recheck`), so a message whose purpose has gone while it waited
-    (for its window, the daily limit or a retry) is cancelled instead of sent.
+    (for its window, the daily limit or a retry) is cancelled instead of sent. Channels whose daily limit
+    is used up are not claimed at all until midnight UTC, and nothing is in the seconds before it.
     """
+    midnight = next_utc_midnight(now)
+    if midnight - now < DAY_END_GUARD:
+        return Claimed([], 0, (midnight - now).total_seconds())
     async with uow:
-        rows = await uow.notifications.claim_due(now, limit)
+        full = await uow.limits.full_channels(now.astimezone(UTC).date(), policy.daily_limits)
+        if policy.daily_limits and full >= set(policy.daily_limits):
+            return NOTHING_CLAIMED  # until midnight
+        rows = await uow.notifications.claim_due(now, limit, skip_channels=full)
         admitted = await _admit(uow, await rechecking.recheck(uow, rows, now), now, policy)
         await uow.notifications.defer(admitted.deferred)
         await uow.notifications.mark_sending([n.id for n in admitted.ready], now)
         await uow.commit()
-    return Claimed([replace(n, attempts=n.attempts + 1) for n in admitted.ready], len(rows), admitted.wait_seconds)
+    sends = [replace(n, attempts=n.attempts + 1) for n in admitted.ready]
+    return Claimed(sends, len(rows), admitted.wait_seconds, now.astimezone(UTC).date())
 
 
 async def _admit(uow: NotifyUnitOfWork, rows: list[Notification], now: datetime, policy: SendPolicy) -> _Admitted:
     """Which of `rows` may be sent now: inside their sending window, the shared rate limit and the daily limits."""
-    deferred = [(n.id, next_opening(now, n.window)) for n in rows if n.window and next_opening(now, n.window) > now]
+    day, spill = now.astimezone(UTC).date(), next_utc_midnight(now)  # Notify's days end at midnight UTC
+    if spill - now < DAY_END_GUARD:
+        return _Admitted([], [(n.id, _opening(n, spill)) for n in rows], 0.0)
+    deferred = [(n.id, _opening(n, now)) for n in rows if _opening(n, now) > now]
     later = {i for i, _ in deferred}
     ready = [n for n in rows if n.id not in later]
     wait = 0.0
     if policy.rate_limited and ready:
         taken = await uow.limits.take(policy.bucket, len(ready))
         ready, wait = ready[: taken.tokens], taken.wait_seconds
-    day, spill = now.astimezone(UTC).date(), next_utc_midnight(now)  # Notify's days end at midnight UTC
     granted = await uow.limits.grant_daily(day, Counter(n.channel for n in ready), policy.daily_limits)
     over: set[str] = set()
     for channel, count in granted.items():
@@ -207,13 +225,17 @@ async def _admit(uow: NotifyUnitOfWork, rows: list[Notification], now: datetime,
     return _Admitted([n for n in ready if n.id not in over], deferred, wait)
 
 
+def _opening(n: Notification, at: datetime) -> datetime:
+    return next_opening(at, n.window) if n.window else at
+
+
 async def attempt(notification: Notification, provider: Provider, catalogue: TemplateCatalogue) -> Attempt:
     """One provider call. Any doubt whether the provider took the message becomes a lookup, never a blind resend."""
     try:
         if notification.needs_lookup and (found := await provider.find_by_reference(notification.reference)):
-            return Attempt(notification, provider_id=found.provider_id)
+            return Attempt(notification, provider_id=found.provider_id, counted=False)
         if notification.cancel_reason is not None:
-            return Attempt(notification, cancel_reason=notification.cancel_reason)
+            return Attempt(notification, cancel_reason=notification.cancel_reason, counted=False)
         message = OutboundMessage.from_template(
             reference=notification.reference,
             template=catalogue.by_id(notification.template_id),
@@ -222,19 +244,23 @@ async def attempt(notification: Notification, provider: Provider, catalogue: Tem
             reply_to_id=notification.reply_to_id,
         )
     except PermanentProviderError as exc:
-        return Attempt(notification, failure=NotificationStatus.PERMANENT_FAILURE, error=str(exc))
+        return Attempt(notification, failure=NotificationStatus.PERMANENT_FAILURE, error=str(exc), counted=False)
     except RetryableProviderError as exc:  # the lookup failed: neither resend nor give up
-        return Attempt(notification, retry=True, lookup=True, error=str(exc), retry_after=exc.retry_after)
+        return Attempt(
+            notification, retry=True, lookup=True, error=str(exc), retry_after=exc.retry_after, counted=False
+        )
     except LookupError as exc:  # unknown template or missing personalisation: resending cannot help
-        return Attempt(notification, failure=NotificationStatus.TECHNICAL_FAILURE, error=type(exc).__name__)
+        return Attempt(
+            notification, failure=NotificationStatus.TECHNICAL_FAILURE, error=type(exc).__name__, counted=False
+        )
     try:
         receipt = await provider.send(message)
-    except PermanentProviderError as exc:
-        return Attempt(notification, failure=NotificationStatus.PERMANENT_FAILURE, error=str(exc))
+    except PermanentProviderError as exc:  # refused, so not counted
+        return Attempt(notification, failure=NotificationStatus.PERMANENT_FAILURE, error=str(exc), counted=False)
     except AmbiguousProviderError as exc:
         return Attempt(notification, retry=True, lookup=True, error=str(exc), retry_after=exc.retry_after)
-    except RetryableProviderError as exc:
-        return Attempt(notification, retry=True, error=str(exc), retry_after=exc.retry_after)
+    except RetryableProviderError as exc:  # refused (429, or not taken at all), so not counted
+        return Attempt(notification, retry=True, error=str(exc), retry_after=exc.retry_after, counted=False)
     except Exception as exc:  # an unknown failure mid-call is as ambiguous as a timeout
         log.exception("provider call failed unexpectedly", extra={"notification_id": notification.id})
         return Attempt(notification, retry=True, lookup=True, error=type(exc).__name__)
@@ -242,9 +268,19 @@ async def attempt(notification: Notification, provider: Provider, catalogue: Tem
 
 
 async def record_attempts(
-    uow: NotifyUnitOfWork, attempts: list[Attempt], now: datetime, policy: SendPolicy, rng: random.Random
+    uow: NotifyUnitOfWork,
+    attempts: list[Attempt],
+    now: datetime,
+    policy: SendPolicy,
+    rng: random.Random,
+    *,
+    granted_on: date | None = None,
 ) -> None:
-    """Record outcomes and publish their events in one transaction."""
+    """Record outcomes and publish their events in one transaction.
+
+    The daily grants of attempts the provider did not count go back to `granted_on`'s limits, so a day's
+    limit is spent on messages sent, not on 429s and lookups (each retry is granted again).
+    """
     retries, failures = [], []
     for a in attempts:
         n = a.notification
@@ -268,6 +304,10 @@ async def record_attempts(
         reasons = {i: (str(s), e) for i, s, e in failures}
         uow.publish(*events.sent(sent, now))
         uow.publish(*events.settled([events.Outcome(f, *reasons[f.id]) for f in failed], now))
+        if granted_on is not None:
+            await uow.limits.refund_daily(
+                granted_on, Counter(a.notification.channel for a in attempts if not a.counted)
+            )
         await rechecking.cancel(uow, [(a.notification, a.cancel_reason) for a in attempts if a.cancel_reason], now)
         await planning.settle(uow, [s.invitation_id for s in sent + failed], now)
         await uow.commit()

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from msgkit.db import session_factory
+from msgkit.db import create_engine, session_factory
 from msgkit.testing import eventually
 from notify.limits import SendLimits
-from notify.sending import SendPolicy, expand_due
+from notify.sending import SendPolicy, claim_sends, expand_due
 from notify.timing import BucketShape
 
 from ..notify_support import Harness, invite, parent, request
@@ -117,3 +119,73 @@ async def test_expanding_claims_what_may_go_now_up_to_the_send_limit(start_app: 
     assert {uuid.UUID(n.id) for n in expanded.claimed.notifications} == set(sending)
     assert all(n.attempts == 1 and n.attempt_started_at == now for n in sending.values())
     assert [n.attempts for n in rows if n.status == "pending"] == [0]
+
+
+async def test_concurrent_daily_grants_from_many_connections_hand_out_exactly_the_limit(notify_database: str) -> None:
+    """Eight replicas' worth of connections granting at once, on a day whose row does not exist yet."""
+    engines = [create_engine(notify_database, schema="notify", pool_size=1) for _ in range(8)]
+    day, limits = date(2031, 5, 5), {"email": 2_000, "sms": 1_500}  # a day no other test sends on
+    granted: Counter[str] = Counter()
+    wanted: Counter[str] = Counter()
+    rng = random.Random(5)
+
+    async def replica(engine: AsyncEngine) -> None:
+        sessions = session_factory(engine)
+        for _ in range(60):
+            ask = {c: n for c in ("email", "sms") if (n := rng.randint(0, 60))}
+            wanted.update(ask)
+            async with sessions() as session, session.begin():
+                granted.update(await SendLimits(session).grant_daily(day, ask, limits))
+
+    try:
+        await asyncio.gather(*(replica(e) for e in engines))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert all(wanted[c] > limits[c] for c in limits)  # every channel asked for more than its limit
+    assert dict(granted) == limits
+
+
+def _policy(**daily: int) -> SendPolicy:
+    return SendPolicy("test", rate_limited=False, daily_limits=daily, max_attempts=3, retry_base=1.0, retry_max=10.0)
+
+
+async def test_a_channel_whose_day_is_used_up_is_not_claimed_until_midnight(
+    start_app: Any, harness: Harness, engine: AsyncEngine
+) -> None:
+    harness.clock.set(datetime(2031, 3, 11, 10, 0, tzinfo=UTC))  # a day no other test sends on
+    app = await start_app(dispatcher_enabled=False)
+    kid = await harness.setup_child(parents=[parent()])
+    message = parent_message(kid.child_id, kid.team_ods)
+    await harness.publish(message)
+    await harness.wait_processed(message)
+    before = {n.channel: n for n in await harness.notifications(kid.child_id)}
+    async with session_factory(engine)() as session, session.begin():
+        await SendLimits(session).grant_daily(date(2031, 3, 11), {"email": 5}, {"email": 5})  # the day's emails
+    claimed = await claim_sends(app.context.get("runtime").extras["uow"](), harness.clock.now(), limit=10,
+                                policy=_policy(email=5, sms=5))  # fmt: skip
+    assert [n.channel for n in claimed.notifications] == ["sms"]
+    [email] = [n for n in await harness.notifications(kid.child_id) if n.channel == "email"]
+    # Left as it was (not deferred a batch at a time), for the claims after midnight.
+    assert (email.status, email.next_attempt_at, email.attempts) == ("pending", before["email"].next_attempt_at, 0)
+    harness.clock.set(datetime(2031, 3, 12, 0, 0, tzinfo=UTC))
+    claimed = await claim_sends(app.context.get("runtime").extras["uow"](), harness.clock.now(), limit=10,
+                                policy=_policy(email=5, sms=5))  # fmt: skip
+    assert [n.channel for n in claimed.notifications] == ["email"]
+
+
+async def test_nothing_is_claimed_in_the_seconds_before_midnight_utc(start_app: Any, harness: Harness) -> None:
+    """A call claimed then could reach the provider after midnight, counted against the next day."""
+    harness.clock.set(datetime(2031, 3, 13, 23, 59, 55, tzinfo=UTC))
+    app = await start_app(dispatcher_enabled=False)
+    kid = await harness.setup_child(parents=[parent()])
+    message = parent_message(kid.child_id, kid.team_ods)
+    await harness.publish(message)
+    await harness.wait_processed(message)
+    new_uow = app.context.get("runtime").extras["uow"]
+    claimed = await claim_sends(new_uow(), harness.clock.now(), limit=10, policy=_policy(email=5, sms=5))
+    assert (claimed.notifications, claimed.wait_seconds) == ([], 5.0)
+    assert {n.status for n in await harness.notifications(kid.child_id)} == {"pending"}
+    harness.clock.set(datetime(2031, 3, 14, 0, 0, tzinfo=UTC))
+    claimed = await claim_sends(new_uow(), harness.clock.now(), limit=10, policy=_policy(email=5, sms=5))
+    assert sorted(n.channel for n in claimed.notifications) == ["email", "sms"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -122,3 +122,24 @@ async def test_attempt_that_never_reached_the_provider_is_sent_after_the_lookup(
     [resent] = await harness.wait_notifications(kid.child_id, "sent", 1)
     assert resent.provider_id != sent.provider_id
     assert [s.reference for s in stub.sent] == [sent.reference, "never-reached-the-provider"]
+
+
+async def test_a_refused_send_gives_its_daily_grant_back(start_app: Any, harness: Harness, stub: NotifyStub) -> None:
+    """GOV.UK Notify counts the messages it accepts: a 429 spends nothing of the day's limit."""
+    harness.clock.set(datetime(2031, 3, 17, 10, 0, tzinfo=UTC))  # a day no other test sends on
+    await start_app(daily_email_limit=5)
+    stub.faults.push(Fault(FaultKind.ERROR_429, retry_after=30), Fault(FaultKind.ERROR_429, retry_after=30))
+    kid = await harness.setup_child(dates=[date(2031, 3, 20)], parents=[parent(phone=False)])
+    await harness.publish(invite(request(kid), at=harness.clock.now()))
+    await attempted(harness, kid, 1)
+    assert await _sent_today(harness) == 0
+    harness.clock.advance(timedelta(minutes=5))
+    await attempted(harness, kid, 2)
+    harness.clock.advance(timedelta(minutes=5))
+    [sent] = await harness.wait_notifications(kid.child_id, "sent", 1)
+    assert sent.attempts == 3 and await _sent_today(harness) == 1
+
+
+async def _sent_today(harness: Harness) -> int:
+    rows = await harness.query("SELECT sent FROM daily_sends WHERE day = :d AND channel = 'email'", d=date(2031, 3, 17))
+    return int(rows[0].sent) if rows else 0
