@@ -3,10 +3,12 @@
 GOV.UK Notify lets one service send 250,000 emails and 250,000 texts a day. This seeds notify's
 notifications table (in a database of its own, migrated with notify's migrations) with messages all
 due at once, then runs notify's own dispatchers in this process -- several, sharing the database as
-replicas do -- with the log provider and a clock the run moves: once the day's caps are used (nothing
-left that may be sent today, nothing in flight), the clock moves to the next UTC midnight, the day
-boundary the caps count by. Counts come from the database afterwards and from what the provider
-received: sends per day and channel, days on which any cap was exceeded, and messages lost.
+replicas do -- with the log provider (refusing one send in a thousand once with a 429, as a busy
+Notify does) and a clock the run moves: once the day's caps are used (nothing left that may be sent
+today, nothing in flight), the clock moves to the next UTC midnight, the day boundary the caps count
+by; refused sends backing off move it on within the day first. Counts come from the database
+afterwards and from what the provider accepted: sends per day and channel, days on which any cap was
+exceeded, and messages lost.
 
 The shared rate limit (3,000 a minute) is off: its bucket runs on the database's clock, not the
 run's, and at that rate one simulated day alone would take 83 real minutes. Caps are the subject.
@@ -39,7 +41,7 @@ from notify.config import Settings
 from notify.default_templates import default_catalogue
 from notify.dispatcher import Dispatcher
 from notify.local_providers import LogProvider
-from notify.providers import OutboundMessage, ProviderReceipt
+from notify.providers import OutboundMessage, ProviderReceipt, RetryableProviderError
 from notify.tables import messaging
 from notify.templates import Channel, MessageKind
 from notify.timing import BucketShape, next_utc_midnight
@@ -58,23 +60,33 @@ class Sizes:
     replicas: int  # dispatchers sharing the database
     batch_size: int
     max_in_flight: int
+    # Every this-many-th send is refused once with a 429 (0: none), as GOV.UK Notify does under load: a
+    # refused send is not counted by the provider, so the day's cap must still be used in full.
+    refuse_every: int = 0
 
 
 # 1,100,000 emails (5 days at 250,000) and 900,000 texts (4 days).
-FULL = Sizes(2_000_000, 0.55, 250_000, 250_000, replicas=2, batch_size=1000, max_in_flight=2000)
-QUICK = Sizes(50_000, 0.55, 10_000, 10_000, replicas=2, batch_size=500, max_in_flight=1000)
+FULL = Sizes(2_000_000, 0.55, 250_000, 250_000, replicas=2, batch_size=1000, max_in_flight=2000, refuse_every=1000)
+QUICK = Sizes(50_000, 0.55, 10_000, 10_000, replicas=2, batch_size=500, max_in_flight=1000, refuse_every=1000)
 
 
 class CountingProvider:
     """The log provider, counting what it accepted per (day of the run's clock, channel) and per reference."""
 
-    def __init__(self, clock: FixedClock) -> None:
+    def __init__(self, clock: FixedClock, *, refuse_every: int = 0) -> None:
         self._inner = LogProvider(remember=1_000)
         self._clock = clock
+        self._refuse_every = refuse_every
+        self._calls = 0
+        self.refused: set[str] = set()
         self.by_day: Counter[tuple[date, str]] = Counter()
         self.references: Counter[str] = Counter()
 
     async def send(self, message: OutboundMessage) -> ProviderReceipt:
+        self._calls += 1
+        if self._refuse_every and self._calls % self._refuse_every == 0 and message.reference not in self.refused:
+            self.refused.add(message.reference)
+            raise RetryableProviderError(429, error_code="RateLimitError")
         receipt = await self._inner.send(message)
         self.by_day[self._clock.now().date(), str(message.channel)] += 1
         self.references[message.reference] += 1
@@ -160,6 +172,7 @@ _STATE = """
            count(*) FILTER (WHERE n.status = 'pending') AS pending,
            count(*) FILTER (WHERE n.status = 'pending' AND n.next_attempt_at <= $1) AS due,
            count(*) FILTER (WHERE n.status = 'sending') AS sending,
+           min(n.next_attempt_at) FILTER (WHERE n.status = 'pending') AS soonest,
            COALESCE(max(d.sent), 0) AS granted
     FROM notify.notifications AS n LEFT JOIN notify.daily_sends AS d ON d.day = $2 AND d.channel = n.channel
     WHERE n.status IN ('pending', 'sending')
@@ -167,16 +180,24 @@ _STATE = """
 """
 
 
-async def _day_done(conn: asyncpg.Connection, now: datetime, caps: dict[str, int]) -> tuple[bool, int]:
-    """(nothing more may go today and nothing is in flight, messages still pending)."""
+@dataclass(frozen=True, slots=True)
+class _State:
+    idle: bool  # nothing more may go at this instant, and nothing is in flight
+    pending: int
+    soonest: datetime | None  # the first retry later today of a channel with room left
+
+
+async def _state(conn: asyncpg.Connection, now: datetime, caps: dict[str, int]) -> _State:
     rows = await conn.fetch(_STATE, now, now.date())
-    busy = any(r["sending"] or (r["due"] and r["granted"] < caps[r["channel"]]) for r in rows)
-    return not busy, sum(r["pending"] for r in rows)
+    room = [r for r in rows if r["granted"] < caps[r["channel"]]]
+    busy = any(r["sending"] for r in rows) or any(r["due"] for r in room)
+    later = [r["soonest"] for r in room if r["soonest"] is not None and r["soonest"] < next_utc_midnight(now)]
+    return _State(not busy, sum(r["pending"] for r in rows), min(later, default=None))
 
 
 async def run(database_url: str, sizes: Sizes, *, timeout: float) -> dict[str, Any]:
     clock = FixedClock(START)
-    provider = CountingProvider(clock)
+    provider = CountingProvider(clock, refuse_every=sizes.refuse_every)
     replicas = [_replica(database_url, clock, provider, sizes) for _ in range(sizes.replicas)]
     caps = {"email": sizes.email_cap, "sms": sizes.sms_cap}
     conn = await asyncpg.connect(admin_dsn(database_url))
@@ -189,21 +210,24 @@ async def run(database_url: str, sizes: Sizes, *, timeout: float) -> dict[str, A
         while True:
             if time.monotonic() - began > timeout:
                 raise TimeoutError(f"not all sent after {timeout:g}s")
-            done, pending = await _day_done(conn, clock.now(), caps)
+            state = await _state(conn, clock.now(), caps)
             # Twice in a row: a claim that had not committed when the first look was taken has by the second.
-            if done:
+            if state.idle:
                 await asyncio.sleep(0.3)
-                done, pending = await _day_done(conn, clock.now(), caps)
-            if not done:
+                state = await _state(conn, clock.now(), caps)
+            if not state.idle:
                 await asyncio.sleep(0.2)
                 continue
-            days.append({"day": str(clock.now().date()), "seconds": round(time.monotonic() - day_began, 1)})
-            print(f"[{time.strftime('%H:%M:%S')}] daily: {clock.now().date()} done in {days[-1]['seconds']}s; "
-                  f"{pending:,} pending", flush=True)  # fmt: skip
-            if not pending:
-                break
-            clock.set(next_utc_midnight(clock.now()))
-            day_began = time.monotonic()
+            if state.soonest is not None:  # refused sends backing off: the day goes on until their retry
+                clock.set(state.soonest)
+            else:
+                days.append({"day": str(clock.now().date()), "seconds": round(time.monotonic() - day_began, 1)})
+                print(f"[{time.strftime('%H:%M:%S')}] daily: {clock.now().date()} done in {days[-1]['seconds']}s; "
+                      f"{state.pending:,} pending", flush=True)  # fmt: skip
+                if not state.pending:
+                    break
+                clock.set(next_utc_midnight(clock.now()))
+                day_began = time.monotonic()
             for r in replicas:
                 r.dispatcher.wake()
     finally:
@@ -248,6 +272,7 @@ async def count(database_url: str, seeded: Counter[str], sizes: Sizes, provider:
         "statuses": {k: int(v) for k, v in statuses.items()},
         "provider_sends": sum(provider.by_day.values()),
         "provider_duplicates": sum(n - 1 for n in provider.references.values() if n > 1),
+        "provider_refused": len(provider.refused),
         "granted_by_day": {f"{d} {c}": n for (d, c), n in sorted(granted.items())},
         "caps_unused_days": _unused(by_day, caps),
         "caps": caps,
@@ -305,6 +330,7 @@ def main() -> int:
         ("days a cap was exceeded", str(found["daily_cap_exceeded"])),
         ("lost", str(found["lost"])),
         ("sent twice at the provider", str(found["provider_duplicates"])),
+        ("sends refused once (429) and retried", f"{found['provider_refused']:,}"),
         ("days a cap was not fully used (before the last)", str(found["caps_unused_days"])),
         ("seed / run seconds", f"{found['daily_seed_seconds']} / {found['daily_run_seconds']}"),
     ]

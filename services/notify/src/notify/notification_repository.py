@@ -187,7 +187,7 @@ class NotificationRepository:
             )
 
     async def defer(self, items: Sequence[tuple[str, datetime]]) -> None:
-        """Move not-yet-attempted notifications to a later time (daily limit spill, closed window)."""
+        """Move not-yet-attempted notifications to a later time (a closed window, the seconds before midnight)."""
         for until in sorted({u for _, u in items}):
             ids = [i for i, u in items if u == until]
             statement = update(notifications).where(notifications.c.id == any_id(ids))

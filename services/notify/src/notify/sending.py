@@ -62,7 +62,7 @@ class Expanded:
 @dataclass(frozen=True, slots=True)
 class _Admitted:
     ready: list[Notification]
-    deferred: list[tuple[str, datetime]]  # (id, when it may be tried): closed window or day's limit reached
+    deferred: list[tuple[str, datetime]]  # (id, when it may be tried): a closed window, or midnight is near
     wait_seconds: float
 
 
@@ -221,7 +221,8 @@ async def _admit(uow: NotifyUnitOfWork, rows: list[Notification], now: datetime,
     over: set[str] = set()
     for channel, count in granted.items():
         over |= {n.id for n in [n for n in ready if n.channel == channel][count:]}
-    deferred += [(n.id, spill) for n in ready if n.id in over]
+    # Those over the day's limit stay as they are: their channel is not claimed again until the day has
+    # room, which a grant given back (a refused send) makes before midnight.
     return _Admitted([n for n in ready if n.id not in over], deferred, wait)
 
 
