@@ -66,7 +66,7 @@ class Sizes:
 
 
 # 1,100,000 emails (5 days at 250,000) and 900,000 texts (4 days).
-FULL = Sizes(2_000_000, 0.55, 250_000, 250_000, replicas=2, batch_size=1000, max_in_flight=2000, refuse_every=1000)
+FULL = Sizes(2_000_000, 0.55, 250_000, 250_000, replicas=2, batch_size=500, max_in_flight=1000, refuse_every=1000)
 QUICK = Sizes(50_000, 0.55, 10_000, 10_000, replicas=2, batch_size=500, max_in_flight=1000, refuse_every=1000)
 
 
