@@ -52,6 +52,13 @@ async def driver(session: AsyncSession) -> Any:
 # One retime of a team at a time, whichever replica and message (TeamUpdated, ClinicDatesChanged): two
 # set-wise updates of the same rows in different orders could otherwise deadlock each other.
 _RETIME_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('notify.retime:' || CAST(:team AS text), 0))")
+# Shared by transactions that time new invitations from a team's dates: a re-timing waits for them to
+# commit (and then re-times what they added), and they wait for a re-timing to commit (and then read its
+# dates), so no invitation keeps a due time from dates a concurrent re-timing replaced.
+_TIMING_LOCK = text(
+    "SELECT pg_advisory_xact_lock_shared(hashtextextended('notify.retime:' || t, 0))"
+    " FROM unnest(CAST(:teams AS text[])) WITH ORDINALITY AS u(t, n) ORDER BY n"
+)
 
 # Everything a due time depends on besides the team's settings and clinic dates, as one text: a
 # 100,000-child import is a few hundred requests, so its re-timing is a few hundred due times to work out.
@@ -233,6 +240,12 @@ class InvitationRepository:
     async def lock_team_retime(self, team_ods: str) -> None:
         """Held until the transaction ends: the team's unsent invitations are re-timed by one transaction at a time."""
         await self.session.execute(_RETIME_LOCK, {"team": team_ods})
+
+    async def lock_teams_timing(self, team_ods: Iterable[str]) -> None:
+        """Held until the transaction ends: no re-timing of these teams runs meanwhile (taken in one order)."""
+        teams = sorted(set(team_ods))
+        if teams:
+            await self.session.execute(_TIMING_LOCK, {"teams": teams})
 
     async def unsent_keys(self, *, team_ods: str, year: int | None) -> list[RetimeKey]:
         sql = _UNSENT_KEYS.format(year="" if year is None else "AND i.academic_year = :year")

@@ -118,6 +118,7 @@ async def invite_to_clinic(
         if not await uow.claim(command):
             return
         requests = command.invitations
+        await uow.invitations.lock_teams_timing(r["team_ods"] for r in requests)
         await uow.copies.forget_leavers(
             [(str(r["child_id"]), r["team_ods"], r["academic_year"]) for r in requests], before=command.occurred_at
         )

@@ -16,6 +16,7 @@ from contracts.common import MAX_BATCH, Programme
 from contracts.notify import InvitationsScheduled
 from msgkit.db import session_factory
 from msgkit.testing import eventually
+from notify import planning
 from notify.domain import InvitationStatus
 from notify.repository import InvitationRepository
 
@@ -176,3 +177,34 @@ async def test_rows_claimed_by_a_dispatcher_are_sent_or_retimed_never_both(
     moved_items = [i for i in items if i["due_at"] == "2026-02-08T09:00:00Z"]
     assert len(moved_items) == 90
     assert {i["invitation_id"] for i in moved_items} == {i for i in by_id if i not in {s.id for s in sent}}
+
+
+async def _waiting_for_an_advisory_lock(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        waiting = await conn.execute(
+            text(
+                "SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid"
+                " WHERE NOT l.granted AND l.locktype = 'advisory' AND a.datname = current_database()"
+            )
+        )
+        return bool(waiting.scalar_one())
+
+
+async def test_an_invitation_timed_during_a_retiming_gets_the_new_dates(
+    start_app: Any, harness: Harness, engine: AsyncEngine
+) -> None:
+    """Timed from the old dates while the re-timing was uncommitted, it would keep them: it waits instead."""
+    app = await start_app(dispatcher_enabled=False)
+    session = uuid.uuid4()
+    await team_with_invitations(harness, session, date(2026, 3, 1), [requests(harness.team, 5)])
+    moved = clinic_dates(harness.team, [date(2026, 3, 15)], at=harness.clock.now(), session=session)
+    late = invite(*requests(harness.team, 1), at=harness.clock.now())
+    async with app.context.get("runtime").extras["uow"]() as uow:
+        await uow.copies.save_clinic_dates(moved)
+        assert await planning.retime(uow, harness.clock.now(), team_ods=harness.team, year=YEAR, cause=None) == 5
+        await harness.publish(late)
+        await eventually(lambda: _waiting_for_an_advisory_lock(engine), what="the invitation waiting")
+        assert not await harness.processed(late)
+        await uow.commit()
+    await harness.wait_processed(late)
+    assert set((await due_times(harness)).values()) == {("scheduled", utc(2026, 2, 22, 9, 0))}
