@@ -42,6 +42,7 @@ from notify.default_templates import default_catalogue
 from notify.dispatcher import Dispatcher
 from notify.local_providers import LogProvider
 from notify.providers import OutboundMessage, ProviderReceipt, RetryableProviderError
+from notify.sending import DAY_END_GUARD
 from notify.tables import messaging
 from notify.templates import Channel, MessageKind
 from notify.timing import BucketShape, next_utc_midnight
@@ -49,6 +50,8 @@ from notify.uow import NotifyUnitOfWork
 
 # A Monday in a year no other run uses; the caps count by UTC day.
 START = datetime(2031, 1, 6, 0, 0, tzinfo=UTC)
+# How far the clock moves within a day to the next retries (backoff starts at 5 s): a minute's at once.
+RETRY_STEP = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +194,8 @@ async def _state(conn: asyncpg.Connection, now: datetime, caps: dict[str, int]) 
     rows = await conn.fetch(_STATE, now, now.date())
     room = [r for r in rows if r["granted"] < caps[r["channel"]]]
     busy = any(r["sending"] for r in rows) or any(r["due"] for r in room)
-    later = [r["soonest"] for r in room if r["soonest"] is not None and r["soonest"] < next_utc_midnight(now)]
+    last_claim = next_utc_midnight(now) - DAY_END_GUARD
+    later = [r["soonest"] for r in room if r["soonest"] is not None and r["soonest"] < last_claim]
     return _State(not busy, sum(r["pending"] for r in rows), min(later, default=None))
 
 
@@ -218,8 +222,9 @@ async def run(database_url: str, sizes: Sizes, *, timeout: float) -> dict[str, A
             if not state.idle:
                 await asyncio.sleep(0.2)
                 continue
-            if state.soonest is not None:  # refused sends backing off: the day goes on until their retry
-                clock.set(state.soonest)
+            if state.soonest is not None:  # refused sends backing off: the day goes on to their retries
+                last_claim = next_utc_midnight(clock.now()) - DAY_END_GUARD
+                clock.set(min(max(state.soonest, clock.now() + RETRY_STEP), last_claim))
             else:
                 days.append({"day": str(clock.now().date()), "seconds": round(time.monotonic() - day_began, 1)})
                 print(f"[{time.strftime('%H:%M:%S')}] daily: {clock.now().date()} done in {days[-1]['seconds']}s; "

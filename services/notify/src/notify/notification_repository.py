@@ -169,11 +169,16 @@ class NotificationRepository:
             },
         )
 
-    async def claim_due(self, now: datetime, limit: int, *, skip_channels: Iterable[str] = ()) -> list[Notification]:
+    async def claim_due(
+        self, now: datetime, limit: int, *, channels: Iterable[str] | None = None
+    ) -> list[Notification]:
+        """Due notifications (of `channels` only, if given), oldest first, locked; rows others hold are skipped."""
         c = notifications.c
         statement = select(notifications).where(c.status == "pending", c.next_attempt_at <= now)
-        if skipped := sorted(skip_channels):
-            statement = statement.where(c.channel.not_in(skipped))
+        if channels is not None:
+            only = sorted(channels)
+            # One channel (the other's day used up) is read from ix_notifications_due_by_channel.
+            statement = statement.where(c.channel == only[0] if len(only) == 1 else c.channel.in_(only))
         statement = statement.order_by(c.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
         return [_notification(r) for r in (await self.session.execute(statement)).all()]
 

@@ -194,9 +194,10 @@ async def claim_sends(uow: NotifyUnitOfWork, now: datetime, *, limit: int, polic
         return Claimed([], 0, (midnight - now).total_seconds())
     async with uow:
         full = await uow.limits.full_channels(now.astimezone(UTC).date(), policy.daily_limits)
-        if policy.daily_limits and full >= set(policy.daily_limits):
+        channels = set(policy.daily_limits) - full if full else None
+        if channels is not None and not channels:
             return NOTHING_CLAIMED  # until midnight
-        rows = await uow.notifications.claim_due(now, limit, skip_channels=full)
+        rows = await uow.notifications.claim_due(now, limit, channels=channels)
         admitted = await _admit(uow, await rechecking.recheck(uow, rows, now), now, policy)
         await uow.notifications.defer(admitted.deferred)
         await uow.notifications.mark_sending([n.id for n in admitted.ready], now)

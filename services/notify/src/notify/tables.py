@@ -185,6 +185,8 @@ notifications = Table(
     _at("sent_at", nullable=True),
     _at("completed_at", nullable=True),
     Index("ix_notifications_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    # Claims of one channel while the other's day is used up (0004).
+    Index("ix_notifications_due_by_channel", "channel", "next_attempt_at", postgresql_where=text("status = 'pending'")),
     Index("ix_notifications_in_flight", "attempt_started_at", postgresql_where=text("status = 'sending'")),
     Index("ix_notifications_provider_id", "provider_id"),
     Index("ix_notifications_child", "child_id"),

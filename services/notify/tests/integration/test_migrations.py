@@ -25,8 +25,8 @@ pytestmark = pytest.mark.integration
 
 def test_one_head_and_numbered_revisions() -> None:
     scripts = ScriptDirectory.from_config(alembic_config(MIGRATIONS, url="", schema="notify"))
-    assert scripts.get_heads() == ["0003"]
-    assert sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("0*.py")) == ["0001", "0002", "0003"]
+    assert scripts.get_heads() == ["0004"]
+    assert sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("0*.py")) == ["0001", "0002", "0003", "0004"]
 
 
 async def test_outbox_bodies_are_compressed_with_lz4(engine: AsyncEngine) -> None:
