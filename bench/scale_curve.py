@@ -64,13 +64,20 @@ async def run_curve(stack: Stack, steps: Sequence[Step]) -> dict[str, Any]:
             for size in step.sizes:
                 ods, year = await team_with_clinic(client, db, days_before=0, offset=CLINIC_DAYS_AWAY, phase="scale")
                 batch.append(Team(ods, year, size, start=children + sum(t.size for t in batch)))
+            if stack.cpu is not None:
+                stack.cpu.start()
             took = await _import_at_once(client, db, batch, phase=f"scale {number}/{len(steps)}")
-            children += sum(t.size for t in batch)
+            # CPU per child shows whether the cost grows with the database, whatever else the machine runs.
+            cpu = stack.cpu.used() if stack.cpu is not None else {}
+            size = sum(t.size for t in batch)
+            children += size
             teams += batch
-            rate = sum(t.size for t in batch) / took
-            log.append({"teams": len(batch), "children": sum(t.size for t in batch), "in_database": children,
-                        "seconds": round(took, 2), "invitations_per_s": round(rate, 1)})  # fmt: skip
-            w.log("scale", f"{children:,} children in the database; this step {rate:,.0f} invitations/s")
+            rate = size / took
+            log.append({"teams": len(batch), "children": size, "in_database": children, "seconds": round(took, 2),
+                        "invitations_per_s": round(rate, 1),
+                        "cpu_us_per_child": {k: round(v * 1e6 / size) for k, v in cpu.items()}})  # fmt: skip
+            w.log("scale", f"{children:,} children in the database; this step {rate:,.0f} invitations/s, CPU µs "
+                           f"per child {log[-1]['cpu_us_per_child']}")  # fmt: skip
             if step.reads:
                 rates[step.reads] = round(rate, 1)
     finally:

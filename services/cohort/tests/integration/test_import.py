@@ -165,6 +165,32 @@ async def test_the_same_child_twice_in_a_file_is_an_error(client: RabbitBroker, 
     assert await scalar(runtime, "SELECT count(*) FROM children WHERE team_ods = :t", t=team) == 0
 
 
+async def test_twins_by_details_need_one_of_them_without_an_nhs_number(client: RabbitBroker) -> None:
+    """Same name (any case), birth date and postcode: one child when either row lacks an NHS number, the
+    earliest such row named; two rows with different NHS numbers are two children."""
+    team = new_team()
+
+    def details_of_7(number_from: int | None) -> list[str]:
+        row = child_row(7, urn="100001")
+        row[5] = "" if number_from is None else child_row(number_from, urn="100001")[5]
+        return row
+
+    rows = [
+        (2, details_of_7(20)),  # numbered
+        (3, details_of_7(21)),  # numbered differently: another child
+        (4, [c.lower() if i < 2 else c for i, c in enumerate(details_of_7(None))]),  # no number: twin of row 2
+        (5, details_of_7(22)),  # numbered, after a row without one: twin of row 4
+        (6, details_of_7(None)),  # no number: twin of row 2, the earliest
+    ]
+    _, reply = await import_rows(client, team, HEADER, rows)
+    assert not reply.ok and reply.error is not None
+    assert reply.error.details == [
+        {"row": 4, "column": "", "message": "is the same child as row 2"},
+        {"row": 5, "column": "", "message": "is the same child as row 4"},
+        {"row": 6, "column": "", "message": "is the same child as row 2"},
+    ]
+
+
 async def test_a_child_without_an_nhs_number_is_matched_on_name_birth_date_and_postcode(client: RabbitBroker) -> None:
     team = new_team()
     row = child_row(1, urn="100001")
