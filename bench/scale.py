@@ -52,6 +52,7 @@ def _curve_and_retime(the_world: World, *, quick: bool, retime: bool) -> dict[st
             "children": curve["children"],
             "invitations_per_s_by_size": curve["rates"],
             "curve_steps": curve["steps"],
+            "curve_analyzed_between_steps": curve["analyzed_between_steps"],
             "curve_peak_rss_mb": st.peak_rss(),
         }
         if retime:
