@@ -122,9 +122,11 @@ def main() -> int:
         with stack("retime", the_world) as st:
             for size in args.children:
                 results.append(asyncio.run(retime(st, size)))
+            peak = st.peak_rss()
     for r in results:
         print(f"{r['retime_children']:>9,} invitations re-timed in {r['retime_seconds']:6.2f} s "
               f"({r['retime_per_s']:,.0f}/s; {r['retime_invitations_in_database']:,} in the database)")  # fmt: skip
+    print("peak RSS (MB): " + ", ".join(f"{name} {mb:.0f}" for name, mb in sorted(peak.items())))
     return 0
 
 

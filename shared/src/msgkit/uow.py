@@ -35,6 +35,7 @@ class UnitOfWork:
         self._consumer = consumer
         self._on_commit = on_commit
         self._pending: list[Message | outbox.OutboxRow] = []
+        self._written = False
         self._session: AsyncSession | None = None
 
     @property
@@ -47,6 +48,7 @@ class UnitOfWork:
         self._session = self._sessions()
         await self._session.begin()
         self._pending = []
+        self._written = False
         self.enter()
         return self
 
@@ -89,9 +91,21 @@ class UnitOfWork:
         """Queue messages (or ready-made outbox rows, see `outbox.spliced_row`) for the outbox at commit."""
         self._pending.extend(messages)
 
+    async def write_outbox(self) -> None:
+        """Insert what is queued for the outbox now, on this transaction (it still leaves only on commit).
+
+        For work that publishes more than it should hold in memory at once (a team's re-timing: a hundred
+        1,000-item events) the rows go out as they are made instead of all at the commit.
+        """
+        if self._pending:
+            await outbox.write(self.session, self._tables.outbox, self._pending)
+            self._pending = []
+            self._written = True
+
     async def commit(self) -> None:
         await outbox.write(self.session, self._tables.outbox, self._pending)
         await self.session.commit()
-        if self._pending:
+        if self._pending or self._written:
             self._pending = []
+            self._written = False
             self._on_commit()

@@ -98,6 +98,36 @@ async def test_rolled_back_transaction_publishes_nothing(services: tuple[Runtime
     assert seen_ods == ["LATER"]
 
 
+async def test_rows_written_to_the_outbox_early_leave_at_commit_and_wake_the_relay(
+    services: tuple[Runtime, Runtime],
+) -> None:
+    from msgkit.uow import UnitOfWork
+
+    producer, consumer = services
+    woken = []
+    uow = UnitOfWork(producer.sessions, producer.tables, consumer=producer.service, on_commit=lambda: woken.append(1))
+    async with uow:
+        uow.publish(team_updated(ods="EARLY1"))
+        await uow.write_outbox()
+        uow.publish(team_updated(ods="EARLY2"))
+        await uow.write_outbox()
+        await uow.write_outbox()  # nothing queued: writes nothing
+        await uow.commit()
+    assert woken == [1], "the relay is woken once, though nothing was left queued at the commit"
+    producer.wake_relay()
+    await eventually(lambda: _true(seen_count(consumer), 2), what="both events")
+
+    async with uow:  # written early, then rolled back: nothing leaves
+        uow.publish(team_updated(ods="GONE"))
+        await uow.write_outbox()
+    async with producer.sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(tables.outbox))).scalar_one() == 0
+
+
+async def _true(count: Any, target: int) -> bool:
+    return bool(await count >= target)
+
+
 async def test_duplicate_delivery_has_one_effect(services: tuple[Runtime, Runtime], amqp_url: str) -> None:
     _, consumer = services
     event = team_updated()

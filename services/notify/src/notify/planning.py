@@ -136,12 +136,16 @@ async def retime(
         first = first_clinic_date(sessions.get((team_ods, k.academic_year), ()), k.programmes, today)
         due = due_at(now=now, requested_at=k.requested_at, first_date=first, team=team, trigger=k.trigger)
         timed.append((k, due, _json_time(due)))
-    events = await uow.invitations.retime_team(team_ods=team_ods, year=year, due=timed, now=now, per_event=MAX_BATCH)
     traced = tracing(cause)
-    uow.publish(*(spliced_row(InvitationsScheduled, "invitations", e.items_json, tracing=traced) for e in events))
-    if any(e.due_now for e in events):
+    changed, due_now = 0, False
+    # Each event goes to the outbox as it arrives, so memory holds one, not the team's hundred.
+    async for e in uow.invitations.retime_team(team_ods=team_ods, year=year, due=timed, now=now, per_event=MAX_BATCH):
+        uow.publish(spliced_row(InvitationsScheduled, "invitations", e.items_json, tracing=traced))
+        await uow.write_outbox()
+        changed, due_now = changed + e.count, due_now or e.due_now
+    if due_now:
         uow.due_work(Due.INVITATIONS)
-    return sum(e.count for e in events)
+    return changed
 
 
 def cancelled_event(invitation: Invitation, reason: str, cause: Message | None) -> InvitationCancelled:
