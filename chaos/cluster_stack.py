@@ -17,11 +17,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaos.stack import Stack, _notify_env, stub_process
+from chaos.stack import Stack, _notify_env, launch, service_processes, stub_process
 from cluster import Cluster
 from cluster.control import ClusterError
 from msgkit.bootstrap import SERVICES, ensure_roles
-from msgkit.processes import ServiceProcess, service_env
 from msgkit.testing import RabbitServer, free_port, fresh_database, postgres_server
 
 ROOT = Path(__file__).resolve().parents[1] / ".run" / "cluster-chaos"
@@ -99,30 +98,14 @@ def open_cluster_stack(
     callback_url = f"http://127.0.0.1:{ports['notify-1']}/notifications/status"
     stub = resources.enter_context(stub_process(log_dir / "notify-stub.log", callback_url=callback_url, seed=seed))
     notify_extra = _notify_env(stub, stale_seconds=stale_seconds, postpone_seconds=postpone_seconds)
-    processes: dict[str, ServiceProcess] = {}
-    for position, (name, port) in enumerate(ports.items()):
-        service = name.rsplit("-", 1)[0]
-        env = service_env(
-            service,
-            database_url=database_url,
-            rabbitmq_url=cluster.addresses(vhost, start=position % len(cluster.nodes)),
-            port=port,
-            extra=notify_extra if service == "notify" else None,
-        )
-        processes[name] = ServiceProcess(
-            service=service, env=env, port=port, log_path=log_dir / f"{name}.log", name=name
-        )
+    processes = service_processes(
+        ports,
+        database_url=database_url,
+        # Each replica's list starts on another node, so the replicas start spread over the cluster.
+        rabbitmq_url=lambda position: cluster.addresses(vhost, start=position % len(cluster.nodes)),
+        notify_extra=notify_extra,
+        log_dir=log_dir,
+    )
     stack = Stack(database_url, amqp_url, rabbit, stub, log_dir, processes)
-    for p in processes.values():
-        if p.name.endswith("-1"):
-            p.migrate()
-    resources.callback(_stop_all, list(processes.values()))
-    for p in processes.values():
-        p.start()
-    asyncio.run(stack.wait_all_ready())
+    launch(resources, stack, migrating=lambda p: p.name.endswith("-1"))
     yield ClusterStack(stack, cluster, vhost)
-
-
-def _stop_all(processes: list[ServiceProcess]) -> None:
-    for p in processes:
-        p.stop()

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,28 +131,48 @@ def open_stack(
     callback_url = f"http://127.0.0.1:{ports[NOTIFY_REPLICAS[0]]}/notifications/status"
     stub = stack.enter_context(stub_process(log_dir / "notify-stub.log", callback_url=callback_url, seed=seed))
     notify_extra = _notify_env(stub, stale_seconds=stale_seconds, postpone_seconds=postpone_seconds)
+    processes = service_processes(
+        ports, database_url=database_url, rabbitmq_url=lambda _: amqp_url, notify_extra=notify_extra, log_dir=log_dir
+    )
+    result = Stack(database_url, amqp_url, rabbit, stub, log_dir, processes)
+    launch(stack, result, migrating=lambda p: p.name != NOTIFY_REPLICAS[1])
+    yield result
+
+
+def service_processes(
+    ports: Mapping[str, int],
+    *,
+    database_url: str,
+    rabbitmq_url: Callable[[int], str],
+    notify_extra: Mapping[str, str],
+    log_dir: Path,
+) -> dict[str, ServiceProcess]:
+    """A process (not started) per `<service>` or `<service>-<n>` name; `rabbitmq_url(position)` is its broker."""
     processes: dict[str, ServiceProcess] = {}
-    for name, port in ports.items():
+    for position, (name, port) in enumerate(ports.items()):
         service = name.split("-")[0]
         env = service_env(
             service,
             database_url=database_url,
-            rabbitmq_url=amqp_url,
+            rabbitmq_url=rabbitmq_url(position),
             port=port,
-            extra=notify_extra if service == "notify" else None,
+            extra=dict(notify_extra) if service == "notify" else None,
         )
         processes[name] = ServiceProcess(
             service=service, env=env, port=port, log_path=log_dir / f"{name}.log", name=name
         )
-    result = Stack(database_url, amqp_url, rabbit, stub, log_dir, processes)
-    for p in processes.values():
-        if p.name != NOTIFY_REPLICAS[1]:
+    return processes
+
+
+def launch(resources: ExitStack, stack: Stack, *, migrating: Callable[[ServiceProcess], bool]) -> None:
+    """Migrate with the chosen processes (one per service), start every one, stop them all on exit."""
+    for p in stack.processes.values():
+        if migrating(p):
             p.migrate()
-    stack.callback(_stop_all, list(processes.values()))
-    for p in processes.values():
+    resources.callback(_stop_all, list(stack.processes.values()))
+    for p in stack.processes.values():
         p.start()
-    asyncio.run(result.wait_all_ready())
-    yield result
+    asyncio.run(stack.wait_all_ready())
 
 
 def _stop_all(processes: list[ServiceProcess]) -> None:
