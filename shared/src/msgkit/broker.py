@@ -80,6 +80,21 @@ def make_router() -> RabbitRouter:
     return RabbitRouter(ack_policy=ACK_POLICY)
 
 
+def declare_publishers(router: RabbitRouter, service: str) -> None:
+    """Declare on `router` what `service` publishes, so its AsyncAPI document lists every message (the outbox
+    relay sends them; these publishers are never called)."""
+    for message in topology.published_by(service):
+        route = topology.route_for(message)
+        router.publisher(
+            exchange=exchange(route.exchange, route.exchange_type),
+            routing_key=route.routing_key,
+            persist=True,
+            schema=message,
+            title=f"{route.routing_key}:publish",
+            description=message.__doc__,
+        )
+
+
 def exchange(name: str, kind: str = "topic") -> RabbitExchange:
     return RabbitExchange(name, type=ExchangeType.DIRECT if kind == "direct" else ExchangeType.TOPIC, durable=True)
 

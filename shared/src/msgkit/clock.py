@@ -41,9 +41,14 @@ class FixedClock:
         self._at += delta
 
 
+def london_date(moment: datetime) -> date:
+    """The date in England at `moment`, which is what session states and academic years are judged by."""
+    return moment.astimezone(LONDON).date()
+
+
 def london_today(clock: Clock) -> date:
-    """Today's date in England, which is what session states and academic years are judged by."""
-    return clock.now().astimezone(LONDON).date()
+    """Today's date in England by `clock`."""
+    return london_date(clock.now())
 
 
 def academic_year_of(day: date) -> int:

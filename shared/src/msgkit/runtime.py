@@ -6,9 +6,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from faststream import Context
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitRouter
 from prometheus_client import make_asgi_app
@@ -23,36 +22,14 @@ from msgkit.failover import FailoverBroker
 from msgkit.outbox import OutboxRelay
 from msgkit.settings import ServiceSettings
 from msgkit.tables import MessagingTables
+from msgkit.uow import UnitOfWork
+from msgkit.wiring import CONTEXT_NAME, Wiring
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[["Runtime"], Awaitable[None]]
 ASGIApp = Callable[..., Awaitable[None]]
-
-
-# faststream.Context is a function returning an instance of this (not publicly exported) class.
-_ContextField: Any = type(Context("runtime"))
-
-
-class _OnTheLoop(_ContextField):  # type: ignore[misc]
-    """FastStream's Context, resolved on the event loop.
-
-    FastDepends 3 runs a custom field's synchronous `use` (FastStream's Context has one) in a worker
-    thread: a thread hand-off per parameter per message, ~130 us idle and up to the interpreter's 5 ms
-    switch interval when the loop is busy. An `async` use is awaited in place.
-    """
-
-    async def use(self, /, **kwargs: Any) -> dict[str, Any]:
-        resolved: dict[str, Any] = super().use(**kwargs)
-        return resolved
-
-
-def runtime_param() -> Any:
-    """The default of a dependency's `runtime` parameter: `async def get_uow(runtime: Runtime = runtime_param())`.
-
-    Dependencies must be `async def` for the same reason: FastDepends runs a sync one in a thread.
-    """
-    return _OnTheLoop("runtime")
+U = TypeVar("U", bound=UnitOfWork)
 
 
 class Runtime:
@@ -75,7 +52,6 @@ class Runtime:
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._relay: OutboxRelay | None = None
-        self.extras: dict[str, Any] = {}
         self._started = False
 
     @property
@@ -89,6 +65,15 @@ class Runtime:
         if self._sessions is None:
             raise RuntimeError("runtime not started")
         return self._sessions
+
+    def uow_factory(self, kind: Callable[..., U], **parts: Any) -> Callable[[], U]:
+        """A maker of `kind` units of work on this runtime's database, inbox and outbox (`parts` to its own
+        constructor): what a composition root puts in its service's `Wiring`."""
+
+        def new_uow() -> U:
+            return kind(self.sessions, self.tables, consumer=self.service, on_commit=self.wake_relay, **parts)
+
+        return new_uow
 
     def wake_relay(self) -> None:
         if self._relay is not None:
@@ -167,6 +152,7 @@ def _json_endpoint(compute: Callable[[], Awaitable[tuple[int, dict[str, Any]]]])
 
 def build_app(
     runtime: Runtime,
+    wiring: Wiring[Any],
     routers: Sequence[RabbitRouter],
     *,
     on_started: Sequence[Hook] = (),
@@ -219,8 +205,9 @@ def build_app(
         after_shutdown=[after_shutdown],
         asyncapi_path="/docs/asyncapi",
     )
-    app.context.set_global("runtime", runtime)
-    runtime.broker.context.set_global("runtime", runtime)
+    for context in (app.context, runtime.broker.context):
+        context.set_global("runtime", runtime)
+        context.set_global(CONTEXT_NAME, wiring)
     return app
 
 

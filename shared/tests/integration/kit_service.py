@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from faststream import Depends
 from faststream.asgi import AsgiFastStream
 from sqlalchemy import Column, MetaData, String, Table, Uuid, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from contracts.envelope import Reply
 from contracts.sessions import GetSession, TeamUpdated
 from msgkit.broker import make_router, subscription
+from msgkit.clock import SystemClock
 from msgkit.deadletter import PermanentError
-from msgkit.runtime import Runtime, build_app, runtime_param
+from msgkit.runtime import Runtime, build_app
 from msgkit.settings import ServiceSettings
 from msgkit.tables import messaging_tables
 from msgkit.uow import UnitOfWork
+from msgkit.wiring import UoW, Wiring
 
 metadata = MetaData()
 tables = messaging_tables(metadata)
@@ -27,15 +27,8 @@ notify_router = make_router()
 sessions_router = make_router()
 
 
-async def get_uow(runtime: Runtime = runtime_param()) -> UnitOfWork:
-    return UnitOfWork(runtime.sessions, runtime.tables, consumer=runtime.service, on_commit=runtime.wake_relay)
-
-
-UoW = Annotated[UnitOfWork, Depends(get_uow)]
-
-
 @notify_router.subscriber(**subscription("notify", TeamUpdated))
-async def on_team_updated(event: TeamUpdated, uow: UoW) -> None:
+async def on_team_updated(event: TeamUpdated, uow: UoW[UnitOfWork]) -> None:
     async with uow:
         if not await uow.claim(event):
             return
@@ -63,7 +56,8 @@ def make_app(database_url: str, amqp_url: str, *, service: str, schema: str) -> 
         outbox_poll_interval=0.5,
     )
     runtime = Runtime(settings, tables)
-    app = build_app(runtime, [notify_router] if service == "notify" else [sessions_router])
+    wiring = Wiring(new_uow=runtime.uow_factory(UnitOfWork), clock=SystemClock())
+    app = build_app(runtime, wiring, [notify_router] if service == "notify" else [sessions_router])
     return app, runtime
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -120,12 +120,11 @@ async def test_shutdown_cuts_a_retry_back_off_short() -> None:
 
 
 async def test_a_dependency_on_the_runtime_is_resolved_without_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """FastDepends runs a sync custom field or dependency in a thread pool; runtime_param() must not."""
+    """FastDepends runs a sync custom field or dependency in a thread pool; the wiring's must not."""
     import fast_depends.utils
-    from faststream import Depends
     from faststream.rabbit import RabbitBroker, TestRabbitBroker
 
-    from msgkit.runtime import runtime_param
+    from msgkit.wiring import Now, UoW, Wired, Wiring
 
     def no_threads(*args: object, **kwargs: object) -> None:
         raise AssertionError("a dependency was run in a worker thread")
@@ -133,17 +132,17 @@ async def test_a_dependency_on_the_runtime_is_resolved_without_a_worker_thread(m
     monkeypatch.setattr(fast_depends.utils, "run_in_threadpool", no_threads)
     broker, seen = RabbitBroker(), []
 
-    async def service_of(runtime: object = runtime_param()) -> object:
-        return runtime
+    at = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    wiring = Wiring(new_uow=lambda: "a unit of work", clock=FixedClock(at))  # type: ignore[arg-type,return-value]
 
     @broker.subscriber("q")
-    async def handle(body: str, service: Annotated[object, Depends(service_of, cast=False)]) -> None:
-        seen.append((body, service))
+    async def handle(body: str, uow: UoW[Any], now: Now, wired: Wired[Wiring[Any]]) -> None:
+        seen.append((body, uow, now, wired))
 
-    broker.context.set_global("runtime", "the runtime")
+    broker.context.set_global("wiring", wiring)
     async with TestRabbitBroker(broker) as test_broker:
         await test_broker.publish("hello", "q")
-    assert seen == [("hello", "the runtime")]
+    assert seen == [("hello", "a unit of work", at, wiring)]
 
 
 async def test_the_decoder_parses_the_body_straight_into_the_queue_s_model() -> None:

@@ -1,4 +1,4 @@
-"""Composition root of the cohort service."""
+"""Composition root of the cohort service: runtime, unit of work, activity batcher, handlers and start-up work."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from faststream.asgi import AsgiFastStream
 from cohort import activity
 from cohort.config import Settings
 from cohort.event_services import record_activity
-from cohort.handlers import router
+from cohort.handlers import build_router
 from cohort.import_services import resume_unfinished
 from cohort.tables import messaging
 from cohort.uow import CohortUnitOfWork
-from contracts.envelope import Message
+from cohort.wiring import CohortWiring
 from msgkit.batching import Batcher
 from msgkit.clock import Clock, SystemClock
 from msgkit.runtime import Runtime, build_app
@@ -29,43 +29,44 @@ ACTIVITY_BATCH = 2000
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> AsgiFastStream:
     settings = settings or Settings.from_env()
     runtime = Runtime(settings, messaging)
-    runtime.extras["clock"] = clock or SystemClock()
-    runtime.extras["activity"] = Batcher(
-        lambda events: record_activity(events, _uow(runtime)),
+    new_uow = runtime.uow_factory(CohortUnitOfWork)
+    batcher = Batcher(
+        lambda events: record_activity(events, new_uow()),
         name="cohort-activity",
         max_size=ACTIVITY_BATCH,
         weight=activity.weight,
     )
+    wiring = CohortWiring(new_uow=new_uow, clock=clock or SystemClock(), activity=batcher)
+    resuming = Resuming(wiring)
     return build_app(
-        runtime, [router], on_started=[start_resuming], on_stopping=[stop_resuming, drain_activity], title="cohort"
+        runtime,
+        wiring,
+        [build_router()],
+        on_started=[resuming.start],
+        on_stopping=[resuming.stop, lambda _: batcher.drain()],
+        title="cohort",
     )
 
 
-def _uow(runtime: Runtime) -> CohortUnitOfWork:
-    return CohortUnitOfWork(runtime.sessions, runtime.tables, consumer=runtime.service, on_commit=runtime.wake_relay)
+class Resuming:
+    """Finishes, in the background, any import commit a stopped or failed process left part-way."""
 
+    def __init__(self, wiring: CohortWiring) -> None:
+        self._wiring = wiring
+        self._task: asyncio.Task[None] | None = None
 
-async def drain_activity(runtime: Runtime) -> None:
-    batcher: Batcher[Message, None] = runtime.extras["activity"]
-    await batcher.drain()
+    async def start(self, _: Runtime) -> None:
+        self._task = asyncio.create_task(self._resume())
 
+    async def _resume(self) -> None:
+        try:
+            await resume_unfinished(self._wiring.new_uow(), self._wiring.clock.now())
+        except Exception:
+            # The next start-up, or the CLI committing again, finishes it; the service itself is fine.
+            log.exception("resuming unfinished cohort imports failed")
 
-async def start_resuming(runtime: Runtime) -> None:
-    """Finish, in the background, any import commit a stopped or failed process left part-way."""
-    runtime.extras["resuming"] = asyncio.create_task(_resume(_uow(runtime), runtime.extras["clock"]))
-
-
-async def _resume(uow: CohortUnitOfWork, clock: Clock) -> None:
-    try:
-        await resume_unfinished(uow, clock)
-    except Exception:
-        # The next start-up, or the CLI committing again, finishes it; the service itself is fine.
-        log.exception("resuming unfinished cohort imports failed")
-
-
-async def stop_resuming(runtime: Runtime) -> None:
-    task: asyncio.Task[None] | None = runtime.extras.get("resuming")
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async def stop(self, _: Runtime) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from cohort.domain import programmes_or_default
 from cohort.import_repository import APPLYING, COMMITTED, STAGING, ImportJoins, ImportPlan
@@ -18,7 +19,7 @@ from contracts.cohort import (
 )
 from contracts.common import MAX_BATCH
 from contracts.envelope import Reply
-from msgkit.clock import Clock, academic_year_of, london_today
+from msgkit.clock import academic_year_of, london_date
 from msgkit.outbox import OutboxRow, spliced_row
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def _other_team() -> Reply:
     return Reply.failure("invalid_request", "This import was started for another team")
 
 
-async def stage_chunk(command: ImportCohortChunk, uow: CohortUnitOfWork, clock: Clock) -> Reply:
+async def stage_chunk(command: ImportCohortChunk, uow: CohortUnitOfWork, now: datetime) -> Reply:
     """Validate a chunk's rows and stage them; a repeated (import, sequence) returns the first answer."""
     async with uow:
         state = await uow.imports.open(command.import_id, command.team_ods)
@@ -46,20 +47,20 @@ async def stage_chunk(command: ImportCohortChunk, uow: CohortUnitOfWork, clock: 
             return _chunk_reply(*previous)
         if state.status != STAGING:
             return Reply.failure("already_committed", "This import has been committed; start a new one")
-        checked = validate_rows(command.header, command.rows, today=london_today(clock))
+        checked = validate_rows(command.header, command.rows, today=london_date(now))
         await uow.imports.stage(command.import_id, command.team_ods, command.sequence, checked.rows, checked.errors)
         await uow.commit()
         return _chunk_reply(len(checked.rows), checked.errors)
 
 
-async def commit_import(command: CommitCohortImport, uow: CohortUnitOfWork, clock: Clock) -> Reply:
+async def commit_import(command: CommitCohortImport, uow: CohortUnitOfWork, now: datetime) -> Reply:
     """Apply a staged import, or refuse it whole with every error.
 
     One transaction checks and classifies every row, then each batch of MAX_BATCH rows commits on its own
     with the import's progress, so its messages flow to notify while the rest is applied, and a redelivered
     commit resumes where the last one stopped instead of doing anything twice.
     """
-    started = await _start(command, uow, clock)
+    started = await _start(command, uow, now)
     if isinstance(started, Reply):
         return started
     while await _apply_next_batch(command, uow):
@@ -67,7 +68,7 @@ async def commit_import(command: CommitCohortImport, uow: CohortUnitOfWork, cloc
     return await _finish(command, uow)
 
 
-async def _start(command: CommitCohortImport, uow: CohortUnitOfWork, clock: Clock) -> Reply | None:
+async def _start(command: CommitCohortImport, uow: CohortUnitOfWork, now: datetime) -> Reply | None:
     async with uow:
         state = await uow.imports.state(command.import_id, for_update=True)
         if state is None:
@@ -86,13 +87,13 @@ async def _start(command: CommitCohortImport, uow: CohortUnitOfWork, clock: Cloc
             return Reply.failure("invalid_file", message, _errors(errors))
         await uow.imports.plan_for_growth()
         await uow.imports.classify(command.import_id)
-        await uow.imports.start_applying(command.import_id, await _plan(command, uow, clock))
+        await uow.imports.start_applying(command.import_id, await _plan(command, uow, now))
         await uow.commit()
         return None
 
 
-async def _plan(command: CommitCohortImport, uow: CohortUnitOfWork, clock: Clock) -> ImportPlan:
-    today = london_today(clock)
+async def _plan(command: CommitCohortImport, uow: CohortUnitOfWork, now: datetime) -> ImportPlan:
+    today = london_date(now)
     team_programmes = await uow.children.team_programmes(command.team_ods)
     return ImportPlan(
         programmes=programmes_or_default(command.programmes, team_programmes),
@@ -151,11 +152,11 @@ async def _finish(command: CommitCohortImport, uow: CohortUnitOfWork) -> Reply:
     return Reply.success(result)
 
 
-async def resume_unfinished(uow: CohortUnitOfWork, clock: Clock) -> int:
+async def resume_unfinished(uow: CohortUnitOfWork, now: datetime) -> int:
     """Finish commits that stopped part-way (run at start-up); applied batches are not applied again."""
     async with uow:
         unfinished = await uow.imports.unfinished()
     for import_id, team_ods in unfinished:
         log.warning("resuming an unfinished cohort import", extra={"import_id": str(import_id)})
-        await commit_import(CommitCohortImport(import_id=import_id, team_ods=team_ods), uow, clock)
+        await commit_import(CommitCohortImport(import_id=import_id, team_ods=team_ods), uow, now)
     return len(unfinished)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from cohort import activity
@@ -24,7 +25,7 @@ from cohort.messages import children_upserted, joined_and_invited
 from cohort.uow import CohortUnitOfWork
 from contracts.cohort import AddWalkIn, ChangeChildSchool, InviteChildToClinic, SetChildFlags
 from contracts.envelope import Message, Reply
-from msgkit.clock import Clock, academic_year_of, london_today
+from msgkit.clock import academic_year_of, london_date
 
 
 async def join_and_invite(
@@ -78,8 +79,8 @@ async def _joinable(uow: CohortUnitOfWork, child_id: uuid.UUID, team_ods: str) -
     return child
 
 
-def _this_year(team_ods: str, clock: Clock) -> CohortYear:
-    today = london_today(clock)
+def _this_year(team_ods: str, now: datetime) -> CohortYear:
+    today = london_date(now)
     return CohortYear(team_ods, academic_year_of(today), today)
 
 
@@ -90,14 +91,14 @@ async def _programmes(uow: CohortUnitOfWork, requested: Sequence[str] | None, te
 # --- staff commands -----------------------------------------------------------------------------
 
 
-async def invite_child(command: InviteChildToClinic, uow: CohortUnitOfWork, clock: Clock) -> Reply:
+async def invite_child(command: InviteChildToClinic, uow: CohortUnitOfWork, now: datetime) -> Reply:
     """*Invite to community clinic*: join for new programmes (initial), or an explicit repeat (subsequent)."""
     async with uow:
         if (replay := await _replayed(uow, command)) is not None:
             return replay
         if isinstance(child := await _joinable(uow, command.child_id, command.team_ods), Reply):
             return child
-        cohort = _this_year(child.team_ods, clock)
+        cohort = _this_year(child.team_ods, now)
         programmes = await _programmes(uow, command.programmes, child.team_ods)
         member_of = await uow.memberships.programmes_of(child.id, cohort)
         join, invitation = staff_invite(child.id, programmes, member_of, requested_by=command.requested_by)
@@ -116,14 +117,14 @@ async def _repeat(uow: CohortUnitOfWork, invitation: Invitation, cohort: CohortY
     await uow.activity.append([activity.repeat_requested(invitation, at=cause.occurred_at, source=cause.message_id)])
 
 
-async def add_walk_in(command: AddWalkIn, uow: CohortUnitOfWork, clock: Clock) -> Reply:
+async def add_walk_in(command: AddWalkIn, uow: CohortUnitOfWork, now: datetime) -> Reply:
     """A child who turned up at today's clinic joins its cohort; notify's next-day rule lets a vaccination win."""
     async with uow:
         if (replay := await _replayed(uow, command)) is not None:
             return replay
         if isinstance(child := await _joinable(uow, command.child_id, command.team_ods), Reply):
             return child
-        cohort = _this_year(child.team_ods, clock)
+        cohort = _this_year(child.team_ods, now)
         programmes = await _programmes(uow, command.programmes, child.team_ods)
         joining = new_programmes(programmes, await uow.memberships.programmes_of(child.id, cohort))
         joins = [Join(child.id, joining, JoinReason.WALK_IN)] if joining else []
@@ -134,7 +135,7 @@ async def add_walk_in(command: AddWalkIn, uow: CohortUnitOfWork, clock: Clock) -
         return await _answered(uow, command, {**data, "academic_year": cohort.academic_year})
 
 
-async def change_school(command: ChangeChildSchool, uow: CohortUnitOfWork, clock: Clock) -> Reply:
+async def change_school(command: ChangeChildSchool, uow: CohortUnitOfWork, now: datetime) -> Reply:
     """A new school; 888888 (unknown) and 999999 (home-educated) join the team's clinic cohort."""
     async with uow:
         if (replay := await _replayed(uow, command)) is not None:
@@ -146,17 +147,17 @@ async def change_school(command: ChangeChildSchool, uow: CohortUnitOfWork, clock
             child.school_urn = command.school_urn
             await uow.children.save_school(child)
             uow.publish(*children_upserted([child], cause=command))
-            joined = await _join_for_school(uow, child, clock, cause=command)
+            joined = await _join_for_school(uow, child, now, cause=command)
         data = {"child_id": str(child.id), "school_urn": child.school_urn, "joined": bool(joined)}
         return await _answered(uow, command, data)
 
 
-async def _join_for_school(uow: CohortUnitOfWork, child: Child, clock: Clock, *, cause: Message) -> list[Join]:
+async def _join_for_school(uow: CohortUnitOfWork, child: Child, now: datetime, *, cause: Message) -> list[Join]:
     reason = reason_for_school(child.school_urn)
     if reason is None or not child.flags.may_join:
         return []
     joins = [Join(child.id, await _programmes(uow, None, child.team_ods), reason)]
-    cohort = _this_year(child.team_ods, clock)
+    cohort = _this_year(child.team_ods, now)
     return await join_and_invite(uow, joins, cohort, trigger=Trigger.AUTOMATIC, requested_by=None, cause=cause)
 
 

@@ -256,12 +256,12 @@ async def test_a_commit_stopped_part_way_resumes_without_doing_anything_twice(
     assert (await ask(client, chunk)).ok
     commit = CommitCohortImport(import_id=import_id, team_ods=team)
     with pytest.raises(Crash):
-        await commit_import(commit, CrashingUnitOfWork(runtime, after=2), clock)  # checked, then one batch
+        await commit_import(commit, CrashingUnitOfWork(runtime, after=2), clock.now())  # checked, then one batch
     applied = "SELECT status || ' ' || applied_through FROM imports WHERE import_id = :i"
     assert await scalar(runtime, applied, i=import_id) == "applying 1001"
 
     uow = CohortUnitOfWork(runtime.sessions, runtime.tables, consumer="cohort", on_commit=runtime.wake_relay)
-    assert await resume_unfinished(uow, clock) >= 1
+    assert await resume_unfinished(uow, clock.now()) >= 1
     reply = await ask(client, commit)  # the CLI's commit, redelivered after the restart
     assert reply.data == {"children_created": 2_500, "children_updated": 0, "unchanged": 0, "joined_clinic": 2_500}
     members = "SELECT count(*) FROM clinic_memberships WHERE team_ods = :t"

@@ -1,4 +1,4 @@
-"""Composition root of the consent service."""
+"""Composition root of the consent service: runtime, unit of work and handlers."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from faststream.asgi import AsgiFastStream
 
 from consent import tables
 from consent.config import Settings
-from consent.handlers import router
+from consent.handlers import build_router
+from consent.uow import ConsentUnitOfWork
 from msgkit.clock import Clock, SystemClock
 from msgkit.runtime import Runtime, build_app
+from msgkit.wiring import Wiring
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> AsgiFastStream:
     settings = settings or Settings.from_env()
     runtime = Runtime(settings, tables.messaging)
-    runtime.extras["clock"] = clock or SystemClock()
-    return build_app(runtime, [router], title="consent")
+    wiring = Wiring(new_uow=runtime.uow_factory(ConsentUnitOfWork), clock=clock or SystemClock())
+    return build_app(runtime, wiring, [build_router()], title="consent")

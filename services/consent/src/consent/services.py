@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from consent import domain, messages
@@ -13,7 +13,7 @@ from contracts.bulk import ChildrenJoinedClinicCohortRows, ChildrenUpsertedRows
 from contracts.consent import GetConsentStatus, RecordConsent, SendConsentRequest
 from contracts.envelope import Reply
 from contracts.sessions import ClinicDatesChanged, TeamUpdated, VaccinationRecorded
-from msgkit.clock import Clock, academic_year_of, london_today
+from msgkit.clock import academic_year_of, london_date
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,8 @@ async def record_implied_consent(event: VaccinationRecorded, uow: ConsentUnitOfW
     )
 
 
-async def send_consent_request(command: SendConsentRequest, uow: ConsentUnitOfWork, clock: Clock) -> Reply:
-    today = london_today(clock)
+async def send_consent_request(command: SendConsentRequest, uow: ConsentUnitOfWork, now: datetime) -> Reply:
+    today = london_date(now)
     year = command.academic_year or academic_year_of(today)
     async with uow:
         await uow.consent.lock_child(command.child_id)
@@ -95,7 +95,7 @@ async def send_consent_request(command: SendConsentRequest, uow: ConsentUnitOfWo
             programmes=plan.programmes,
             academic_year=year,
             requested_by=command.requested_by,
-            requested_at=clock.now(),
+            requested_at=now,
         )
         await uow.consent.add_request(request)
         uow.publish(messages.consent_requested(request, cause=command))
@@ -104,7 +104,7 @@ async def send_consent_request(command: SendConsentRequest, uow: ConsentUnitOfWo
     return Reply.success(messages.request_reply_data(request, skipped=plan.skipped))
 
 
-async def record_consent(command: RecordConsent, uow: ConsentUnitOfWork, clock: Clock) -> Reply:
+async def record_consent(command: RecordConsent, uow: ConsentUnitOfWork, now: datetime) -> Reply:
     consent_id = command.consent_id or command.message_id  # a redelivered command maps to one response
     async with uow:
         await uow.consent.lock_child(command.child_id)
@@ -112,8 +112,8 @@ async def record_consent(command: RecordConsent, uow: ConsentUnitOfWork, clock: 
         if existing is not None:
             return await _already_recorded(uow, existing, command)
         child = await uow.consent.get_child(command.child_id)
-        year = command.academic_year or academic_year_of(london_today(clock))
-        response = messages.response_from(command, consent_id=consent_id, academic_year=year, now=clock.now())
+        year = command.academic_year or academic_year_of(london_date(now))
+        response = messages.response_from(command, consent_id=consent_id, academic_year=year, now=now)
         refusal = domain.check_staff_response(
             child=child, team_ods=command.team_ods, route=response.route, parent_id=command.parent_id
         )

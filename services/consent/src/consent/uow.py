@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from consent.repository import ConsentRepository
-from msgkit.runtime import Runtime
 from msgkit.uow import UnitOfWork
 
 
@@ -12,7 +11,3 @@ class ConsentUnitOfWork(UnitOfWork):
 
     def enter(self) -> None:
         self.consent = ConsentRepository(self.session)
-
-
-def unit_of_work(runtime: Runtime) -> ConsentUnitOfWork:
-    return ConsentUnitOfWork(runtime.sessions, runtime.tables, consumer=runtime.service, on_commit=runtime.wake_relay)

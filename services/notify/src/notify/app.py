@@ -21,6 +21,7 @@ from notify.sending import SendPolicy
 from notify.tables import messaging
 from notify.timing import bucket_shape
 from notify.uow import NotifyUnitOfWork
+from notify.wiring import NotifyWiring
 
 
 def build_provider(settings: Settings) -> tuple[Provider, GovUkNotifyProvider | None]:
@@ -89,7 +90,7 @@ def create_app(
         stale_after=timedelta(seconds=s.stale_sending_seconds),
         postpone=timedelta(seconds=s.postpone_seconds),
     )
-    runtime.extras.update(uow=new_uow, clock=clock, catalogue=catalogue, dispatcher=dispatcher)
+    wiring = NotifyWiring(new_uow=new_uow, clock=clock, catalogue=catalogue, dispatcher=dispatcher)
 
     async def start_dispatcher(_: Runtime) -> None:
         if s.dispatcher_enabled:
@@ -107,6 +108,7 @@ def create_app(
     route = callbacks.delivery_status_endpoint(receipts.submit, token=s.callback_token.get_secret_value())
     return build_app(
         runtime,
+        wiring,
         [build_router()],
         on_started=[start_dispatcher],
         on_stopping=[stop_dispatcher],

@@ -101,7 +101,7 @@ async def test_daily_cap_applies_to_notifications_claimed_as_they_are_made(start
 
 async def test_expanding_claims_what_may_go_now_up_to_the_send_limit(start_app: Any, harness: Harness) -> None:
     app = await start_app(dispatcher_enabled=False)
-    runtime = app.context.get("runtime")
+    wiring = app.context.get("wiring")
     kid = await harness.setup_child(
         dates=[harness.clock.now().date() + timedelta(days=3)], parents=[parent(), parent(phone=False)]
     )
@@ -110,9 +110,8 @@ async def test_expanding_claims_what_may_go_now_up_to_the_send_limit(start_app: 
     now = harness.clock.now()
     policy = SendPolicy("test", rate_limited=False, daily_limits={"email": 10**6, "sms": 10**6}, max_attempts=3,
                         retry_base=1.0, retry_max=10.0)  # fmt: skip
-    extras = runtime.extras
     expanded = await expand_due(
-        extras["uow"](), now, limit=10, catalogue=extras["catalogue"], postpone=timedelta(minutes=1),
+        wiring.new_uow(), now, limit=10, catalogue=wiring.catalogue, postpone=timedelta(minutes=1),
         policy=policy, send_limit=2,
     )  # fmt: skip
     assert expanded.found == 1
@@ -165,14 +164,14 @@ async def test_a_channel_whose_day_is_used_up_is_not_claimed_until_midnight(
     before = {n.channel: n for n in await harness.notifications(kid.child_id)}
     async with session_factory(engine)() as session, session.begin():
         await SendLimits(session).grant_daily(date(2031, 3, 11), {"email": 5}, {"email": 5})  # the day's emails
-    claimed = await claim_sends(app.context.get("runtime").extras["uow"](), harness.clock.now(), limit=10,
+    claimed = await claim_sends(app.context.get("wiring").new_uow(), harness.clock.now(), limit=10,
                                 policy=_policy(email=5, sms=5))  # fmt: skip
     assert [n.channel for n in claimed.notifications] == ["sms"]
     [email] = [n for n in await harness.notifications(kid.child_id) if n.channel == "email"]
     # Left as it was (not deferred a batch at a time), for the claims after midnight.
     assert (email.status, email.next_attempt_at, email.attempts) == ("pending", before["email"].next_attempt_at, 0)
     harness.clock.set(datetime(2031, 3, 12, 0, 0, tzinfo=UTC))
-    claimed = await claim_sends(app.context.get("runtime").extras["uow"](), harness.clock.now(), limit=10,
+    claimed = await claim_sends(app.context.get("wiring").new_uow(), harness.clock.now(), limit=10,
                                 policy=_policy(email=5, sms=5))  # fmt: skip
     assert [n.channel for n in claimed.notifications] == ["email"]
 
@@ -185,7 +184,7 @@ async def test_nothing_is_claimed_in_the_seconds_before_midnight_utc(start_app: 
     message = parent_message(kid.child_id, kid.team_ods)
     await harness.publish(message)
     await harness.wait_processed(message)
-    new_uow = app.context.get("runtime").extras["uow"]
+    new_uow = app.context.get("wiring").new_uow
     claimed = await claim_sends(new_uow(), harness.clock.now(), limit=10, policy=_policy(email=5, sms=5))
     assert (claimed.notifications, claimed.wait_seconds) == ([], 5.0)
     assert {n.status for n in await harness.notifications(kid.child_id)} == {"pending"}

@@ -199,7 +199,7 @@ async def test_an_invitation_timed_during_a_retiming_gets_the_new_dates(
     await team_with_invitations(harness, session, date(2026, 3, 1), [requests(harness.team, 5)])
     moved = clinic_dates(harness.team, [date(2026, 3, 15)], at=harness.clock.now(), session=session)
     late = invite(*requests(harness.team, 1), at=harness.clock.now())
-    async with app.context.get("runtime").extras["uow"]() as uow:
+    async with app.context.get("wiring").new_uow() as uow:
         await uow.copies.save_clinic_dates(moved)
         assert await planning.retime(uow, harness.clock.now(), team_ods=harness.team, year=YEAR, cause=None) == 5
         await harness.publish(late)

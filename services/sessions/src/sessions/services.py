@@ -6,11 +6,12 @@ import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import ParamSpec
 
 from contracts import sessions as c
 from contracts.envelope import Reply
-from msgkit.clock import Clock, london_today
+from msgkit.clock import london_date
 from sessions import convert
 from sessions.domain import (
     Outcome,
@@ -73,7 +74,7 @@ async def add_location(command: c.AddLocation, uow: SessionsUnitOfWork) -> Reply
 
 
 @refusals_as_replies
-async def create_school_session(command: c.CreateSchoolSession, uow: SessionsUnitOfWork, clock: Clock) -> Reply:
+async def create_school_session(command: c.CreateSchoolSession, uow: SessionsUnitOfWork, now: datetime) -> Reply:
     wanted = new_school_session(
         session_id=command.session_id,
         team_ods=command.team_ods,
@@ -93,7 +94,7 @@ async def create_school_session(command: c.CreateSchoolSession, uow: SessionsUni
                 uow.publish(convert.school_session_changed(wanted, cause=command))
             await uow.commit()
         session = await _session(uow, command.session_id)
-    return Reply.success(convert.session_details(session, london_today(clock)))
+    return Reply.success(convert.session_details(session, london_date(now)))
 
 
 async def _add_or_amend(uow: SessionsUnitOfWork, wanted: Session) -> bool:
@@ -109,7 +110,7 @@ async def _add_or_amend(uow: SessionsUnitOfWork, wanted: Session) -> bool:
 
 
 @refusals_as_replies
-async def set_clinic_dates(command: c.SetClinicDates, uow: SessionsUnitOfWork, clock: Clock) -> Reply:
+async def set_clinic_dates(command: c.SetClinicDates, uow: SessionsUnitOfWork, now: datetime) -> Reply:
     key = (command.team_ods, command.academic_year, programme_set(command.programmes))
     async with uow:
         if await uow.claim(command):
@@ -125,35 +126,35 @@ async def set_clinic_dates(command: c.SetClinicDates, uow: SessionsUnitOfWork, c
             )
             if changed or created:
                 await uow.sessions.save(clinic)
-                uow.publish(convert.clinic_dates_changed(clinic, london_today(clock), cause=command))
+                uow.publish(convert.clinic_dates_changed(clinic, london_date(now), cause=command))
                 log.info("clinic dates set", extra={"session_id": str(clinic.session_id), "dates": len(clinic.dates)})
             await uow.commit()
         clinic = await _clinic(uow, *key)
-    return Reply.success(convert.session_details(clinic, london_today(clock)))
+    return Reply.success(convert.session_details(clinic, london_date(now)))
 
 
 @refusals_as_replies
-async def close_school_session(command: c.CloseSchoolSession, uow: SessionsUnitOfWork, clock: Clock) -> Reply:
+async def close_school_session(command: c.CloseSchoolSession, uow: SessionsUnitOfWork, now: datetime) -> Reply:
     async with uow:
         if await uow.claim(command):
             session = await _session(uow, command.session_id, lock=True)
             # Closing twice is a no-op: one SchoolSessionClosed per session, ever.
-            if session.close(by=command.closed_by, at=clock.now(), today=london_today(clock)):
+            if session.close(by=command.closed_by, at=now, today=london_date(now)):
                 await uow.sessions.save(session)
                 uow.publish(convert.school_session_closed(session, cause=command))
                 log.info("school session closed", extra={"session_id": str(session.session_id)})
             await uow.commit()
         session = await _session(uow, command.session_id)
-    return Reply.success(convert.session_details(session, london_today(clock)))
+    return Reply.success(convert.session_details(session, london_date(now)))
 
 
 @refusals_as_replies
-async def record_vaccination(command: c.RecordVaccination, uow: SessionsUnitOfWork, clock: Clock) -> Reply:
+async def record_vaccination(command: c.RecordVaccination, uow: SessionsUnitOfWork, now: datetime) -> Reply:
     async with uow:
         if await uow.claim(command):
             existing = await uow.vaccinations.get(command.record_id)
             if existing is None:
-                record = await _new_record(uow, command, clock)
+                record = await _new_record(uow, command, now)
                 if await uow.vaccinations.add(record):
                     uow.publish(convert.vaccination_recorded(record, cause=command))
                     log.info("vaccination recorded", extra={"record_id": str(record.record_id)})
@@ -166,9 +167,8 @@ async def record_vaccination(command: c.RecordVaccination, uow: SessionsUnitOfWo
     return Reply.success(convert.vaccination_details(stored))
 
 
-async def _new_record(uow: SessionsUnitOfWork, command: c.RecordVaccination, clock: Clock) -> Vaccination:
+async def _new_record(uow: SessionsUnitOfWork, command: c.RecordVaccination, now: datetime) -> Vaccination:
     session = await _session(uow, command.session_id)
-    now = clock.now()
     return session.record(
         record_id=command.record_id,
         child_id=command.child_id,
@@ -196,17 +196,17 @@ def _repeats(existing: Vaccination, command: c.RecordVaccination) -> bool:
 
 
 @refusals_as_replies
-async def get_session(query: c.GetSession, uow: SessionsUnitOfWork, clock: Clock) -> Reply:
+async def get_session(query: c.GetSession, uow: SessionsUnitOfWork, now: datetime) -> Reply:
     async with uow:
         session = await _session(uow, query.session_id)
-    return Reply.success(convert.session_details(session, london_today(clock)))
+    return Reply.success(convert.session_details(session, london_date(now)))
 
 
 @refusals_as_replies
-async def get_clinic_session(query: c.GetClinicSession, uow: SessionsUnitOfWork, clock: Clock) -> Reply:
+async def get_clinic_session(query: c.GetClinicSession, uow: SessionsUnitOfWork, now: datetime) -> Reply:
     async with uow:
         clinic = await _clinic(uow, query.team_ods, query.academic_year, programme_set(query.programmes))
-    return Reply.success(convert.session_details(clinic, london_today(clock)))
+    return Reply.success(convert.session_details(clinic, london_date(now)))
 
 
 async def _team(uow: SessionsUnitOfWork, ods_code: str) -> Team:

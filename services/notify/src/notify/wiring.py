@@ -1,0 +1,16 @@
+"""What notify's handlers are given: its unit of work, clock, templates and the dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from msgkit.wiring import Wiring
+from notify.dispatcher import Dispatcher
+from notify.templates import TemplateCatalogue
+from notify.uow import NotifyUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyWiring(Wiring[NotifyUnitOfWork]):
+    catalogue: TemplateCatalogue
+    dispatcher: Dispatcher
