@@ -18,7 +18,7 @@ from chaos.plan import (
 )
 from chaos.workload import make_children, nhs_numbers, split
 from cohort.importer import normalise_phone
-from cohort.nhs_number import is_valid_nhs_number
+from contracts.nhs_number import is_valid_nhs_number
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from cohort.nhs_number import is_valid_nhs_number, normalise_nhs_number
+from contracts.nhs_number import is_valid_nhs_number, normalise_nhs_number
 
 __all__ = [
     "CHILD_DATE_OF_BIRTH",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from cohort import paging
 from cohort.domain import select_for_clinic
-from cohort.nhs_number import normalise_nhs_number
 from cohort.uow import CohortUnitOfWork
 from contracts.cohort import FindChildren, GetActivityLog, ListClinicChildren, PreviewClinicInvitations
 from contracts.envelope import Reply
+from contracts.nhs_number import normalise_nhs_number
 
 
 async def preview_invitations(query: PreviewClinicInvitations, uow: CohortUnitOfWork) -> Reply:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cohort.nhs_number import is_valid_nhs_number, normalise_nhs_number
+from contracts.nhs_number import is_valid_nhs_number, normalise_nhs_number
 
 pytestmark = pytest.mark.unit
 
@@ -68,3 +68,13 @@ def test_invalid(value: str) -> None:
 )
 def test_normalise_removes_whitespace(raw: str, expected: str) -> None:
     assert normalise_nhs_number(raw) == expected
+
+
+def test_a_stem_with_a_check_digit_makes_a_valid_number_and_one_without_makes_none() -> None:
+    from contracts.nhs_number import with_check_digit
+
+    made = [with_check_digit(stem) for stem in range(900_000_000, 900_000_100)]
+    assert all(is_valid_nhs_number(n) for n in made if n is not None)
+    assert len({n for n in made if n is not None}) == sum(n is not None for n in made)
+    assert with_check_digit(900_000_002) == "9000000025"
+    assert None in made  # about one stem in eleven has no check digit
