@@ -27,13 +27,13 @@ from bench import scale_seed
 from bench.figures import percentile, table
 from bench.stack import RUN_DIR, admin_dsn, world
 from bench.workload import connect, log
+from clinics_admin.bootstrap import ensure_roles
+from clinics_admin.processes import ServiceProcess, service_env
 from contracts import cohort
 from contracts.common import Programme
 from contracts.envelope import Message
 from msgkit import rpc
-from msgkit.bootstrap import ensure_roles
 from msgkit.clock import academic_year_of
-from msgkit.processes import ServiceProcess, service_env
 from msgkit.testing import free_port, postgres_server, rabbitmq_server
 
 FILTERS = list(cohort.ClinicChildrenFilter)

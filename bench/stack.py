@@ -23,9 +23,10 @@ import asyncpg
 import httpx
 
 from bench.cpu import CpuMeter, parent_of
+from clinics_admin.bootstrap import ensure_roles
+from clinics_admin.processes import ServiceProcess, service_env
 from contracts import topology
-from msgkit.bootstrap import SERVICES, ensure_roles
-from msgkit.processes import ServiceProcess, service_env
+from contracts.topology import SERVICES
 from msgkit.testing import RabbitServer, free_port, fresh_database, with_vhost
 
 RUN_DIR = Path(".run/bench")

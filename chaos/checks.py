@@ -17,7 +17,7 @@ import asyncpg
 
 from contracts import cohort, sessions, topology
 from contracts.envelope import Message
-from msgkit.bootstrap import SERVICES
+from contracts.topology import SERVICES
 from msgkit.db import sync_url
 from msgkit.failover import connect_first
 

@@ -43,7 +43,7 @@ from chaos.faults import Injector
 from chaos.plan import Fault, FaultKind, node_fault_count, plan_cluster_faults, provider_faults
 from chaos.run import Profile, Progress, report_progress, say, verdict, wait_quiet, workload
 from chaos.workload import Client, ImportPlan, make_children, set_up_team, split
-from msgkit.bootstrap import SERVICES
+from contracts.topology import SERVICES
 from msgkit.clock import SystemClock, academic_year_of, london_today
 from msgkit.testing import eventually
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chaos.stack import Stack, _notify_env, launch, service_processes, stub_process
+from clinics_admin.bootstrap import ensure_roles
 from cluster import Cluster
 from cluster.control import ClusterError
-from msgkit.bootstrap import SERVICES, ensure_roles
+from contracts.topology import SERVICES
 from msgkit.testing import RabbitServer, free_port, fresh_database, postgres_server
 
 ROOT = Path(__file__).resolve().parents[1] / ".run" / "cluster-chaos"

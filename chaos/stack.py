@@ -19,8 +19,9 @@ from typing import Any
 
 import httpx
 
-from msgkit.bootstrap import SERVICES, ensure_roles
-from msgkit.processes import ServiceProcess, service_env
+from clinics_admin.bootstrap import ensure_roles
+from clinics_admin.processes import ServiceProcess, service_env
+from contracts.topology import SERVICES
 from msgkit.testing import RabbitServer, free_port, fresh_database, postgres_server, rabbitmq_server
 
 CALLBACK_TOKEN = "chaos-callback-token"

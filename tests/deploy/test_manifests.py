@@ -475,6 +475,16 @@ def test_images_carry_no_test_server() -> None:
     assert not list((ROOT / "services" / "notify" / "src" / "notify").glob("stub*"))
 
 
+def test_only_the_provisioning_one_shot_carries_the_admin_tooling() -> None:
+    """clinics_admin (roles, broker users, the topology; the dev runner) is in the migrate image alone."""
+    stages = _stages()
+    assert "COPY admin/ admin/" in stages["migrate-build"]
+    assert "python -m clinics_admin.bootstrap;" in " ".join(_instruction(stages["migrate"], "CMD"))
+    others = [name for name in stages if name not in ("migrate-build", "migrate")]
+    assert not [line for name in others for line in stages[name] if "admin" in line]
+    assert not (ROOT / "shared" / "src" / "msgkit" / "bootstrap.py").exists()
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_dockerfile_target_runs_the_service(service: str) -> None:
     stage = _stages()[service]

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from msgkit.bootstrap import SERVICES
-from msgkit.processes import SERVICE_PREFIXES, SHARED_SETTINGS
+from clinics_admin.processes import SERVICE_PREFIXES, SHARED_SETTINGS
+from contracts.topology import SERVICES
 from msgkit.testing import RabbitServer, eventually, free_port, fresh_database, postgres_server
 
 pytestmark = [
@@ -72,7 +72,7 @@ async def test_make_dev_serves_on_the_ports_and_host_its_environment_names_and_s
         runner = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "msgkit.devserver",
+            "clinics_admin.devserver",
             env=runner_env(own_database, own_vhost, ports, log_dir),
             cwd=tmp_path,
             stdout=out,

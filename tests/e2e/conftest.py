@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from faststream.rabbit import RabbitBroker
 
-from msgkit.bootstrap import SERVICES, RabbitmqctlAdmin, ensure_broker, ensure_roles
-from msgkit.processes import ServiceProcess, service_processes
+from clinics_admin.bootstrap import RabbitmqctlAdmin, ensure_broker, ensure_roles
+from clinics_admin.processes import ServiceProcess, service_processes
+from contracts.topology import SERVICES
 from msgkit.testing import RabbitServer, free_port, fresh_database, postgres_server
 
 from .support import CALLBACK_TOKEN, StubServer

@@ -21,13 +21,13 @@ import pytest
 from aio_pika.abc import AbstractChannel
 from faststream.rabbit import RabbitBroker
 
+from clinics_admin.processes import ServiceProcess
 from contracts import cohort, consent, notify, sessions, topology
 from contracts.common import Programme
 from contracts.envelope import Message, Reply
 from msgkit import rpc
 from msgkit.broker import exchange
 from msgkit.deadletter import REASON_HEADER
-from msgkit.processes import ServiceProcess
 from msgkit.testing import eventually
 
 from ..badinput.bodies import breakages, valid_body

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from faststream.rabbit import RabbitBroker
 
+from clinics_admin.processes import ServiceProcess
 from contracts import cohort, notify
 from msgkit.clock import academic_year_of, readable
-from msgkit.processes import ServiceProcess
 from msgkit.testing import eventually
 
 from .cli_support import Cli

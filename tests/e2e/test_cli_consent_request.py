@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from faststream.rabbit import RabbitBroker
 
+from clinics_admin.processes import ServiceProcess
 from msgkit.clock import academic_year_of
-from msgkit.processes import ServiceProcess
 from msgkit.testing import eventually
 
 from .cli_support import Cli

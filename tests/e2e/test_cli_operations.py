@@ -9,11 +9,11 @@ import aio_pika
 import pytest
 from faststream.rabbit import RabbitBroker
 
+from clinics_admin.processes import ServiceProcess
 from contracts import cohort, consent, topology
 from contracts.common import Programme
 from msgkit.clock import academic_year_of
 from msgkit.deadletter import REASON_HEADER
-from msgkit.processes import ServiceProcess
 from msgkit.testing import RabbitServer, eventually
 
 from .cli_support import Cli

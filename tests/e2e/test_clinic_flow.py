@@ -12,10 +12,10 @@ import httpx
 import pytest
 from faststream.rabbit import RabbitBroker
 
+from clinics_admin.processes import ServiceProcess
 from contracts import cohort, consent, notify, sessions
 from contracts.common import Programme
 from msgkit.clock import LONDON, SystemClock, academic_year_of, london_today
-from msgkit.processes import ServiceProcess
 from msgkit.testing import eventually
 
 from .support import ChildRow, StubServer, ask, child, child_id, import_children, import_rows, refusal

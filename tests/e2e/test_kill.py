@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from faststream.rabbit import RabbitBroker
 
+from clinics_admin.processes import ServiceProcess
 from contracts import cohort, notify
 from contracts.common import Programme
 from msgkit import rpc
 from msgkit.clock import academic_year_of
-from msgkit.processes import ServiceProcess
 from msgkit.testing import eventually
 
 from .support import HEADER, ask, child, stage_rows

@@ -1,7 +1,7 @@
 """The running services use their own least-privilege identities, and those identities are confined.
 
 Each service process connects to PostgreSQL as its own role and to RabbitMQ as its own user (set up by
-msgkit.bootstrap). With the very credentials a running service has, another service's tables cannot be
+clinics_admin.bootstrap). With the very credentials a running service has, another service's tables cannot be
 read and another service's events cannot be published; notify's callback route wants its token.
 """
 
@@ -16,9 +16,9 @@ import httpx
 import pytest
 from aiormq.exceptions import ChannelAccessRefused
 
+from clinics_admin.bootstrap import published_exchanges
+from clinics_admin.processes import ServiceProcess
 from contracts import topology
-from msgkit.bootstrap import published_exchanges
-from msgkit.processes import ServiceProcess
 
 from .support import CALLBACK_TOKEN
 

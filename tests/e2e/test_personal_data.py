@@ -17,11 +17,11 @@ import aio_pika
 import pytest
 from faststream.rabbit import RabbitBroker
 
+from clinics_admin.processes import ServiceProcess
 from contracts import cohort, consent, topology
 from contracts.common import Programme
 from msgkit import rpc
 from msgkit.clock import academic_year_of
-from msgkit.processes import ServiceProcess
 from msgkit.testing import eventually
 
 from .support import HEADER, ChildRow, StubServer, ask, child_id, import_rows, nhs_number

@@ -1,4 +1,4 @@
-"""A least-privilege broker vhost and database, set up by msgkit.bootstrap exactly as `make dev` does."""
+"""A least-privilege broker vhost and database, set up by clinics_admin.bootstrap exactly as `make dev` does."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from contextlib import ExitStack
 
 import pytest
 
-from msgkit.bootstrap import SERVICES, RabbitmqctlAdmin, ensure_broker, ensure_roles, service_database_url
+from clinics_admin.bootstrap import RabbitmqctlAdmin, ensure_broker, ensure_roles, service_database_url
+from contracts.topology import SERVICES
 from msgkit.migrations import upgrade
 from msgkit.testing import RabbitServer, fresh_database, postgres_server
 

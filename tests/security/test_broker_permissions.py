@@ -1,6 +1,6 @@
 """Each service's RabbitMQ user may touch only its own queues and the exchanges it publishes to.
 
-The permissions are regular expressions built from contracts.topology by msgkit.bootstrap; the unit
+The permissions are regular expressions built from contracts.topology by clinics_admin.bootstrap; the unit
 tests check them against every resource of the topology, and the integration tests connect as each
 service's user to a vhost bootstrap set up and try what another service would.
 """
@@ -16,8 +16,9 @@ import pytest
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from aiormq.exceptions import ChannelAccessRefused
 
+from clinics_admin.bootstrap import DEFAULT_EXCHANGE, broker_permissions, published_exchanges, service_amqp_url
 from contracts import topology
-from msgkit.bootstrap import DEFAULT_EXCHANGE, SERVICES, broker_permissions, published_exchanges, service_amqp_url
+from contracts.topology import SERVICES
 from msgkit.testing import eventually
 
 OTHER_PAIRS = [(s, o) for s in SERVICES for o in SERVICES if s != o]

@@ -7,7 +7,8 @@ import itertools
 import asyncpg
 import pytest
 
-from msgkit.bootstrap import SERVICES, service_database_url
+from clinics_admin.bootstrap import service_database_url
+from contracts.topology import SERVICES
 
 pytestmark = pytest.mark.integration
 

@@ -25,8 +25,8 @@ import typer
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from contracts.topology import SERVICES
 from msgkit import db
-from msgkit.bootstrap import SERVICES
 from msgkit.broker import make_broker, tls_options
 from msgkit.settings import ServiceSettings
 

@@ -145,7 +145,7 @@ async def declare_topology(broker: RabbitBroker, service: str, *, others: bool =
     With `others` (a user allowed to configure everything: development and in-process tests) it also
     declares what it touches of other services: the exchanges it consumes from and the consumers' queues
     of what it publishes, so start order can never leave an event unroutable. Under least privilege
-    (`<SERVICE>_DECLARE_TOPOLOGY=false`) `python -m msgkit.bootstrap` has declared those as an admin step,
+    (`<SERVICE>_DECLARE_TOPOLOGY=false`) `python -m clinics_admin.bootstrap` has declared those as an admin step,
     and the service may not configure them.
     """
     for name, kind in sorted(_owned_exchanges(service)):

@@ -36,7 +36,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     # Declare the other services' exchanges and queues this one touches. False under least privilege,
-    # where `python -m msgkit.bootstrap` declares the whole topology and the service may configure only its own.
+    # where `python -m clinics_admin.bootstrap` declares the whole topology and the service may configure only its own.
     declare_topology: bool = True
     # TLS. RabbitMQ: an amqps:// URL turns it on; a CA bundle (and a client certificate) are optional.
     rabbitmq_ca_file: str | None = None

@@ -9,7 +9,6 @@ from pydantic import ValidationError
 from yarl import URL
 
 from msgkit.addresses import AddressError, parse_addresses
-from msgkit.bootstrap import service_amqp_url, vhost_of
 from msgkit.failover import FailoverBroker, FailoverConnection
 from msgkit.settings import ServiceSettings, settings_config
 
@@ -85,18 +84,6 @@ def test_a_malformed_list_in_the_environment_stops_a_service_at_start_up(monkeyp
         DemoSettings.from_env()
     assert "address 2 of the RabbitMQ address list is empty" in str(info.value)
     assert SECRET not in str(info.value)
-
-
-def test_a_service_user_on_a_cluster_keeps_every_node_and_the_vhost() -> None:
-    admin = "amqp://admin:adm@rabbit-0:5672/clinics,rabbit-1,rabbit-2"
-    assert service_amqp_url(admin, "notify") == (
-        "amqp://notify:notify@rabbit-0:5672/clinics,amqp://notify:notify@rabbit-1/clinics,"
-        "amqp://notify:notify@rabbit-2/clinics"
-    )
-    assert vhost_of(admin) == "clinics"
-    assert parse_addresses(admin).redacted() == (
-        "amqp://admin:***@rabbit-0:5672/clinics,amqp://admin:***@rabbit-1/clinics,amqp://admin:***@rabbit-2/clinics"
-    )
 
 
 def closed(connection: FailoverConnection) -> asyncio.Future[None]:

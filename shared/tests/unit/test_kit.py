@@ -10,7 +10,6 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.sessions import GetSession
-from msgkit.bootstrap import service_database_url
 from msgkit.clock import FixedClock, academic_year_of, london_today
 from msgkit.db import async_url, sync_url
 from msgkit.deadletter import PermanentError, describe, is_permanent, retry_delay
@@ -83,12 +82,6 @@ def test_settings_fall_back_to_shared_urls(monkeypatch: pytest.MonkeyPatch) -> N
 def test_urls_convert_between_drivers() -> None:
     assert async_url("postgres://u:p@h:5432/d") == "postgresql+asyncpg://u:p@h:5432/d"
     assert sync_url("postgresql+asyncpg://u:p@h/d") == "postgresql://u:p@h/d"
-
-
-def test_service_role_url_swaps_only_the_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NOTIFY_DB_PASSWORD", "s3cret")
-    url = service_database_url("postgresql://postgres@10.0.0.5:6432/clinics", "notify")
-    assert url == "postgresql://notify:s3cret@10.0.0.5:6432/clinics"
 
 
 def test_academic_year_turns_on_the_first_of_september() -> None:

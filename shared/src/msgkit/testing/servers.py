@@ -96,7 +96,7 @@ class RabbitServer:
 
 
 def _local_ctl(args: list[str]) -> None:
-    # As msgkit.bootstrap does: RABBITMQCTL may name another command for a node with its own cookie (a node
+    # As clinics_admin.bootstrap does: RABBITMQCTL may name another command for a node with its own cookie (a node
     # of cluster/, e.g. `python -m cluster --root … ctl`), so RABBITMQ_URL can point at it.
     command = shlex.split(os.environ.get("RABBITMQCTL", "rabbitmqctl"))
     subprocess.run([*command, "-q", *args], check=True, capture_output=True, timeout=120)

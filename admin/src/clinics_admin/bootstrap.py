@@ -1,6 +1,6 @@
 """Admin set-up, run before the services: database roles and schemas, RabbitMQ users and the topology.
 
-`python -m msgkit.bootstrap` with an admin DATABASE_URL (and, for the broker, an admin RABBITMQ_URL).
+`python -m clinics_admin.bootstrap` with an admin DATABASE_URL (and, for the broker, an admin RABBITMQ_URL).
 Idempotent. Each service gets
 - a PostgreSQL login role that owns only its own schema (password `<SERVICE>_DB_PASSWORD`), and
 - a RabbitMQ user (password `<SERVICE>_AMQP_PASSWORD`) whose vhost permissions, built from
@@ -31,10 +31,10 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import asyncpg
 
 from contracts import snapshots, topology
+from contracts.topology import SERVICES
 from msgkit.addresses import parse_addresses
 from msgkit.db import sync_url
 
-SERVICES = ("sessions", "cohort", "consent", "notify")
 # Direct reply-to: requests are answered by publishing to the default exchange.
 DEFAULT_EXCHANGE = "amq.default"
 
@@ -168,7 +168,7 @@ class RabbitmqctlAdmin:
     """`rabbitmqctl` (make dev and the tests: no management plugin needed)."""
 
     def __init__(self, ctl: Callable[[list[str]], None] | None = None) -> None:
-        self._ctl = ctl or _local_ctl
+        self._ctl = ctl or local_ctl
 
     def put_user(self, user: str, password: str) -> None:
         try:
@@ -182,7 +182,8 @@ class RabbitmqctlAdmin:
         self._ctl(["set_permissions", "-p", vhost, user, p.configure, p.write, p.read])
 
 
-def _local_ctl(args: list[str]) -> None:
+def local_ctl(args: list[str]) -> None:
+    """`rabbitmqctl -q ARGS` on this machine's node, or on the node RABBITMQCTL's command reaches."""
     # RABBITMQCTL names another command, e.g. `python -m cluster ctl` for the local cluster (its own cookie).
     command = shlex.split(os.environ.get("RABBITMQCTL", "rabbitmqctl"))
     subprocess.run([*command, "-q", *args], check=True, capture_output=True, timeout=120)

@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from msgkit.bootstrap import SERVICES, ensure_broker, ensure_roles
-from msgkit.processes import ServiceProcess, service_env
+from clinics_admin.bootstrap import ensure_broker, ensure_roles
+from clinics_admin.processes import ServiceProcess, service_env
+from contracts.topology import SERVICES
 
 DEFAULT_PORTS = {"sessions": 8101, "cohort": 8102, "consent": 8103, "notify": 8104}
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/clinics"

@@ -14,7 +14,8 @@ from typing import IO
 
 import httpx
 
-from msgkit.bootstrap import SERVICES, service_amqp_url, service_database_url
+from clinics_admin.bootstrap import service_amqp_url, service_database_url
+from contracts.topology import SERVICES
 
 # What a service reads from its environment: `<SERVICE>_*` (see each service's Settings), and these.
 SHARED_SETTINGS = ("DATABASE_URL", "RABBITMQ_URL")
@@ -36,10 +37,10 @@ def service_env(
     The caller decides every setting: the arguments, then `extra`. The caller's own environment is
     inherited without any of the services' settings (`<SERVICE>_*`, DATABASE_URL, RABBITMQ_URL), so that
     a developer's environment (a second `make dev` stack's ports, a real provider) never reaches a test
-    stack. `make dev` lets the environment win instead: see `msgkit.devserver.dev_env`.
+    stack. `make dev` lets the environment win instead: see `clinics_admin.devserver.dev_env`.
 
     With `amqp_user` it also connects to RabbitMQ as its own least-privilege user (created, with the whole
-    topology, by `msgkit.bootstrap.ensure_broker` on `rabbitmq_url`, an admin URL) and declares only its own.
+    topology, by `clinics_admin.bootstrap.ensure_broker` on `rabbitmq_url`, an admin URL) and declares only its own.
     """
     prefix = service.upper()
     env = {k: v for k, v in os.environ.items() if not k.startswith((*SHARED_SETTINGS, *SERVICE_PREFIXES))}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from msgkit.devserver import DEFAULT_PORTS, dev_env, dev_processes
-from msgkit.processes import ServiceProcess, service_env
+from clinics_admin.devserver import DEFAULT_PORTS, dev_env, dev_processes
+from clinics_admin.processes import ServiceProcess, service_env
 
 pytestmark = pytest.mark.unit
 
