@@ -58,7 +58,6 @@ KNOWN_LONG_FUNCTIONS = {
     "services/notify/src/notify/scheduling.py:invitation_due_at",
     "services/notify/src/notify/sending.py:_expand",
     "services/notify/src/notify/sending.py:record_attempts",
-    "shared/src/msgkit/runtime.py:build_app",
 }
 
 SERVICES = {"sessions", "cohort", "consent", "notify"}

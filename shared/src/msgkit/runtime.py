@@ -165,7 +165,23 @@ def build_app(
     logs.configure(runtime.service, level=s.log_level, json=s.log_json)
     for router in routers:
         runtime.broker.include_router(router)
+    hooks = _Lifecycle(runtime, on_started, on_stopping)
+    app = AsgiFastStream(
+        runtime.broker,
+        asgi_routes=[*_health_routes(runtime), *extra_routes],
+        on_startup=[hooks.on_startup],
+        after_startup=[hooks.after_startup],
+        on_shutdown=[hooks.on_shutdown],
+        after_shutdown=[hooks.after_shutdown],
+        asyncapi_path="/docs/asyncapi",
+    )
+    for context in (app.context, runtime.broker.context):
+        context.set_global("runtime", runtime)
+        context.set_global(CONTEXT_NAME, wiring)
+    return app
 
+
+def _health_routes(runtime: Runtime) -> list[tuple[str, ASGIApp]]:
     async def live() -> tuple[int, dict[str, Any]]:
         return 200, {"status": "live", "service": runtime.service}
 
@@ -173,42 +189,39 @@ def build_app(
         checks = await runtime.readiness()
         return (200 if all(checks.values()) else 503), {"service": runtime.service, "checks": checks}
 
-    async def on_startup() -> None:
-        await runtime.open_database()
-        await runtime.declare_topology()
+    return [
+        ("/health/live", _json_endpoint(live)),
+        ("/health/ready", _json_endpoint(ready)),
+        ("/metrics", make_asgi_app()),
+    ]
 
-    async def after_startup() -> None:
-        await runtime.start_relay()
-        for hook in on_started:
-            await hook(runtime)
-        log.info("service started", extra={"http_port": s.http_port})
 
-    async def on_shutdown() -> None:
-        runtime.dead_letters.stop_backing_off()
-        for hook in on_stopping:
-            await hook(runtime)
+class _Lifecycle:
+    """The app's start-up and shutdown order: database and topology, then the relay and the service's hooks;
+    on shutdown the service's hooks, then the runtime."""
 
-    async def after_shutdown() -> None:
-        await runtime.stop()
+    def __init__(self, runtime: Runtime, on_started: Sequence[Hook], on_stopping: Sequence[Hook]) -> None:
+        self.runtime = runtime
+        self.on_started = on_started
+        self.on_stopping = on_stopping
 
-    app = AsgiFastStream(
-        runtime.broker,
-        asgi_routes=[
-            ("/health/live", _json_endpoint(live)),
-            ("/health/ready", _json_endpoint(ready)),
-            ("/metrics", make_asgi_app()),
-            *extra_routes,
-        ],
-        on_startup=[on_startup],
-        after_startup=[after_startup],
-        on_shutdown=[on_shutdown],
-        after_shutdown=[after_shutdown],
-        asyncapi_path="/docs/asyncapi",
-    )
-    for context in (app.context, runtime.broker.context):
-        context.set_global("runtime", runtime)
-        context.set_global(CONTEXT_NAME, wiring)
-    return app
+    async def on_startup(self) -> None:
+        await self.runtime.open_database()
+        await self.runtime.declare_topology()
+
+    async def after_startup(self) -> None:
+        await self.runtime.start_relay()
+        for hook in self.on_started:
+            await hook(self.runtime)
+        log.info("service started", extra={"http_port": self.runtime.settings.http_port})
+
+    async def on_shutdown(self) -> None:
+        self.runtime.dead_letters.stop_backing_off()
+        for hook in self.on_stopping:
+            await hook(self.runtime)
+
+    async def after_shutdown(self) -> None:
+        await self.runtime.stop()
 
 
 def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:
