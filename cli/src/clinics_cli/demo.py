@@ -17,6 +17,7 @@ from clinics_cli.client import EXIT_TIMEOUT, Client, CliError
 from clinics_cli.importing import import_rows
 from contracts import cohort, consent, notify, sessions
 from contracts.common import CLINIC_URNS, URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, Programme
+from contracts.nhs_number import with_check_digit
 from msgkit.clock import LONDON, SystemClock, academic_year_of, london_today, readable
 
 FLU = [Programme.FLU]
@@ -33,14 +34,10 @@ WAIT_SECONDS = 60.0
 
 
 def nhs_number(rng: random.Random) -> str:
-    """A random NHS number with a valid modulus-11 check digit."""
-    while True:
-        digits = [rng.randint(0, 9) for _ in range(9)]
-        check = 11 - sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
-        if check == 11:
-            check = 0
-        if check != 10:
-            return "".join(map(str, digits)) + str(check)
+    """A random valid NHS number (a stem with no check digit is drawn again)."""
+    while (number := with_check_digit(rng.randrange(10**9))) is None:
+        continue
+    return number
 
 
 def cohort_rows(rng: random.Random) -> list[tuple[int, list[str]]]:
