@@ -13,11 +13,12 @@ export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 # binary; its build script then tries to `git clone` compose's repository and rebuild from the newest tag.
 # Refusing git every network transport makes that clone fail at once, everywhere, and the pinned binary stay.
 # admin/ (clinics_admin: provisioning and the dev runner) is installed here and in the image that provisions only.
-# testkit/ holds test-only packages (the GOV.UK Notify stub): installed here, never into a service image.
-$(BIN)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml) $(wildcard cli/pyproject.toml) admin/pyproject.toml testkit/notify-stub/pyproject.toml
+# testkit/ holds test-only packages (kit/: servers, harness, the process stack, test data; notify-stub/: the
+# GOV.UK Notify stub): installed here, never into any image.
+$(BIN)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml) $(wildcard cli/pyproject.toml) admin/pyproject.toml testkit/kit/pyproject.toml testkit/notify-stub/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	GIT_ALLOW_PROTOCOL=file $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e shared -e admin $(addprefix -e services/,$(SERVICES)) $(if $(wildcard cli/pyproject.toml),-e cli) -e testkit/notify-stub
+	GIT_ALLOW_PROTOCOL=file $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e shared -e admin $(addprefix -e services/,$(SERVICES)) $(if $(wildcard cli/pyproject.toml),-e cli) -e testkit/notify-stub -e testkit/kit
 	touch $@
 
 install: $(BIN)/.installed
@@ -27,10 +28,10 @@ lint: install
 	$(BIN)/ruff format --check shared admin services testkit tests bench chaos cluster docs $(wildcard cli) conftest.py
 
 typecheck: install
-	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli) -p clinics_admin -p notify_stub -p bench -p chaos -p cluster
+	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli) -p clinics_admin -p testkit -p notify_stub -p bench -p chaos -p cluster
 
 pytest: install
-	$(BIN)/pytest shared/tests admin/tests $(foreach s,$(SERVICES),services/$(s)/tests) testkit/notify-stub/tests tests -q
+	$(BIN)/pytest shared/tests admin/tests $(foreach s,$(SERVICES),services/$(s)/tests) testkit/notify-stub/tests testkit/kit/tests tests -q
 
 test: lint typecheck pytest
 

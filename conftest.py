@@ -9,7 +9,7 @@ from contextlib import ExitStack
 import pytest
 
 from msgkit.migrations import upgrade
-from msgkit.testing import RabbitServer, fresh_database, postgres_server, rabbitmq_server
+from testkit import RabbitServer, fresh_database, postgres_server, rabbitmq_server
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +65,7 @@ def own_rabbit() -> Iterator[RabbitServer]:
         sys.path.insert(0, str(root))  # cluster/ lives at the repository root, like bench/ and chaos/
     from cluster import Cluster
     from cluster.node import rabbitmq_bin
-    from msgkit.testing import free_port
+    from testkit import free_port
 
     if rabbitmq_bin() is None:
         pytest.skip("rabbitmq-server is not installed: broker-restart tests start a RabbitMQ node of their own")

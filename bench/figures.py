@@ -36,19 +36,6 @@ def count_before(stamps: Sequence[float], until: float) -> int:
     return bisect_left(stamps, until)
 
 
-def nhs_number(seed: int) -> str:
-    """A valid (modulus 11) NHS number derived from `seed`; distinct seeds below 10**8 give distinct numbers."""
-    while True:
-        digits = f"{(900000000 + seed) % 1000000000:09d}"
-        total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-        check = 11 - total % 11
-        if check == 11:
-            return digits + "0"
-        if check != 10:
-            return digits + str(check)
-        seed += 100_000_000  # another leading digit, so no other seed's number is reused
-
-
 @dataclass(frozen=True, slots=True)
 class Target:
     """One SPEC §5 target: a figure in the results, how to judge it, and how to show it."""

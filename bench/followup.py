@@ -13,9 +13,12 @@ from typing import Any
 import aiohttp
 
 from bench import workload as w
+from bench.cpu import CpuMeter
 from bench.figures import percentile
 from bench.phases import Sizes, scheduled_not_due
-from bench.stack import CALLBACK_TOKEN, Stack, admin_dsn
+from bench.stack import admin_dsn
+from testkit.stack import Stack
+from testkit.stub import CALLBACK_TOKEN
 
 # Entries each child's invitation makes once it is due: scheduled again (the re-timing), two sends and
 # two receipts (email and SMS).
@@ -43,9 +46,9 @@ _DELIVERED_AT = """
 """
 
 
-def _restart_cpu(stack: Stack) -> None:
-    if stack.cpu is not None:  # the phase's CPU is what its clock measures, not the set-up's
-        stack.cpu.start()
+def _restart_cpu(cpu: CpuMeter | None) -> None:
+    if cpu is not None:  # the phase's CPU is what its clock measures, not the set-up's
+        cpu.start()
 
 
 async def _logged_since(db: w.Database, ods: str, since: float) -> tuple[int, float]:
@@ -53,7 +56,7 @@ async def _logged_since(db: w.Database, ods: str, since: float) -> tuple[int, fl
     return int(row[0]), float(row[1] or 0.0)
 
 
-async def followup(stack: Stack, sizes: Sizes) -> dict[str, Any]:
+async def followup(stack: Stack, sizes: Sizes, cpu: CpuMeter | None = None) -> dict[str, Any]:
     """Every invitation of a cohort made due at once; the stub posts a receipt for every send."""
     children, phase = sizes.followup_children, "followup"
     client, db = await w.connect(stack.amqp_url), await w.Database.connect(admin_dsn(stack.database_url))
@@ -64,7 +67,7 @@ async def followup(stack: Stack, sizes: Sizes) -> dict[str, Any]:
                            what="the import's activity entries", phase=phase)  # fmt: skip
         async with stack.stub.control() as stub:
             w.log(phase, f"making {children:,} invitations ({2 * children:,} messages) due now: the clock starts")
-            _restart_cpu(stack)
+            _restart_cpu(cpu)
             started = time.time()
             await w.create_team(client, ods, days_before=21)
             await w.wait_count(stub.recorded, 2 * children, timeout=1800, what="sends at the stub", phase=phase)
@@ -91,7 +94,7 @@ async def _count_since(db: w.Database, ods: str, since: float) -> int:
     return (await _logged_since(db, ods, since))[0]
 
 
-async def callbacks(stack: Stack, sizes: Sizes) -> dict[str, Any]:
+async def callbacks(stack: Stack, sizes: Sizes, cpu: CpuMeter | None = None) -> dict[str, Any]:
     """Receipts for every sent message posted as fast as notify answers, until each is in an activity log."""
     receipts, phase = sizes.callback_receipts, "callbacks"
     client, db = await w.connect(stack.amqp_url), await w.Database.connect(admin_dsn(stack.database_url))
@@ -102,9 +105,9 @@ async def callbacks(stack: Stack, sizes: Sizes) -> dict[str, Any]:
         await w.wait_count(lambda: db.count(_KIND, ods, "notification_sent"), receipts, timeout=900,
                            what="sends in the activity log", phase=phase)  # fmt: skip
         sent = await db.conn.fetch(_SENT, ods)
-        notify_url = stack.services["notify"].base_url
+        notify_url = stack.processes["notify"].base_url
         w.log(phase, f"posting {len(sent):,} receipts, {RECEIPT_CONCURRENCY} at a time: the clock starts")
-        _restart_cpu(stack)
+        _restart_cpu(cpu)
         posted, answered, statuses = await _post_receipts(notify_url, sent)
         await w.wait_count(lambda: db.count(_KIND, ods, "notification_delivered"), len(sent), timeout=900,
                            what="receipts in the activity log", phase=phase)  # fmt: skip

@@ -10,10 +10,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from bench import workload as w
+from bench.cpu import CpuMeter
 from bench.figures import count_before, max_in_window, percentile
-from bench.stack import Stack, StubControl, admin_dsn
+from bench.stack import admin_dsn
 from contracts.cohort import ChangeChildSchool, FindChildren
 from msgkit.clock import SystemClock, academic_year_of, london_today
+from testkit.data import A_SCHOOL, URN_HOME_EDUCATED
+from testkit.stack import Stack
+from testkit.stub import StubControl
 
 # The invitations of runs 2, 4 and 5 are first scheduled for a clinic five days away with days_before 0
 # (so not due); runs 4 and 5 then make them all due at once by setting days_before to 21 (a TeamUpdated
@@ -57,50 +61,63 @@ async def team_with_clinic(
 # --- run 2: a cohort import until every invitation is scheduled ----------------------------------
 
 
-async def cohort_to_scheduled(stack: Stack, sizes: Sizes) -> dict[str, Any]:
-    children = sizes.cohort_children
-    phase = "cohort"
-    client, db = await w.connect(stack.amqp_url), await w.Database.connect(admin_dsn(stack.database_url))
-    sampled: dict[str, float] = {}
-    sampling = asyncio.Event()
+class RssSampler:
+    """Each process's largest resident set while a phase runs, sampled every quarter second."""
 
-    async def sample_rss() -> None:
-        while not sampling.is_set():
-            for name, p in stack.services.items():
-                sampled[name] = max(sampled.get(name, 0.0), p.rss_mb())
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.sampled: dict[str, float] = {}
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._sample())
+
+    async def stop(self) -> dict[str, float]:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+        return {k: round(v, 1) for k, v in self.sampled.items()}
+
+    async def _sample(self) -> None:
+        while not self._stop.is_set():
+            for name, p in self.stack.processes.items():
+                self.sampled[name] = max(self.sampled.get(name, 0.0), p.rss_mb())
             await asyncio.sleep(0.25)
 
+
+async def cohort_to_scheduled(stack: Stack, sizes: Sizes, cpu: CpuMeter | None = None) -> dict[str, Any]:
+    children, phase = sizes.cohort_children, "cohort"
+    client, db = await w.connect(stack.amqp_url), await w.Database.connect(admin_dsn(stack.database_url))
+    sampler = RssSampler(stack)
     try:
         ods, year = await team_with_clinic(client, db, days_before=0, offset=CLINIC_IN_DAYS, phase=phase)
-        sampler = asyncio.create_task(sample_rss())
+        sampler.start()
         staging = time.perf_counter()
-        import_id = await w.stage(client, ods, w.rows(children, urn=w.HOME_EDUCATED), phase=phase)
+        import_id = await w.stage(client, ods, w.rows(children, urn=URN_HOME_EDUCATED), phase=phase)
         started = time.perf_counter()
-        if stack.cpu is not None:
-            stack.cpu.start()
+        if cpu is not None:
+            cpu.start()
         w.log(phase, f"staged in {started - staging:.1f}s; committing: the clock starts")
         committing = asyncio.create_task(w.commit(client, ods, import_id, year=year))
         done = await w.wait_count(
             lambda: db.scheduled(ods), children, timeout=900, what="invitations scheduled", phase=phase
         )
-        result = await committing
-        committed = time.perf_counter()
-        sampling.set()
-        await sampler
+        result, committed = await committing, time.perf_counter()
+        sampled = await sampler.stop()
         if result.get("joined_clinic") != children:
             raise RuntimeError(f"expected {children:,} joins, the import said {result}")
     finally:
         await db.close()
         await client.stop()
-    elapsed = done - started
     return {
-        "invitations_per_s": children / elapsed,
+        "invitations_per_s": children / (done - started),
         "cohort_children": children,
-        "cohort_seconds": round(elapsed, 2),
+        "cohort_seconds": round(done - started, 2),
         "cohort_import_reply_seconds": round(committed - started, 2),
         "cohort_staging_seconds": round(started - staging, 2),
         "invitations_per_s_with_staging": children / (done - staging),
-        "rss_sampled_mb": {k: round(v, 1) for k, v in sampled.items()},
+        "rss_sampled_mb": sampled,
     }
 
 
@@ -108,30 +125,20 @@ async def cohort_to_scheduled(stack: Stack, sizes: Sizes) -> dict[str, Any]:
 
 
 async def latency(stack: Stack, sizes: Sizes) -> dict[str, Any]:
-    samples = sizes.latency_samples
-    phase = "latency"
+    samples, phase = sizes.latency_samples, "latency"
     if academic_year_of(_today()) != academic_year_of(_today() + timedelta(days=1)):
         raise RuntimeError("tomorrow is in another academic year (31 August): run the latency phase another day")
     client, db = await w.connect(stack.amqp_url), await w.Database.connect(admin_dsn(stack.database_url))
     try:
         # A clinic tomorrow is within days_before (21), so an automatic join is due at once.
         ods, year = await team_with_clinic(client, db, days_before=21, offset=1, phase=phase)
-        await w.import_cohort(client, ods, w.rows(samples, urn=w.A_SCHOOL), year=year, phase=phase)
+        await w.import_cohort(client, ods, w.rows(samples, urn=A_SCHOOL), year=year, phase=phase)
         await w.wait_count(
             lambda: db.notify_children(ods), samples, timeout=120, what="children in notify", phase=phase
         )
-        ids = [await _child_id(client, ods, w.rows(1, urn=w.A_SCHOOL, start=n)[0][3]) for n in range(samples)]
-        started_at: list[float] = []
+        ids = [await _child_id(client, ods, w.rows(1, urn=A_SCHOOL, start=n)[0][3]) for n in range(samples)]
         async with stack.stub.control() as stub:
-            base = await stub.recorded()
-            for n, child in enumerate(ids):
-                started_at.append(time.time())
-                await w.ask(client, ChangeChildSchool(child_id=child, school_urn=w.HOME_EDUCATED, changed_by="bench"))
-                # Both of the parent's messages (email and SMS) arrive before the next child joins.
-                await _wait_recorded(stub, base + 2 * n + 2)
-                if (n + 1) % max(1, samples // 10) == 0:
-                    w.log(phase, f"{n + 1:,}/{samples:,} children invited")
-            arrivals = (await stub.arrivals())[base:]
+            started_at, arrivals = await _invite_one_by_one(client, stub, ids, phase=phase)
     finally:
         await db.close()
         await client.stop()
@@ -148,6 +155,22 @@ async def latency(stack: Stack, sizes: Sizes) -> dict[str, Any]:
         "latency_max_ms": max(latencies),
         "latency_samples": samples,
     }
+
+
+async def _invite_one_by_one(
+    client: Any, stub: StubControl, children: list[uuid.UUID], *, phase: str
+) -> tuple[list[float], list[tuple[str, float]]]:
+    """Each child joins the clinic cohort (due now) in turn; when each joined, and the stub's arrivals since."""
+    started_at: list[float] = []
+    base = await stub.recorded()
+    for n, child in enumerate(children):
+        started_at.append(time.time())
+        await w.ask(client, ChangeChildSchool(child_id=child, school_urn=URN_HOME_EDUCATED, changed_by="bench"))
+        # Both of the parent's messages (email and SMS) arrive before the next child joins.
+        await _wait_recorded(stub, base + 2 * n + 2)
+        if (n + 1) % max(1, len(children) // 10) == 0:
+            w.log(phase, f"{n + 1:,}/{len(children):,} children invited")
+    return started_at, (await stub.arrivals())[base:]
 
 
 async def _child_id(client: Any, ods: str, nhs: str) -> uuid.UUID:
@@ -170,7 +193,7 @@ async def _wait_recorded(stub: StubControl, target: int, timeout: float = 30.0) 
 async def scheduled_not_due(client: Any, db: w.Database, children: int, phase: str) -> str:
     """A new team with `children` invitations scheduled for a clinic days away, none due yet."""
     ods, year = await team_with_clinic(client, db, days_before=0, offset=CLINIC_IN_DAYS, phase=phase)
-    await w.import_cohort(client, ods, w.rows(children, urn=w.HOME_EDUCATED), year=year, phase=phase)
+    await w.import_cohort(client, ods, w.rows(children, urn=URN_HOME_EDUCATED), year=year, phase=phase)
     await w.wait_count(lambda: db.scheduled(ods), children, timeout=600, what="invitations scheduled", phase=phase)
     return ods
 
@@ -212,7 +235,7 @@ async def rate_limit(stack: Stack, sizes: Sizes) -> dict[str, Any]:
     try:
         ods = await scheduled_not_due(client, db, children, phase)
         async with stack.stub.control() as stub:
-            w.log(phase, f"{2 * children:,} messages due now, {len(stack.notify_replicas())} notify replicas, "
+            w.log(phase, f"{2 * children:,} messages due now, {len(stack.replicas('notify'))} notify replicas, "
                   f"limit {limit:,}/min: measuring {window:g}s")  # fmt: skip
             await w.create_team(client, ods, days_before=21)
             await w.wait_count(stub.recorded, 1, timeout=60, what="the first send", phase=phase, interval=0.02)
@@ -234,6 +257,6 @@ async def rate_limit(stack: Stack, sizes: Sizes) -> dict[str, Any]:
         "rate_limit_window_s": window,
         "rate_limit_sends_in_window": len(measured),
         "rate_limit_429s": rejected,
-        "rate_limit_replicas": len(stack.notify_replicas()),
+        "rate_limit_replicas": len(stack.replicas("notify")),
         "rate_limit_send_rate_per_second": sizes.send_rate_per_second,
     }

@@ -17,23 +17,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-import time
-import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from bench import scale_curve, scale_daily, scale_queries, scale_retime
-from bench.__main__ import machine
 from bench.cpu import CpuMeter
 from bench.figures import table
-from bench.stack import Stack, World, quiet, stack, world
+from bench.runner import Part, Run, Servers, run
+from bench.stack import postmaster, quiet, stack, world
 from bench.workload import log
-from msgkit.testing import postgres_server, rabbitmq_server
+from testkit.stack import Stack, World
 
 RESULTS = Path("scale-results.json")
 RSS_LIMIT_MB = 150
@@ -45,9 +43,10 @@ CURVE_TOLERANCE = 0.2
 
 def _curve_and_retime(the_world: World, *, quick: bool, retime: bool) -> dict[str, Any]:
     with stack("scale", the_world) as st:
-        pids = {n: p.process.pid for n, p in st.services.items() if p.process is not None}
-        st.cpu = CpuMeter(pids, postmaster=the_world.postmaster, amqp_port=urlsplit(the_world.amqp_url).port or 5672)
-        curve = asyncio.run(scale_curve.run_curve(st, scale_curve.QUICK if quick else scale_curve.FULL))
+        pids = {n: p.process.pid for n, p in st.processes.items() if p.process is not None}
+        master = asyncio.run(postmaster(the_world.database_url))
+        cpu = CpuMeter(pids, postmaster=master, amqp_port=urlsplit(the_world.amqp_url).port or 5672)
+        curve = asyncio.run(scale_curve.run_curve(st, scale_curve.QUICK if quick else scale_curve.FULL, cpu))
         found: dict[str, Any] = {
             "children": curve["children"],
             "invitations_per_s_by_size": curve["rates"],
@@ -66,8 +65,8 @@ def _curve_and_retime(the_world: World, *, quick: bool, retime: bool) -> dict[st
 
 def _rss_over_time(st: Stack, found: dict[str, Any]) -> None:
     found["rss_mb_max_by_service"] = {
-        s: max(v for name, v in found["rss_mb_max"].items() if st.services[name].service == s)
-        for s in {p.service for p in st.services.values()}
+        s: max(v for name, v in found["rss_mb_max"].items() if st.processes[name].service == s)
+        for s in {p.service for p in st.processes.values()}
     }
 
 
@@ -105,58 +104,38 @@ def main() -> int:
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the figures (JSON)")
     parser.add_argument("--only", nargs="*", default=None, help="some of: curve, retime, queries, daily")
     args = parser.parse_args()
-    results: dict[str, Any] = {"mode": "quick" if args.quick else "full"}
-    errors: dict[str, str] = {}
-    began = time.monotonic()
-    with ExitStack() as exits:
-        server_url = exits.enter_context(postgres_server(exits))
-        rabbit = exits.enter_context(rabbitmq_server(exits))
-        results["machine"] = machine(server_url)
-        # Re-timing runs on the curve's stack, with the curve's million children in the database.
-        retime = not args.only or "retime" in args.only
-        steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-            (
-                "curve",
-                lambda: _with_world(
-                    server_url, rabbit, lambda w: _curve_and_retime(w, quick=args.quick, retime=retime)
-                ),
-            ),
-            ("queries", lambda: _queries(server_url, rabbit, quick=args.quick)),
+    # Re-timing runs on the curve's stack, with the curve's million children in the database.
+    retime = not args.only or "retime" in args.only
+
+    def parts(servers: Servers, exits: ExitStack) -> Sequence[Part]:
+        every: list[Part] = [
+            ("curve", lambda: _with_world(servers, lambda w: _curve_and_retime(w, quick=args.quick, retime=retime))),
+            ("queries", lambda: _queries(servers, quick=args.quick)),
             ("daily", lambda: _daily(quick=args.quick)),
         ]
-        for name, step in steps:
-            if args.only and name not in args.only and not (name == "curve" and retime):
-                continue
-            log("scale", f"{name}: starting")
-            try:
-                results.update(step())
-            except Exception as exc:
-                traceback.print_exc()
-                errors[name] = f"{type(exc).__name__}: {exc}"
-                log("scale", f"{name} FAILED: {errors[name]}")
+        return [(n, p) for n, p in every if not args.only or n in args.only or (n == "curve" and retime)]
+
+    report = partial(_report, written=args.results)
+    return run(Run("scale", args.quick, args.results, report, derive=_retime_figure), parts)
+
+
+def _retime_figure(results: dict[str, Any]) -> None:
     if "retime_seconds" in results:
         results["retime_100k_s"] = results["retime_seconds"]
-    results["errors"] = errors
-    results["duration_s"] = round(time.monotonic() - began, 1)
-    args.results.write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
-    print()
-    print(table(("figure", "value", "target", "verdict"), _verdicts(results)))
-    print(f"\nwrote {args.results}")
-    for name, error in errors.items():
-        print(f"part {name} did not run to the end: {error}", file=sys.stderr)
-    return 1 if errors else 0
 
 
-def _with_world(server_url: str, rabbit: Any, run: Callable[[World], dict[str, Any]]) -> dict[str, Any]:
-    with world(server_url, rabbit) as the_world:
-        return run(the_world)
+def _report(results: dict[str, Any], written: Path) -> str:
+    return table(("figure", "value", "target", "verdict"), _verdicts(results)) + f"\n\nwrote {written}"
 
 
-def _queries(server_url: str, rabbit: Any, *, quick: bool) -> dict[str, Any]:
-    with world(server_url, rabbit) as the_world:
-        found = scale_queries.run(
-            the_world.database_url, the_world.amqp_url, children=20_000 if quick else 1_000_000, teams=10
-        )
+def _with_world(servers: Servers, run_in: Callable[[World], dict[str, Any]]) -> dict[str, Any]:
+    with world(servers.postgres, servers.rabbit) as the_world:
+        return run_in(the_world)
+
+
+def _queries(servers: Servers, *, quick: bool) -> dict[str, Any]:
+    with world(servers.postgres, servers.rabbit) as the_world:
+        found = scale_queries.run(the_world, children=20_000 if quick else 1_000_000, teams=10)
     p95 = {name: q["service"]["p95_ms"] for name, q in found["queries"].items()}
     return {"query_p95_ms": p95, "queries": found}
 

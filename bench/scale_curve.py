@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import workload as w
+from bench.cpu import CpuMeter
 from bench.phases import CLINIC_IN_DAYS, team_with_clinic
-from bench.stack import Stack, admin_dsn
+from bench.stack import admin_dsn
+from contracts.common import URN_HOME_EDUCATED
+from testkit.stack import Stack
 
 # Far enough that no invitation is due while the curve runs (days_before is 0).
 CLINIC_DAYS_AWAY = CLINIC_IN_DAYS
@@ -51,7 +54,7 @@ class Team:
     start: int  # its children's seeds, distinct across teams
 
 
-async def run_curve(stack: Stack, steps: Sequence[Step]) -> dict[str, Any]:
+async def run_curve(stack: Stack, steps: Sequence[Step], cpu: CpuMeter | None = None) -> dict[str, Any]:
     """Import every step's teams; returns the rate per step, the rates the curve reads, and the teams."""
     client, db = await w.connect(stack.amqp_url), await w.Database.connect(admin_dsn(stack.database_url))
     rates: dict[str, float] = {}
@@ -69,18 +72,18 @@ async def run_curve(stack: Stack, steps: Sequence[Step]) -> dict[str, Any]:
             for size in step.sizes:
                 ods, year = await team_with_clinic(client, db, days_before=0, offset=CLINIC_DAYS_AWAY, phase="scale")
                 batch.append(Team(ods, year, size, start=children + sum(t.size for t in batch)))
-            if stack.cpu is not None:
-                stack.cpu.start()
+            if cpu is not None:
+                cpu.start()
             took = await _import_at_once(client, db, batch, phase=f"scale {number}/{len(steps)}")
             # CPU per child shows whether the cost grows with the database, whatever else the machine runs.
-            cpu = stack.cpu.used() if stack.cpu is not None else {}
+            used = cpu.used() if cpu is not None else {}
             size = sum(t.size for t in batch)
             children += size
             teams += batch
             rate = size / took
             log.append({"teams": len(batch), "children": size, "in_database": children, "seconds": round(took, 2),
                         "invitations_per_s": round(rate, 1),
-                        "cpu_us_per_child": {k: round(v * 1e6 / size) for k, v in cpu.items()}})  # fmt: skip
+                        "cpu_us_per_child": {k: round(v * 1e6 / size) for k, v in used.items()}})  # fmt: skip
             w.log("scale", f"{children:,} children in the database; this step {rate:,.0f} invitations/s, CPU µs "
                            f"per child {log[-1]['cpu_us_per_child']}")  # fmt: skip
             if step.reads:
@@ -97,7 +100,7 @@ async def _import_at_once(client: Any, db: w.Database, teams: list[Team], *, pha
     """Stage each team's rows, then commit them all at once; seconds until every invitation is scheduled."""
     staged = []
     for team in teams:
-        rows = w.rows(team.size, urn=w.HOME_EDUCATED, start=team.start)
+        rows = w.rows(team.size, urn=URN_HOME_EDUCATED, start=team.start)
         staged.append(await w.stage(client, team.ods, rows, phase=phase))
     started = time.perf_counter()
     commits = [

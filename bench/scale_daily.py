@@ -34,7 +34,6 @@ from bench.stack import admin_dsn
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine, session_factory
 from msgkit.migrations import upgrade
-from msgkit.testing import fresh_database, postgres_server
 from notify import migrate
 from notify.app import send_policy
 from notify.config import Settings
@@ -47,6 +46,7 @@ from notify.tables import messaging
 from notify.templates import Channel, MessageKind
 from notify.timing import BucketShape, next_utc_midnight
 from notify.uow import NotifyUnitOfWork
+from testkit import fresh_database, postgres_server
 
 # A Monday in a year no other run uses; the caps count by UTC day.
 START = datetime(2031, 1, 6, 0, 0, tzinfo=UTC)

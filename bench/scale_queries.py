@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -28,13 +27,14 @@ from bench.figures import percentile, table
 from bench.stack import RUN_DIR, admin_dsn, world
 from bench.workload import connect, log
 from clinics_admin.bootstrap import ensure_roles
-from clinics_admin.processes import ServiceProcess, service_env
 from contracts import cohort
 from contracts.common import Programme
 from contracts.envelope import Message
 from msgkit import rpc
 from msgkit.clock import academic_year_of
-from msgkit.testing import free_port, postgres_server, rabbitmq_server
+from testkit.servers import postgres_server, rabbitmq_server
+from testkit.stack import World, open_stack
+from testkit.stack import migrate as migrate_schemas
 
 FILTERS = list(cohort.ClinicChildrenFilter)
 LATE = 0.9  # where the late page starts, as a share of the team's list
@@ -44,29 +44,19 @@ WARM_UP = 3
 def migrate(database_url: str) -> None:
     """Roles and cohort's schema at head (a no-op on a database bench.stack.world already migrated)."""
     asyncio.run(ensure_roles(database_url))
-    env = service_env("cohort", database_url=database_url, rabbitmq_url="amqp://unused/", port=0)
-    subprocess.run([sys.executable, "-m", "cohort", "migrate"], env=env, check=True, capture_output=True)
+    migrate_schemas(database_url, ("cohort",))
 
 
-def run(
-    database_url: str, amqp_url: str, *, children: int, teams: int, samples: int = 50, seed: int = 1
-) -> dict[str, Any]:
+def run(the_world: World, *, children: int, teams: int, samples: int = 50, seed: int = 1) -> dict[str, Any]:
     """Seed `children` over `teams`, start cohort, and time `samples` requests of each staff query."""
-    migrate(database_url)
+    migrate(the_world.database_url)
     plan = scale_seed.Plan(children, teams, seed, academic_year_of(date.today()))
     log("queries", f"seeding {children:,} children over {teams} teams")
-    seeded = asyncio.run(scale_seed.seed(admin_dsn(database_url), plan))
+    seeded = asyncio.run(scale_seed.seed(admin_dsn(the_world.database_url), plan))
     log("queries", f"seeded in {seeded.seconds:.0f} s: {seeded.rows}")
     log_dir = RUN_DIR / "scale-queries"
-    port = free_port()
-    env = service_env("cohort", database_url=database_url, rabbitmq_url=amqp_url, port=port)
-    service = ServiceProcess("cohort", env, port, log_dir / "cohort.log")
-    service.start()
-    try:
-        asyncio.run(service.wait_ready(timeout=120))
-        timings = asyncio.run(_measure(amqp_url, seeded, samples))
-    finally:
-        service.stop()
+    with open_stack(the_world, log_dir=log_dir, replicas={"cohort": 1}, stub=None, migrated=True):
+        timings = asyncio.run(_measure(the_world.amqp_url, seeded, samples))
     queries = {name: {"service": _summary(ms)} for name, ms in timings.items()}
     return {"children": children, "teams": teams, "seed_s": seeded.seconds, "rows": seeded.rows, "queries": queries}
 
@@ -162,9 +152,7 @@ def main() -> int:
         server_url = exits.enter_context(postgres_server(exits))
         rabbit = exits.enter_context(rabbitmq_server(exits))
         the_world = exits.enter_context(world(server_url, rabbit))
-        found = run(
-            the_world.database_url, the_world.amqp_url, children=args.children, teams=args.teams, samples=args.samples
-        )
+        found = run(the_world, children=args.children, teams=args.teams, samples=args.samples)
     rows = [
         (name, f"{q['service']['p50_ms']:.1f}", f"{q['service']['p95_ms']:.1f}", f"{q['service']['max_ms']:.1f}",
          "met" if q["service"]["p95_ms"] <= 200 else "MISSED")

@@ -17,8 +17,10 @@ import asyncpg
 
 from bench import workload as w
 from bench.phases import team_with_clinic
-from bench.stack import Stack, admin_dsn
+from bench.stack import admin_dsn
+from contracts.common import URN_HOME_EDUCATED
 from msgkit.clock import SystemClock, london_today
+from testkit.stack import Stack
 
 # Weeks away, and days_before 0: every invitation is due on the clinic day, never while this runs.
 CLINIC_DAYS_AWAY = 35
@@ -48,7 +50,7 @@ async def retime(stack: Stack, children: int) -> dict[str, Any]:
         if moved_year != year:
             moved, _ = w.day_and_year(today, CLINIC_DAYS_AWAY - MOVED_BY_DAYS)  # stay in the academic year
         in_database = await db.count("SELECT count(*) FROM notify.invitations")
-        rows = w.rows(children, urn=w.HOME_EDUCATED, start=SEED_BASE + in_database)
+        rows = w.rows(children, urn=URN_HOME_EDUCATED, start=SEED_BASE + in_database)
         await w.import_cohort(client, ods, rows, year=year, phase=phase)
         await w.wait_count(
             lambda: _on_day(db, ods, first), children, timeout=1800, what="invitations scheduled", phase=phase
@@ -104,7 +106,7 @@ def main() -> int:
     from contextlib import ExitStack
 
     from bench.stack import stack, world
-    from msgkit.testing import postgres_server, rabbitmq_server
+    from testkit.servers import postgres_server, rabbitmq_server
 
     parser = argparse.ArgumentParser(prog="python -m bench.scale_retime", description=main.__doc__)
     parser.add_argument("--children", type=int, nargs="+", default=[10_000, 100_000], help="one team per size")

@@ -12,7 +12,7 @@ table's rows follow from it, in shares like a school flu season's:
   consent and ~6 % refuse later, and ~40 % of members with consent are vaccinated at a clinic;
 - every child has a consent request in their log; ~5 entries a child in all.
 
-Secondary indexes and primary keys are dropped while the rows go in and rebuilt after, as a restore does.
+How the rows go into the tables (COPY; keys and indexes dropped, then rebuilt as a restore does) is bench.scale_tables'.
 """
 
 from __future__ import annotations
@@ -23,25 +23,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import asyncpg
 
-from bench.figures import nhs_number
+from bench.scale_tables import ACTIVITY, COLUMNS, SCHEMA, TABLES, Rows, constraints_and_indexes
+from contracts.common import URN_HOME_EDUCATED as HOME_EDUCATED
+from contracts.common import URN_UNKNOWN_SCHOOL as UNKNOWN_SCHOOL
+from testkit.data import nhs_number
 
-SCHEMA = "cohort"
-TABLES = (
-    "children",
-    "clinic_memberships",
-    "consents",
-    "vaccinations",
-    "invitations",
-    "activity_log",
-    "school_sessions",
-)
-BATCH = 50_000
 SCHOOLS_PER_TEAM = 300
-UNKNOWN_SCHOOL, HOME_EDUCATED = "888888", "999999"
 FIRST = ("Oliver", "Amelia", "George", "Isla", "Noah", "Ava", "Arthur", "Mia", "Muhammad", "Ivy", "Leo", "Lily",
          "Harry", "Florence", "Oscar", "Willow", "Archie", "Freya", "Henry", "Ella", "Theodore", "Grace", "Freddie",
          "Sophia", "Jack", "Evie", "Charlie", "Poppy", "Theo", "Charlotte", "Alfie", "Isabella", "Jacob", "Sienna",
@@ -93,41 +83,6 @@ class Seeded:
     nhs_numbers: list[tuple[str, str]] = field(default_factory=list)  # (team, NHS number)
     last_names: list[tuple[str, str]] = field(default_factory=list)  # (team, last name)
     logged: list[uuid.UUID] = field(default_factory=list)  # children with activity entries
-
-
-class Rows:
-    """Row buffers, one per table, flushed with COPY when full."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
-        self.buffers: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNS}
-        self.counts: dict[str, int] = dict.fromkeys(COLUMNS, 0)
-
-    async def add(self, table: str, row: tuple[Any, ...]) -> None:
-        buffer = self.buffers[table]
-        buffer.append(row)
-        if len(buffer) >= BATCH:
-            await self.flush(table)
-
-    async def flush(self, table: str | None = None) -> None:
-        for name in [table] if table else list(self.buffers):
-            buffer = self.buffers[name]
-            if buffer:
-                await self.conn.copy_records_to_table(name, records=buffer, columns=COLUMNS[name], schema_name=SCHEMA)
-                self.counts[name] += len(buffer)
-                self.buffers[name] = []
-
-
-COLUMNS: dict[str, list[str]] = {
-    "children": ["id", "team_ods", "nhs_number", "first_name", "last_name", "date_of_birth", "postcode",
-                 "school_urn", "year_group", "parents", "deceased", "restricted", "invalidated", "archived"],
-    "clinic_memberships": ["child_id", "team_ods", "academic_year", "programme", "joined_on", "reason", "invited",
-                           "consent_status", "vaccinated", "last_name", "first_name"],
-    "consents": ["child_id", "programme", "academic_year", "status", "recorded_at"],
-    "vaccinations": ["record_id", "child_id", "programme", "academic_year", "outcome", "reason", "performed_at"],
-    "invitations": ["invitation_id", "child_id", "team_ods", "programmes", "academic_year", "kind", "due_at", "sent"],
-    "school_sessions": ["session_id", "team_ods", "school_urn", "programmes", "academic_year", "dates", "changed_at"],
-}  # fmt: skip
 
 
 class Story:
@@ -213,59 +168,6 @@ class Story:
         await self.rows.add("clinic_memberships", row)
 
 
-# Each child's activity, derived from the rows above in the server: what the events would have logged.
-_INSERT = "INSERT INTO activity_log (child_id, source_key, occurred_at, kind, details) "
-ACTIVITY = (
-    _INSERT
-    + """SELECT id, gen_random_uuid(), $1, 'consent_requested',
-                 jsonb_build_object('programmes', '["flu"]'::jsonb, 'requested_by', $2::text) FROM children""",
-    _INSERT
-    + """SELECT child_id, gen_random_uuid(), recorded_at, 'consent_recorded',
-                 jsonb_build_object('programme', programme, 'response', status, 'route', 'website', 'status', status,
-                                    'recorded_by', 'parent') FROM consents""",
-    _INSERT
-    + """SELECT child_id, gen_random_uuid(), performed_at, 'vaccination_recorded',
-                 jsonb_build_object('programme', programme, 'outcome', outcome, 'reason', reason,
-                                    'session_id', gen_random_uuid(), 'recorded_by', $1::text) FROM vaccinations""",
-    _INSERT
-    + """SELECT child_id, gen_random_uuid(), joined_on + time '09:00', 'joined_clinic_cohort',
-                 jsonb_build_object('programmes', to_jsonb(ARRAY[programme]), 'reason', reason,
-                                    'academic_year', academic_year, 'joined_on', joined_on) FROM clinic_memberships""",
-    _INSERT
-    + """SELECT child_id, gen_random_uuid(), due_at - interval '14 days', 'invitation_scheduled',
-                 jsonb_build_object('invitation_id', invitation_id, 'programmes', to_jsonb(programmes), 'kind', kind,
-                                    'due_at', due_at) FROM invitations""",
-    _INSERT
-    + """SELECT child_id, gen_random_uuid(), due_at, 'notification_sent',
-                 jsonb_build_object('notification_id', gen_random_uuid(), 'message', 'clinic_initial_invitation',
-                                    'channel', channel, 'recipient', CASE channel WHEN 'email'
-                                    THEN 'p***@example.com' ELSE '07***' END)
-                 FROM invitations CROSS JOIN (VALUES ('email'), ('sms')) AS c(channel) WHERE sent""",
-)
-
-
-async def _constraints_and_indexes(conn: asyncpg.Connection) -> tuple[list[str], list[str], list[str]]:
-    """Statements to drop and to rebuild the seeded tables' primary keys and secondary indexes."""
-    keys = await conn.fetch(
-        """SELECT c.conrelid::regclass::text AS tab, c.conname, pg_get_constraintdef(c.oid) AS def
-           FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-           WHERE n.nspname = $1 AND c.contype = 'p' AND c.conrelid::regclass::text = ANY($2)""",
-        SCHEMA,
-        [f"{SCHEMA}.{t}" for t in TABLES],
-    )
-    indexes = await conn.fetch(
-        """SELECT i.indexname, i.indexdef FROM pg_indexes i
-           WHERE i.schemaname = $1 AND i.tablename = ANY($2) AND NOT EXISTS (
-               SELECT 1 FROM pg_constraint c WHERE c.conindid = (i.schemaname || '.' || i.indexname)::regclass)""",
-        SCHEMA,
-        list(TABLES),
-    )
-    drops = [f'DROP INDEX {SCHEMA}."{i["indexname"]}"' for i in indexes]
-    drops += [f'ALTER TABLE {k["tab"]} DROP CONSTRAINT "{k["conname"]}"' for k in keys]
-    adds = [f'ALTER TABLE {k["tab"]} ADD CONSTRAINT "{k["conname"]}" {k["def"]}' for k in keys]
-    return drops, adds, [i["indexdef"] for i in indexes]
-
-
 async def seed(admin_dsn: str, plan: Plan) -> Seeded:
     """Write `plan.children` children over `plan.teams` teams; rebuilds indexes and analyses the tables."""
     began = time.monotonic()
@@ -278,7 +180,7 @@ async def seed(admin_dsn: str, plan: Plan) -> Seeded:
         await conn.execute(
             "SET synchronous_commit = off; SET maintenance_work_mem = '512MB'; SET session_replication_role = replica"
         )
-        drops, adds, indexes = await _constraints_and_indexes(conn)
+        drops, adds, indexes = await constraints_and_indexes(conn)
         for statement in drops:
             await conn.execute(statement)
         rows = Rows(conn)

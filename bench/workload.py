@@ -7,13 +7,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from datetime import time as wall_time
 from typing import Any
 
 import asyncpg
 from faststream.rabbit import RabbitBroker
 
-from bench.figures import nhs_number
 from contracts import sessions
 from contracts.cohort import CommitCohortImport, ImportCohortChunk
 from contracts.common import Programme
@@ -21,15 +19,10 @@ from contracts.envelope import Message
 from msgkit import rpc
 from msgkit.clock import academic_year_of
 from msgkit.failover import FailoverBroker
+from testkit.data import HEADER, all_day_team, cohort_row, nhs_number
 
-HEADER = [
-    "CHILD_FIRST_NAME", "CHILD_LAST_NAME", "CHILD_DATE_OF_BIRTH", "CHILD_NHS_NUMBER", "CHILD_SCHOOL_URN",
-    "CHILD_POSTCODE", "PARENT_1_NAME", "PARENT_1_RELATIONSHIP", "PARENT_1_EMAIL", "PARENT_1_PHONE",
-]  # fmt: skip
 CHUNK_ROWS = 2000
 FLU = [Programme.FLU]
-HOME_EDUCATED = "999999"
-A_SCHOOL = "123456"
 
 
 def new_team() -> str:
@@ -43,8 +36,8 @@ def email_of(seed: int) -> str:
 def rows(count: int, *, urn: str, start: int = 0) -> list[list[str]]:
     """Cohort CSV rows (Mavis's upload format), one contactable parent (email and mobile) per child."""
     return [
-        ["Alex", f"Bench{n}", "2015-03-14", nhs_number(n), urn, "SW1A 1AA", "Pat Parent", "Mother",
-         email_of(n), f"07700{n % 1_000_000:06d}"]
+        cohort_row(first_name="Alex", last_name=f"Bench{n}", nhs=nhs_number(n), urn=urn, email=email_of(n),
+                   phone=f"07700{n % 1_000_000:06d}")
         for n in range(start, start + count)
     ]  # fmt: skip
 
@@ -69,12 +62,7 @@ async def connect(amqp_url: str) -> RabbitBroker:
 
 async def create_team(client: RabbitBroker, ods: str, *, days_before: int) -> None:
     """A team whose sending window is the whole day, so what is due is sent at any hour the bench runs."""
-    team = sessions.TeamSettings(
-        ods_code=ods, name="Bench SAIS team", email="sais@example.com", phone="0113 496 0000",
-        booking_url="https://booking.example.com/sais", days_before_invitations=days_before,
-        send_window_start=wall_time(0, 0), send_window_end=wall_time(23, 59, 59), programmes=FLU,
-    )  # fmt: skip
-    await ask(client, sessions.UpsertTeam(team=team))
+    await ask(client, sessions.UpsertTeam(team=all_day_team(ods, name="Bench SAIS team", days_before=days_before)))
 
 
 async def set_clinic(client: RabbitBroker, ods: str, on: date, year: int) -> None:

@@ -82,24 +82,10 @@ def tally(
     message kinds. A record is counted under the key of its recipient, channel and template's kind.
     """
     wanted = set(expected)
-    seen: Counter[Key] = Counter()
-    unexpected = misaddressed = accepted = 0
+    counts = _Counts()
     for record in records:
-        accepted += 1
-        channel = str(record.get("channel", ""))
-        recipient = recipients.get((channel, normalise_address(channel, str(record.get("to", "")))))
-        kind = kinds.get(str(record.get("template_id", "")), "unknown")
-        if recipient is None:
-            unexpected += 1
-            continue
-        key = (recipient.child, recipient.parent, channel, kind)
-        if key not in wanted:
-            unexpected += 1
-            continue
-        named = str((record.get("personalisation") or {}).get("child_full_name", ""))
-        if named != recipient.full_name:
-            misaddressed += 1
-        seen[key] += 1
+        counts.add(record, wanted, recipients, kinds)
+    seen = counts.seen
     lost = sorted(k for k in wanted if seen[k] == 0)
     duplicated = sorted(k for k in wanted if seen[k] > 1)
     return Tally(
@@ -108,9 +94,36 @@ def tally(
         lost=len(lost),
         duplicates=len(duplicated),
         extra_sends=sum(seen[k] - 1 for k in duplicated),
-        unexpected=unexpected,
-        misaddressed=misaddressed,
-        accepted=accepted,
+        unexpected=counts.unexpected,
+        misaddressed=counts.misaddressed,
+        accepted=counts.accepted,
         lost_keys=lost,
         duplicate_keys=duplicated,
     )
+
+
+@dataclass(slots=True)
+class _Counts:
+    seen: Counter[Key] = field(default_factory=Counter)
+    unexpected: int = 0
+    misaddressed: int = 0
+    accepted: int = 0
+
+    def add(
+        self,
+        record: Mapping[str, Any],
+        wanted: set[Key],
+        recipients: Mapping[tuple[str, str], Recipient],
+        kinds: Mapping[str, str],
+    ) -> None:
+        self.accepted += 1
+        channel = str(record.get("channel", ""))
+        recipient = recipients.get((channel, normalise_address(channel, str(record.get("to", "")))))
+        kind = kinds.get(str(record.get("template_id", "")), "unknown")
+        if recipient is None or (key := (recipient.child, recipient.parent, channel, kind)) not in wanted:
+            self.unexpected += 1
+            return
+        named = str((record.get("personalisation") or {}).get("child_full_name", ""))
+        if named != recipient.full_name:
+            self.misaddressed += 1
+        self.seen[key] += 1

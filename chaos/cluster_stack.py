@@ -3,13 +3,12 @@
 The nodes are `chaos-1..3@localhost` on AMQP ports 5711-5713 (distribution 5811-5813), with their data under
 .run/cluster-chaos/, so neither the machine's RabbitMQ nor the tests' clusters (5701-5703, free ports) are
 touched. Every replica is given all three nodes, rotated so that the replicas start spread over the nodes.
-The rest is chaos.stack's: a fresh database on DATABASE_URL's server, the Notify stub, the services as
-processes (`<service>-1`, `<service>-2`), migrated once per service.
+The rest is chaos.stack's (testkit's stack): a fresh database on DATABASE_URL's server, the Notify stub, the
+services as processes (`<service>-1`, `<service>-2`), migrated once per service.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -17,12 +16,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaos.stack import Stack, _notify_env, launch, service_processes, stub_process
-from clinics_admin.bootstrap import ensure_roles
+from chaos.stack import StackOptions, open_replicated
 from cluster import Cluster
 from cluster.control import ClusterError
 from contracts.topology import SERVICES
-from msgkit.testing import RabbitServer, free_port, fresh_database, postgres_server
+from testkit.servers import RabbitServer
+from testkit.stack import Stack, World, process_names, service_database
 
 ROOT = Path(__file__).resolve().parents[1] / ".run" / "cluster-chaos"
 AMQP_BASE = 5711
@@ -58,34 +57,14 @@ class ClusterStack:
 
 
 def replica_names(replicas: int) -> list[str]:
-    return [f"{service}-{n}" for service in SERVICES for n in range(1, replicas + 1)]
+    return process_names(dict.fromkeys(SERVICES, replicas))
 
 
 @contextmanager
-def open_cluster_stack(
-    resources: ExitStack,
-    *,
-    log_dir: Path,
-    seed: int,
-    replicas: int,
-    stale_seconds: float,
-    postpone_seconds: float,
-    root: Path = ROOT,
-    amqp_base: int = AMQP_BASE,
-    dist_base: int = DIST_BASE,
-) -> Iterator[ClusterStack]:
-    """Cluster up, database and vhost made, every replica migrated, started and ready; all stopped on exit."""
-    cluster = Cluster(root, name="chaos", size=3, amqp_base=amqp_base, dist_base=dist_base)
-    resources.callback(cluster.down)
-    seconds = cluster.up()
-    print(f"cluster of 3 nodes up in {seconds:.1f}s on AMQP ports {[n.amqp_port for n in cluster.nodes]}", flush=True)
-    vhost = f"chaos_{uuid.uuid4().hex[:8]}"
+def cluster_world(cluster: Cluster, vhost: str) -> Iterator[World]:
+    """A fresh database on DATABASE_URL's server, and `vhost` on the cluster: each process is given all three
+    nodes, its list starting on another node, so the replicas start spread over the cluster."""
     cluster.add_vhost(vhost)
-    amqp_url = cluster.addresses(vhost)
-
-    server = resources.enter_context(postgres_server(resources))
-    database_url = resources.enter_context(fresh_database(server))
-    asyncio.run(ensure_roles(database_url))
 
     def ctl(args: list[str]) -> None:
         try:
@@ -93,20 +72,29 @@ def open_cluster_stack(
         except ClusterError as exc:
             raise RuntimeError(str(exc)) from exc
 
-    rabbit = RabbitServer(cluster.urls(vhost)[0], ctl)
-    names = replica_names(replicas)
-    ports = {name: free_port() for name in names}
-    callback_url = f"http://127.0.0.1:{ports['notify-1']}/notifications/status"
-    stub = resources.enter_context(stub_process(log_dir / "notify-stub.log", callback_url=callback_url, seed=seed))
-    notify_extra = _notify_env(stub, stale_seconds=stale_seconds, postpone_seconds=postpone_seconds)
-    processes = service_processes(
-        ports,
-        database_url=database_url,
-        # Each replica's list starts on another node, so the replicas start spread over the cluster.
-        rabbitmq_url=lambda position: cluster.addresses(vhost, start=position % len(cluster.nodes)),
-        notify_extra=notify_extra,
-        log_dir=log_dir,
-    )
-    stack = Stack(database_url, amqp_url, rabbit, stub, log_dir, processes)
-    launch(resources, stack, migrating=lambda p: p.name.endswith("-1"))
-    yield ClusterStack(stack, cluster, vhost)
+    def addresses(position: int) -> str:
+        return cluster.addresses(vhost, start=position % len(cluster.nodes))
+
+    with service_database() as database_url:
+        yield World(database_url, cluster.addresses(vhost), RabbitServer(cluster.urls(vhost)[0], ctl), addresses)
+
+
+def open_cluster_stack(
+    resources: ExitStack,
+    options: StackOptions,
+    *,
+    replicas: int,
+    root: Path = ROOT,
+    amqp_base: int = AMQP_BASE,
+    dist_base: int = DIST_BASE,
+) -> ClusterStack:
+    """Cluster up, database and vhost made, every replica migrated, started and ready; all stopped on exit."""
+    cluster = Cluster(root, name="chaos", size=3, amqp_base=amqp_base, dist_base=dist_base)
+    resources.callback(cluster.down)
+    seconds = cluster.up()
+    ports = [n.amqp_port for n in cluster.nodes]
+    options.say(f"cluster of 3 nodes up in {seconds:.1f}s on AMQP ports {ports}")
+    vhost = f"chaos_{uuid.uuid4().hex[:8]}"
+    the_world = resources.enter_context(cluster_world(cluster, vhost))
+    stack = open_replicated(resources, the_world, dict.fromkeys(SERVICES, replicas), options)
+    return ClusterStack(stack, cluster, vhost)

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from faststream.rabbit import RabbitBroker
@@ -20,36 +20,20 @@ from faststream.rabbit import RabbitBroker
 from chaos.accounting import Key, Recipient, normalise_address
 from contracts import sessions
 from contracts.cohort import CommitCohortImport, ImportCohortChunk
-from contracts.common import Programme
+from contracts.common import URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, Programme
 from contracts.envelope import Message
 from msgkit import rpc
 from msgkit.failover import FailoverBroker
+from testkit.data import HEADER, all_day_team, cohort_row, nhs_number
+from testkit.data import SEEDS as NHS_SEEDS
 
 log = logging.getLogger("chaos")
 
 KIND = "clinic_initial_invitation"
-HEADER = [
-    "CHILD_FIRST_NAME", "CHILD_LAST_NAME", "CHILD_DATE_OF_BIRTH", "CHILD_NHS_NUMBER", "CHILD_SCHOOL_URN",
-    "CHILD_POSTCODE", "PARENT_1_NAME", "PARENT_1_RELATIONSHIP", "PARENT_1_EMAIL", "PARENT_1_PHONE",
-]  # fmt: skip
 CHUNK_ROWS = 1000
 FIRST_NAME = "Alex"
 # Home-schooled and school unknown: both join the clinic cohort on import.
-URNS = ("999999", "888888")
-
-
-def nhs_numbers(start: int, count: int) -> list[str]:
-    """`count` distinct valid NHS numbers (modulus 11), the first at or after `start`."""
-    found: list[str] = []
-    n = start
-    while len(found) < count:
-        digits = f"{n % 1_000_000_000:09d}"
-        n += 1
-        check = 11 - sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
-        if check == 10:
-            continue  # no NHS number has this stem
-        found.append(digits + ("0" if check == 11 else str(check)))
-    return found
+URNS = (URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,30 +61,34 @@ class Child:
         return f"{FIRST_NAME} {self.last_name}"
 
     def cells(self) -> list[str]:
-        born = self.born.isoformat()
-        return [FIRST_NAME, self.last_name, born, self.nhs, self.urn, "SW1A 1AA", "Pat Parent", "Mother",
-                self.email, self.phone]  # fmt: skip
+        return cohort_row(
+            first_name=FIRST_NAME, last_name=self.last_name, nhs=self.nhs, urn=self.urn, born=self.born,
+            email=self.email, phone=self.phone,
+        )  # fmt: skip
 
     def expected(self) -> list[Key]:
         return [(self.key, self.parent, channel, KIND) for channel in ("email", "sms")]
 
 
 def make_children(count: int, *, run: str, nhs_start: int) -> list[Child]:
-    """Children with unique NHS numbers, names, parent emails and parent mobiles (07 9xxx xxxxx)."""
+    """Children with unique NHS numbers (testkit's, for seeds from `nhs_start`), names, parent emails and parent
+    mobiles (07 9xxx xxxxx)."""
     if count > 10_000_000:
         raise ValueError("at most 10,000,000 children: each needs its own mobile number")
+    if not 0 <= nhs_start <= NHS_SEEDS - count:
+        raise ValueError(f"the children's NHS number seeds must lie within 0..{NHS_SEEDS - 1:,}")
     first_born = date(2013, 9, 1)
     return [
         Child(
             index=i,
-            nhs=nhs,
+            nhs=nhs_number(nhs_start + i),
             last_name=f"Chaos{i:07d}",
             email=f"parent.{i}@{run}.example.com",
             phone=f"079{i:08d}",
             urn=URNS[i % len(URNS)],
             born=first_born + timedelta(days=i % 1800),
         )
-        for i, nhs in enumerate(nhs_numbers(nhs_start, count))
+        for i in range(count)
     ]
 
 
@@ -183,18 +171,7 @@ class Client:
 
 async def set_up_team(client: Client, ods: str, clinic_day: date, academic_year: int) -> None:
     """A team whose whole day is its sending window, and a clinic date close enough that invitations are due now."""
-    team = sessions.TeamSettings(
-        ods_code=ods,
-        name="Chaos SAIS team",
-        email="sais@example.com",
-        phone="0113 496 0000",
-        booking_url="https://booking.example.com/chaos",
-        days_before_invitations=21,
-        send_window_start=time(0, 0),
-        send_window_end=time(23, 59, 59),
-        programmes=[Programme.FLU],
-    )
-    await client.ask(sessions.UpsertTeam(team=team))
+    await client.ask(sessions.UpsertTeam(team=all_day_team(ods, name="Chaos SAIS team")))
     dates = [sessions.ClinicDate(on=clinic_day)]
     clinic = sessions.SetClinicDates(team_ods=ods, academic_year=academic_year, programmes=[Programme.FLU], dates=dates)
     await client.ask(clinic)

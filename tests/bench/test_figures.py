@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bench.figures import count_before, max_in_window, nhs_number, percentile, verdicts
+from bench.figures import count_before, max_in_window, percentile, verdicts
 
 pytestmark = pytest.mark.unit
 
@@ -67,14 +67,6 @@ def test_percentile_refuses_nothing_and_nonsense() -> None:
 def test_count_before_counts_strictly_earlier_stamps() -> None:
     assert count_before([1.0, 2.0, 3.0], 2.0) == 1
     assert count_before([1.0, 2.0, 3.0], 9.0) == 3
-
-
-def test_nhs_numbers_are_valid_and_distinct() -> None:
-    numbers = [nhs_number(n) for n in range(5000)]
-    assert len(set(numbers)) == len(numbers)
-    for number in numbers:
-        total = sum(int(d) * w for d, w in zip(number[:9], range(10, 1, -1), strict=True))
-        assert (11 - total % 11) % 11 == int(number[9])
 
 
 def test_verdicts_mark_missed_targets_and_figures_not_measured() -> None:

@@ -11,7 +11,8 @@ import pytest
 
 from bench import scale_queries
 from bench.stack import admin_dsn
-from msgkit.testing import RabbitServer, fresh_database, postgres_server
+from testkit import RabbitServer, fresh_database, postgres_server
+from testkit.stack import World
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +26,7 @@ def own_database() -> Iterator[str]:
 
 def test_every_staff_query_is_timed_over_rabbitmq(own_database: str, rabbit: RabbitServer) -> None:
     with rabbit.fresh_vhost() as amqp_url:
-        found = scale_queries.run(own_database, amqp_url, children=2_000, teams=2, samples=5)
+        found = scale_queries.run(World(own_database, amqp_url, rabbit), children=2_000, teams=2, samples=5)
     assert found["children"] == 2_000 and found["seed_s"] > 0
     expected = {f"list_{f.value}_{page}" for f in scale_queries.FILTERS for page in ("page1", "late")}
     expected |= {"find_nhs_number", "find_last_name", "invitations_preview", "activity_log"}

@@ -10,7 +10,7 @@ import pytest
 
 from bench import scale_retime
 from bench.stack import admin_dsn, stack, world
-from msgkit.testing import RabbitServer, postgres_server
+from testkit import RabbitServer, postgres_server
 
 pytestmark = pytest.mark.integration
 

@@ -30,14 +30,14 @@ def count(children: list[Any], records: list[dict[str, Any]]) -> Any:
 
 
 def test_every_channel_sent_once_is_delivered_with_nothing_lost_or_duplicated() -> None:
-    children = make_children(3, run="t", nhs_start=400_000_000)
+    children = make_children(3, run="t", nhs_start=40_000_000)
     result = count(children, [r for c in children for r in sends(c, "email", "sms")])
     assert (result.expected, result.delivered, result.lost, result.duplicates) == (6, 6, 0, 0)
     assert result.ok
 
 
 def test_a_channel_never_accepted_is_lost() -> None:
-    a, b = make_children(2, run="t", nhs_start=400_000_000)
+    a, b = make_children(2, run="t", nhs_start=40_000_000)
     result = count([a, b], sends(a, "email", "sms") + sends(b, "email"))
     assert (result.delivered, result.lost, result.duplicates) == (3, 1, 0)
     assert result.lost_keys == [(b.key, b.parent, "sms", KIND)]
@@ -45,14 +45,14 @@ def test_a_channel_never_accepted_is_lost() -> None:
 
 
 def test_a_send_accepted_twice_is_one_duplicate_with_one_extra_send() -> None:
-    (a,) = make_children(1, run="t", nhs_start=400_000_000)
+    (a,) = make_children(1, run="t", nhs_start=40_000_000)
     result = count([a], sends(a, "email", "sms", "sms", "sms"))
     assert (result.delivered, result.lost, result.duplicates, result.extra_sends) == (1, 0, 1, 2)
     assert result.duplicate_keys == [(a.key, a.parent, "sms", KIND)]
 
 
 def test_provider_forms_of_a_mobile_count_as_the_same_recipient() -> None:
-    (a,) = make_children(1, run="t", nhs_start=400_000_000)
+    (a,) = make_children(1, run="t", nhs_start=40_000_000)
     international = "+44 " + a.phone[1:]
     result = count([a], [*sends(a, "email"), record(international, "sms", a.full_name)])
     assert result.lost == 0
@@ -61,7 +61,7 @@ def test_provider_forms_of_a_mobile_count_as_the_same_recipient() -> None:
 
 
 def test_strangers_other_kinds_and_wrong_names_are_reported_not_counted() -> None:
-    (a,) = make_children(1, run="t", nhs_start=400_000_000)
+    (a,) = make_children(1, run="t", nhs_start=40_000_000)
     records = [
         *sends(a, "email"),
         record("stranger@example.com", "email", a.full_name),
@@ -75,7 +75,7 @@ def test_strangers_other_kinds_and_wrong_names_are_reported_not_counted() -> Non
 
 
 def test_recipient_lookup_uses_normalised_addresses() -> None:
-    (a,) = make_children(1, run="t", nhs_start=400_000_000)
+    (a,) = make_children(1, run="t", nhs_start=40_000_000)
     lookup = recipients([a])
     assert lookup["email", a.email] == Recipient(child=a.key, parent=a.parent, full_name=a.full_name)
     assert lookup["sms", a.phone].child == a.key

@@ -16,7 +16,7 @@ from chaos.plan import (
     provider_fault_counts,
     provider_faults,
 )
-from chaos.workload import make_children, nhs_numbers, split
+from chaos.workload import make_children, split
 from cohort.importer import normalise_phone
 from contracts.nhs_number import is_valid_nhs_number
 
@@ -62,12 +62,16 @@ def test_missing_fault_kinds_names_what_was_not_injected() -> None:
 
 
 def test_children_have_valid_unique_nhs_numbers_and_unique_contacts_the_importer_accepts() -> None:
-    children = make_children(2500, run="abc", nhs_start=999_999_000)
+    children = make_children(2500, run="abc", nhs_start=99_997_500)
     assert len({c.nhs for c in children}) == 2500
     assert all(is_valid_nhs_number(c.nhs) for c in children[:500])
     assert len({c.email for c in children}) == len({c.phone for c in children}) == 2500
     assert all(normalise_phone(c.phone) == c.phone for c in children[:500])
-    assert nhs_numbers(0, 3) == nhs_numbers(0, 3)
+    assert [c.nhs for c in make_children(3, run="x", nhs_start=0)] == [
+        c.nhs for c in make_children(3, run="y", nhs_start=0)
+    ]
+    with pytest.raises(ValueError):
+        make_children(10, run="abc", nhs_start=99_999_995)  # the seeds would run past 10**8 and repeat
 
 
 def test_imports_split_the_children_in_order_and_nearly_evenly() -> None:

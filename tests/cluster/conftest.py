@@ -16,7 +16,7 @@ if ROOT not in sys.path:
 
 from cluster import Cluster  # noqa: E402
 from cluster.node import rabbitmq_bin  # noqa: E402
-from msgkit.testing import free_port  # noqa: E402
+from testkit import free_port  # noqa: E402
 
 
 def _free_ports(count: int) -> list[int]:

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from contracts.sessions import TeamSettings, TeamUpdated
 from msgkit.db import create_engine
 from msgkit.runtime import Runtime
-from msgkit.testing import running
 from msgkit.uow import UnitOfWork
 from shared.tests.integration.kit_service import create_schema, make_app, seen, tables
+from testkit import running
 
 
 @dataclass

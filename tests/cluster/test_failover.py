@@ -20,7 +20,7 @@ from cluster import Cluster
 from contracts.sessions import GetSession
 from msgkit import rpc
 from msgkit.failover import FailoverBroker
-from msgkit.testing import eventually
+from testkit import eventually
 
 from .services import KitServices, kit_services
 from .stream import Stream, quorum_queue

@@ -20,7 +20,7 @@ import pytest
 
 from clinics_admin.processes import SERVICE_PREFIXES, SHARED_SETTINGS
 from contracts.topology import SERVICES
-from msgkit.testing import RabbitServer, eventually, free_port, fresh_database, postgres_server
+from testkit import RabbitServer, eventually, free_port, fresh_database, postgres_server
 
 pytestmark = [
     pytest.mark.e2e,

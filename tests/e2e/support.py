@@ -1,46 +1,20 @@
-"""Helpers for driving the running services through the contract only."""
+"""Helpers for driving the running services through the contract only; test data from testkit.data."""
 
 from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import httpx
 from faststream.rabbit import RabbitBroker
 
 from contracts.cohort import CommitCohortImport, FindChildren, ImportCohortChunk
 from contracts.envelope import Message
 from msgkit import rpc
-from msgkit.testing import free_port
-
-CALLBACK_TOKEN = "e2e-callback-token"
-HEADER = [
-    "CHILD_FIRST_NAME", "CHILD_LAST_NAME", "CHILD_DATE_OF_BIRTH", "CHILD_NHS_NUMBER", "CHILD_SCHOOL_URN",
-    "CHILD_POSTCODE", "PARENT_1_NAME", "PARENT_1_RELATIONSHIP", "PARENT_1_EMAIL", "PARENT_1_PHONE",
-]  # fmt: skip
-
-
-def nhs_number(seed: int) -> str:
-    """A valid NHS number (modulus 11) derived from `seed`."""
-    while True:
-        digits = f"{(900000000 + seed) % 1000000000:09d}"
-        total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-        check = 11 - total % 11
-        if check == 11:
-            return digits + "0"
-        if check != 10:
-            return digits + str(check)
-        seed += 7919
+from testkit.data import HEADER, cohort_row, nhs_number
 
 
 @dataclass
@@ -54,12 +28,10 @@ class ChildRow:
     parent_phone: str | None = None
 
     def cells(self) -> list[str]:
-        has_parent = bool(self.parent_email or self.parent_phone)
-        return [
-            self.first_name, self.last_name, self.born.isoformat(), self.nhs, self.urn, "SW1A 1AA",
-            "Pat Parent" if has_parent else "", "Mother" if has_parent else "",
-            self.parent_email or "", self.parent_phone or "",
-        ]  # fmt: skip
+        return cohort_row(
+            first_name=self.first_name, last_name=self.last_name, nhs=self.nhs, urn=self.urn, born=self.born,
+            email=self.parent_email, phone=self.parent_phone,
+        )  # fmt: skip
 
 
 def child(seed: int, urn: str, *, last_name: str | None = None, contactable: bool = True) -> ChildRow:
@@ -138,59 +110,3 @@ async def child_id(client: RabbitBroker, team_ods: str, row: ChildRow) -> uuid.U
     found = (await ask(client, FindChildren(team_ods=team_ods, nhs_number=row.nhs)))["children"]
     assert len(found) == 1, found
     return uuid.UUID(found[0]["child_id"])
-
-
-class StubServer:
-    """The loopback GOV.UK Notify stub, as a separate process, with its control API."""
-
-    def __init__(self, url: str, api_key: str, process: subprocess.Popen[bytes]) -> None:
-        self.url = url
-        self.api_key = api_key
-        self.process = process
-
-    @classmethod
-    @contextmanager
-    def start(cls, *, log_path: Path, callback_url: str, callback_token: str) -> Iterator[StubServer]:
-        from notify_stub import make_api_key
-
-        port = free_port()
-        api_key = make_api_key()
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "notify_stub", "--port", str(port), "--api-key", api_key,
-                 "--callback-url", callback_url, "--callback-token", callback_token],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        stub = cls(f"http://127.0.0.1:{port}", api_key, process)
-        try:
-            stub.wait_up()
-            yield stub
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-    def wait_up(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/_control/stats", timeout=1.0).raise_for_status()
-                return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise TimeoutError("notify stub did not start")
-
-    async def sent(self) -> list[dict[str, Any]]:
-        async with httpx.AsyncClient(timeout=5) as client:
-            response = await client.get(f"{self.url}/_control/sent")
-            response.raise_for_status()
-            body = response.json()
-            return list(body["notifications"])
-
-    async def set_faults(self, plan: dict[str, Any]) -> None:
-        """What the stub does to the next sends instead of accepting them (notify.stub_faults.FaultPlan.configure)."""
-        async with httpx.AsyncClient(timeout=5) as client:
-            (await client.post(f"{self.url}/_control/faults", json=plan)).raise_for_status()
-
-    async def sent_to(self, address: str) -> list[dict[str, Any]]:
-        return [s for s in await self.sent() if address in (s.get("email_address"), s.get("phone_number"), s.get("to"))]

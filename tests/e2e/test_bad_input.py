@@ -28,7 +28,7 @@ from contracts.envelope import Message, Reply
 from msgkit import rpc
 from msgkit.broker import exchange
 from msgkit.deadletter import REASON_HEADER
-from msgkit.testing import eventually
+from testkit import eventually
 
 from ..badinput.bodies import breakages, valid_body
 from .support import HEADER, child, child_id, import_rows, refusal

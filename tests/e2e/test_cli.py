@@ -14,7 +14,7 @@ from faststream.rabbit import RabbitBroker
 from clinics_admin.processes import ServiceProcess
 from contracts import cohort, notify
 from msgkit.clock import academic_year_of, readable
-from msgkit.testing import eventually
+from testkit import eventually
 
 from .cli_support import Cli
 from .support import ask, child, child_id, csv_text

@@ -12,10 +12,11 @@ from faststream.rabbit import RabbitBroker
 
 from clinics_admin.processes import ServiceProcess
 from msgkit.clock import academic_year_of
-from msgkit.testing import eventually
+from testkit import eventually
+from testkit.stub import StubProcess
 
 from .cli_support import Cli
-from .support import StubServer, child, child_id, csv_text
+from .support import child, child_id, csv_text
 from .test_cli import make_team
 from .test_clinic_flow import new_team, seed, today
 
@@ -35,7 +36,7 @@ async def messages(cli: Cli, child: uuid.UUID, kind: str) -> list[dict[str, Any]
 
 
 async def test_a_consent_request_held_back_by_the_provider_is_cancelled_by_consent_given_by_phone(
-    cli: Cli, client: RabbitBroker, notify_stub: StubServer, tmp_path: Path
+    cli: Cli, client: RabbitBroker, notify_stub: StubProcess, tmp_path: Path
 ) -> None:
     ods = new_team()
     await make_team(cli, ods)

@@ -14,10 +14,10 @@ from contracts import cohort, consent, topology
 from contracts.common import Programme
 from msgkit.clock import academic_year_of
 from msgkit.deadletter import REASON_HEADER
-from msgkit.testing import RabbitServer, eventually
+from testkit import RabbitServer, eventually, free_port
 
 from .cli_support import Cli
-from .support import ask, child, child_id, csv_text, free_port
+from .support import ask, child, child_id, csv_text
 from .test_clinic_flow import create_team, new_team, seed, today
 
 pytestmark = pytest.mark.e2e

@@ -16,9 +16,11 @@ from clinics_admin.processes import ServiceProcess
 from contracts import cohort, consent, notify, sessions
 from contracts.common import Programme
 from msgkit.clock import LONDON, SystemClock, academic_year_of, london_today
-from msgkit.testing import eventually
+from testkit import eventually
+from testkit.data import all_day_team
+from testkit.stub import StubProcess
 
-from .support import ChildRow, StubServer, ask, child, child_id, import_children, import_rows, refusal
+from .support import ChildRow, ask, child, child_id, import_children, import_rows, refusal
 
 pytestmark = pytest.mark.e2e
 
@@ -46,19 +48,7 @@ def seed() -> int:
 
 
 async def create_team(client: RabbitBroker, ods: str, *, days_before: int = 21) -> None:
-    settings = sessions.TeamSettings(
-        ods_code=ods,
-        name="Test SAIS team",
-        email="sais@example.com",
-        phone="0113 496 0000",
-        booking_url="https://booking.example.com/sais",
-        days_before_invitations=days_before,
-        # The whole day is open so an automatic invitation is due at once whenever the suite runs.
-        send_window_start=time(0, 0),
-        send_window_end=time(23, 59, 59),
-        programmes=FLU,
-    )
-    await ask(client, sessions.UpsertTeam(team=settings))
+    await ask(client, sessions.UpsertTeam(team=all_day_team(ods, days_before=days_before)))
 
 
 async def clinic_on(client: RabbitBroker, ods: str, *days: date) -> dict[str, Any]:
@@ -98,7 +88,7 @@ async def test_every_service_is_ready_with_metrics(stack: dict[str, ServiceProce
 
 
 async def test_imported_home_educated_and_unknown_school_children_are_invited_once(
-    client: RabbitBroker, notify_stub: StubServer
+    client: RabbitBroker, notify_stub: StubProcess
 ) -> None:
     ods = new_team()
     await create_team(client, ods)
@@ -224,7 +214,7 @@ async def test_an_invalid_file_reports_every_bad_row_and_imports_nothing(client:
     assert found["children"] == []
 
 
-async def test_a_clinic_from_invitation_to_vaccination(client: RabbitBroker, notify_stub: StubServer) -> None:
+async def test_a_clinic_from_invitation_to_vaccination(client: RabbitBroker, notify_stub: StubProcess) -> None:
     ods = new_team()
     await create_team(client, ods)
     first_date = today()  # vaccinations are recorded on a clinic date, so the first one is today

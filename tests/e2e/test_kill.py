@@ -16,7 +16,7 @@ from contracts import cohort, notify
 from contracts.common import Programme
 from msgkit import rpc
 from msgkit.clock import academic_year_of
-from msgkit.testing import eventually
+from testkit import eventually
 
 from .support import HEADER, ask, child, stage_rows
 from .test_clinic_flow import clinic_on, create_team, new_team, seed, today

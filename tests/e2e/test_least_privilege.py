@@ -19,8 +19,7 @@ from aiormq.exceptions import ChannelAccessRefused
 from clinics_admin.bootstrap import published_exchanges
 from clinics_admin.processes import ServiceProcess
 from contracts import topology
-
-from .support import CALLBACK_TOKEN
+from testkit.stub import CALLBACK_TOKEN
 
 pytestmark = pytest.mark.e2e
 

@@ -22,9 +22,11 @@ from contracts import cohort, consent, topology
 from contracts.common import Programme
 from msgkit import rpc
 from msgkit.clock import academic_year_of
-from msgkit.testing import eventually
+from testkit import eventually
+from testkit.data import HEADER, nhs_number
+from testkit.stub import StubProcess
 
-from .support import HEADER, ChildRow, StubServer, ask, child_id, import_rows, nhs_number
+from .support import ChildRow, ask, child_id, import_rows
 from .test_clinic_flow import clinic_on, create_team, new_team, seed, today, wait_for_activity
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +87,7 @@ async def send_bad_messages_carrying(client: RabbitBroker, amqp_url: str, rows: 
 
 async def test_a_whole_flow_leaves_no_personal_data_in_any_log(
     client: RabbitBroker,
-    notify_stub: StubServer,
+    notify_stub: StubProcess,
     stack: dict[str, ServiceProcess],
     e2e_log_dir: Path,
     e2e_amqp_url: str,

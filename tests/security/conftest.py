@@ -12,7 +12,7 @@ import pytest
 from clinics_admin.bootstrap import RabbitmqctlAdmin, ensure_broker, ensure_roles, service_database_url
 from contracts.topology import SERVICES
 from msgkit.migrations import upgrade
-from msgkit.testing import RabbitServer, fresh_database, postgres_server
+from testkit import RabbitServer, fresh_database, postgres_server
 
 
 @pytest.fixture(scope="package")

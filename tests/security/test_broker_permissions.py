@@ -19,7 +19,7 @@ from aiormq.exceptions import ChannelAccessRefused
 from clinics_admin.bootstrap import DEFAULT_EXCHANGE, broker_permissions, published_exchanges, service_amqp_url
 from contracts import topology
 from contracts.topology import SERVICES
-from msgkit.testing import eventually
+from testkit import eventually
 
 OTHER_PAIRS = [(s, o) for s in SERVICES for o in SERVICES if s != o]
 

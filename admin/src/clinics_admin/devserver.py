@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from clinics_admin.bootstrap import ensure_broker, ensure_roles
-from clinics_admin.processes import ServiceProcess, service_env
+from clinics_admin.processes import ServiceProcess, service_env, stop_all
 from contracts.topology import SERVICES
 
 DEFAULT_PORTS = {"sessions": 8101, "cohort": 8102, "consent": 8103, "notify": 8104}
@@ -87,8 +87,7 @@ async def run(services: list[str], *, migrate_only: bool) -> int:
                     continue
     finally:
         # Side by side: each may take its graceful timeout to finish in-flight work.
-        stopped = await asyncio.gather(*(asyncio.to_thread(p.stop) for p in processes))
-        codes = dict(zip((p.service for p in processes), stopped, strict=True))
+        codes = await asyncio.to_thread(stop_all, processes)
     unclean = {s: c for s, c in codes.items() if c not in CLEAN_EXITS}
     print("stopped" + (f"; unclean exits: {unclean}" if unclean else ""))
     return 1 if failed or unclean else 0

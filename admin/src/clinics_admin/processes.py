@@ -1,4 +1,4 @@
-"""Run services as real processes: for `make dev`, the end-to-end tests, the benchmark and the fault suite."""
+"""Services as real processes: their environment, start, readiness, kill and stop (`make dev` and testkit's stack)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -141,41 +143,32 @@ class ServiceProcess:
         return None if self.process is None else self.process.returncode
 
     def rss_mb(self) -> float:
+        """The resident set now, in MB (0 when not running)."""
+        return self._status_mb("VmRSS")
+
+    def peak_rss_mb(self) -> float:
+        """The kernel's high-water mark of the resident set (VmHWM), in MB."""
+        return self._status_mb("VmHWM")
+
+    def _status_mb(self, field_name: str) -> float:
         if self.process is None:
             return 0.0
         try:
             for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field_name}:"):
                     return int(line.split()[1]) / 1024
         except FileNotFoundError:
             return 0.0
         return 0.0
 
 
-def service_processes(
-    services: list[str],
-    *,
-    database_url: str,
-    rabbitmq_url: str,
-    log_dir: Path,
-    ports: dict[str, int],
-    extra_env: dict[str, dict[str, str]] | None = None,
-    amqp_users: bool = False,
-) -> list[ServiceProcess]:
-    """A test stack's processes, on the ports the caller chose (see `service_env` for who wins)."""
-    return [
-        ServiceProcess(
-            service=s,
-            env=service_env(
-                s,
-                database_url=database_url,
-                rabbitmq_url=rabbitmq_url,
-                port=ports[s],
-                extra=(extra_env or {}).get(s),
-                amqp_user=amqp_users,
-            ),
-            port=ports[s],
-            log_path=log_dir / f"{s}.log",
-        )
-        for s in services
-    ]
+async def wait_all_ready(processes: Iterable[ServiceProcess], timeout: float = 60.0) -> None:
+    await asyncio.gather(*(p.wait_ready(timeout=timeout) for p in processes))
+
+
+def stop_all(processes: Iterable[ServiceProcess]) -> dict[str, int | None]:
+    """SIGTERM to every process side by side (each may take its graceful timeout); their exit codes by name."""
+    stopping = list(processes)
+    with ThreadPoolExecutor(max_workers=max(1, len(stopping))) as pool:
+        codes = list(pool.map(ServiceProcess.stop, stopping))
+    return {p.name: code for p, code in zip(stopping, codes, strict=True)}

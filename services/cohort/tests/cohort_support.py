@@ -26,7 +26,7 @@ from contracts.notify import InvitationsScheduled, NotificationsSent, ScheduledI
 from contracts.sessions import NotVaccinatedReason, SessionKind, VaccinationOutcome, VaccinationRecorded
 from msgkit import rpc
 from msgkit.runtime import Runtime
-from msgkit.testing import published_queue
+from testkit import published_queue
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cohort_import"
 COHORT_EXCHANGES = (topology.events_exchange("cohort"), topology.commands_exchange("cohort"))

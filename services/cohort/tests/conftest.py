@@ -13,7 +13,7 @@ from cohort.app import create_app
 from cohort.config import Settings
 from msgkit.clock import FixedClock
 from msgkit.runtime import Runtime
-from msgkit.testing import running
+from testkit import running
 
 from . import cohort_support
 

@@ -11,16 +11,16 @@ import aio_pika
 import pytest
 from faststream.rabbit import RabbitBroker
 
+import testkit as testing
 from consent import tables
 from consent.app import create_app
 from consent.config import Settings
 from contracts.cohort import ChildrenUpserted, ChildSnapshot, ParentContact
 from contracts.common import Programme
 from contracts.sessions import ClinicDate, ClinicDatesChanged
-from msgkit import testing
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine
-from msgkit.testing import observe, running
+from testkit import observe, running
 
 # 10 March 2026, midday in London: academic year 2025.
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -41,11 +41,11 @@ from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, Tea
 from msgkit.clock import SystemClock, academic_year_of, london_today
 from msgkit.db import create_engine
 from msgkit.migrations import upgrade
-from msgkit.testing import free_port, fresh_database, postgres_server, publish, rabbitmq_server, running
 from notify.app import create_app
 from notify.config import Settings
 from notify.migrate import MIGRATIONS
 from notify_stub import make_api_key
+from testkit import free_port, fresh_database, postgres_server, publish, rabbitmq_server, running
 
 # Every replica on the real clock (the stale-attempt sweeper compares clocks across replicas), with
 # an all-day sending window and a clinic five days away, so invitations are due at once at any hour.

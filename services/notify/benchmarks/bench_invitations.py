@@ -24,10 +24,10 @@ from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, Tea
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine
 from msgkit.migrations import upgrade
-from msgkit.testing import fresh_database, postgres_server, publish, rabbitmq_server, running
 from notify.app import create_app
 from notify.config import Settings
 from notify.migrate import MIGRATIONS
+from testkit import fresh_database, postgres_server, publish, rabbitmq_server, running
 
 NOW = datetime(2026, 1, 12, 10, 0, tzinfo=UTC)
 

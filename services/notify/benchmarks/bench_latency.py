@@ -20,12 +20,12 @@ from contracts.cohort import ChildrenUpserted, InvitationRequest, InvitationTrig
 from contracts.common import Programme
 from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, TeamUpdated
 from msgkit.migrations import upgrade
-from msgkit.testing import eventually, fresh_database, postgres_server, publish, rabbitmq_server, running
 from notify.app import create_app
 from notify.config import Settings
 from notify.migrate import MIGRATIONS
 from notify.providers import GovUkNotifyProvider
 from notify_stub import NotifyStub
+from testkit import eventually, fresh_database, postgres_server, publish, rabbitmq_server, running
 
 
 async def sent_more(stub: NotifyStub, count: int) -> bool:

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine
-from msgkit.testing import Observer, observe, running
 from notify.app import create_app
 from notify.config import Settings
 from notify.providers import GovUkNotifyProvider, Provider
 from notify_stub import NotifyStub
+from testkit import Observer, observe, running
 
 from . import notify_support
 from .notify_support import API_KEY, BATCHED, NOW, Harness

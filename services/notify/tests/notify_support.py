@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import testkit as testing
 from contracts.cohort import (
     ChildrenUpserted,
     ChildSnapshot,
@@ -20,7 +21,6 @@ from contracts.cohort import (
 from contracts.common import Programme
 from contracts.envelope import Message
 from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, TeamUpdated
-from msgkit import testing
 from notify.providers import OutboundMessage
 from notify.templates import Channel, MessageKind
 from notify_stub import make_api_key
@@ -101,7 +101,7 @@ def invite(*requests: InvitationRequest, at: datetime) -> InviteToClinic:
     return InviteToClinic(invitations=list(requests), occurred_at=at)
 
 
-# notify's batched events: the list whose items name the child (see msgkit.testing.Observer).
+# notify's batched events: the list whose items name the child (see testkit.Observer).
 BATCHED = {
     "InvitationsScheduled": "invitations",
     "NotificationsSent": "notifications",

@@ -17,9 +17,9 @@ from contracts import topology
 from contracts.envelope import Message, Reply
 from msgkit import rpc
 from msgkit.clock import FixedClock
-from msgkit.testing import eventually, published_queue, running
 from sessions.app import create_app
 from sessions.config import Settings
+from testkit import eventually, published_queue, running
 
 M = TypeVar("M", bound=Message)
 

@@ -12,8 +12,8 @@ from contracts.sessions import TeamSettings, TeamUpdated
 from msgkit.consumers import consuming_subscribers
 from msgkit.db import create_engine
 from msgkit.runtime import Runtime
-from msgkit.testing import eventually, running
 from msgkit.uow import UnitOfWork
+from testkit import eventually, running
 
 from .kit_service import create_schema, make_app, seen
 

@@ -16,7 +16,7 @@ from faststream.rabbit.schemas.queue import QueueType
 
 from msgkit.broker import make_broker
 from msgkit.failover import FailoverBroker
-from msgkit.testing import eventually, free_port
+from testkit import eventually, free_port
 
 pytestmark = pytest.mark.integration
 

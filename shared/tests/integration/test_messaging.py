@@ -18,7 +18,7 @@ from msgkit import rpc
 from msgkit.db import create_engine
 from msgkit.deadletter import REASON_HEADER
 from msgkit.runtime import Runtime
-from msgkit.testing import RabbitServer, eventually, running
+from testkit import RabbitServer, eventually, running
 
 from .kit_service import create_schema, make_app, seen, tables
 

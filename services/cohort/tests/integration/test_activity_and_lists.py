@@ -27,7 +27,7 @@ from contracts.notify import (
 from contracts.sessions import ClinicDatesChanged, SchoolSessionChanged, TeamSettings, TeamUpdated
 from msgkit.clock import readable
 from msgkit.runtime import Runtime
-from msgkit.testing import eventually, publish
+from testkit import eventually, publish
 
 from ..cohort_support import (
     ask,

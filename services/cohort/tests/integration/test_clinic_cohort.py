@@ -19,7 +19,7 @@ from contracts.cohort import (
 from contracts.common import Programme
 from contracts.sessions import SchoolSessionChanged, SchoolSessionClosed, TeamSettings, TeamUpdated
 from msgkit.runtime import Runtime
-from msgkit.testing import eventually, publish
+from testkit import eventually, publish
 
 from ..cohort_support import (
     Tap,

@@ -15,7 +15,7 @@ from cohort.uow import CohortUnitOfWork
 from contracts.cohort import CommitCohortImport, ImportCohortChunk, SetChildFlags
 from msgkit.clock import FixedClock
 from msgkit.runtime import Runtime
-from msgkit.testing import eventually
+from testkit import eventually
 
 from ..cohort_support import (
     FIXTURES,

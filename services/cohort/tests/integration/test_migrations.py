@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 
 from cohort.migrate import MIGRATIONS
 from msgkit.migrations import alembic_config, upgrade
-from msgkit.testing import eventually
+from testkit import eventually
 
 pytestmark = pytest.mark.integration
 

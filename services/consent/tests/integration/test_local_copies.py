@@ -13,7 +13,7 @@ from contracts.cohort import ChildrenJoinedClinicCohort, ChildrenUpserted, Cohor
 from contracts.common import Programme
 from contracts.consent import GetConsentStatus
 from contracts.sessions import TeamSettings, TeamUpdated
-from msgkit.testing import eventually
+from testkit import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ from contracts.cohort import ChildRemovedFromClinicCohort, ChildrenUpserted
 from contracts.common import Programme
 from contracts.consent import ConsentRecorded, ConsentResponse, ConsentRoute, ConsentStatus
 from contracts.sessions import SessionKind, VaccinationOutcome, VaccinationRecorded
-from msgkit.testing import eventually
 from notify_stub import NotifyStub
+from testkit import eventually
 
 from ..notify_support import Harness, child, invite, parent, request
 

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from msgkit.db import create_engine, session_factory
-from msgkit.testing import eventually
 from notify.limits import SendLimits
 from notify.sending import SendPolicy, claim_sends, expand_due
 from notify.timing import BucketShape
+from testkit import eventually
 
 from ..notify_support import Harness, invite, parent, request
 from .test_handlers import parent_message

@@ -28,7 +28,7 @@ async def attempted(harness: Harness, kid: Any, attempts: int) -> Any:
         rows = await harness.notifications(kid.child_id)
         return rows[0] if rows and rows[0].attempts >= attempts and rows[0].status != "sending" else None
 
-    from msgkit.testing import eventually
+    from testkit import eventually
 
     return await eventually(probe, timeout=10, what=f"attempt {attempts} recorded")
 

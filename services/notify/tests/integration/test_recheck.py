@@ -16,12 +16,12 @@ from contracts.common import MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentResponse, ConsentRoute, ConsentStatus
 from contracts.envelope import Message
 from contracts.notify import GetInvitationStatus
-from msgkit.testing import eventually
 from notify import rechecking
 from notify.domain import Notification
 from notify.tables import messaging
 from notify.uow import NotifyUnitOfWork
 from notify_stub import Fault, FaultKind, NotifyStub
+from testkit import eventually
 
 from ..notify_support import Harness, invite, parent, request
 from .test_dispatch import vaccinated

@@ -15,10 +15,10 @@ from contracts.cohort import InvitationKind, InvitationRequest, InvitationTrigge
 from contracts.common import MAX_BATCH, Programme
 from contracts.notify import InvitationsScheduled
 from msgkit.db import session_factory
-from msgkit.testing import eventually
 from notify import planning
 from notify.domain import InvitationStatus
 from notify.repository import InvitationRepository
+from testkit import eventually
 
 from ..notify_support import YEAR, Harness, clinic_dates, invite, team_updated
 

@@ -1,6 +1,8 @@
-"""Test support: real servers isolated per run (servers) and the in-process harness tests drive apps with."""
+"""Test support, never in a service image: real servers isolated per run (`servers`), the in-process harness
+tests drive an app with (`harness`), the services as processes (`stack`, with the Notify stub of `stub`) and test
+data (`data`). The names below are the ones every test tree uses; import the rest from their modules."""
 
-from msgkit.testing.harness import (
+from testkit.harness import (
     Harness,
     Observer,
     eventually,
@@ -10,7 +12,7 @@ from msgkit.testing.harness import (
     published_queue,
     running,
 )
-from msgkit.testing.servers import (
+from testkit.servers import (
     RabbitServer,
     free_port,
     fresh_database,

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from msgkit.testing import Observer
+from testkit import Observer
 
 pytestmark = pytest.mark.unit
 
