@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from faststream.asgi import AsgiFastStream
-from sqlalchemy import Column, MetaData, String, Table, Uuid, insert, text
+from sqlalchemy import Column, MetaData, String, Table, Uuid, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contracts.envelope import Reply
+from contracts.envelope import Message, Reply
 from contracts.sessions import GetSession, TeamUpdated
 from msgkit.broker import make_router, subscription
 from msgkit.clock import SystemClock
+from msgkit.db import create_engine
 from msgkit.deadletter import PermanentError
 from msgkit.runtime import Runtime, build_app
 from msgkit.settings import ServiceSettings
 from msgkit.tables import messaging_tables
 from msgkit.uow import UnitOfWork
 from msgkit.wiring import UoW, Wiring
+from testkit import running
 
 metadata = MetaData()
 tables = messaging_tables(metadata)
@@ -70,3 +74,33 @@ async def create_schema(engine: AsyncEngine, schema: str) -> None:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+@asynccontextmanager
+async def running_pair(database_url: str, amqp_url: str, *, prefix: str) -> AsyncIterator[tuple[Runtime, Runtime]]:
+    """A publishing service ("sessions") and a consuming one ("notify"), each in a schema of its own
+    (`<prefix>_s_…`, `<prefix>_n_…`), started against real servers for the length of the block."""
+    suffix = uuid.uuid4().hex[:6]
+    producer_app, producer = make_app(database_url, amqp_url, service="sessions", schema=f"{prefix}_s_{suffix}")
+    consumer_app, consumer = make_app(database_url, amqp_url, service="notify", schema=f"{prefix}_n_{suffix}")
+    engine = create_engine(database_url, schema="public")
+    await create_schema(engine, producer.settings.schema_name)
+    await create_schema(engine, consumer.settings.schema_name)
+    await engine.dispose()
+    async with running(producer_app), running(consumer_app):
+        yield producer, consumer
+
+
+async def publish(runtime: Runtime, *messages: Message, commit: bool = True) -> None:
+    """Messages into the runtime's outbox, as a use case would (its relay publishes them once committed)."""
+    uow = UnitOfWork(runtime.sessions, runtime.tables, consumer=runtime.service, on_commit=runtime.wake_relay)
+    async with uow:
+        uow.publish(*messages)
+        if commit:
+            await uow.commit()
+
+
+async def seen_count(runtime: Runtime) -> int:
+    """How many TeamUpdated the consumer has recorded."""
+    async with runtime.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(seen))).scalar_one())

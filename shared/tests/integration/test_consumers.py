@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,27 +9,18 @@ from sqlalchemy import select
 
 from contracts.sessions import TeamSettings, TeamUpdated
 from msgkit.consumers import consuming_subscribers
-from msgkit.db import create_engine
 from msgkit.runtime import Runtime
-from msgkit.uow import UnitOfWork
-from testkit import eventually, running
+from testkit import eventually
 
-from .kit_service import create_schema, make_app, seen
+from .kit_service import publish, running_pair, seen
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def services(database_url: str, amqp_url: str) -> AsyncIterator[tuple[Runtime, Runtime]]:
-    suffix = uuid.uuid4().hex[:6]
-    producer_app, producer = make_app(database_url, amqp_url, service="sessions", schema=f"wd_s_{suffix}")
-    consumer_app, consumer = make_app(database_url, amqp_url, service="notify", schema=f"wd_n_{suffix}")
-    engine = create_engine(database_url, schema="public")
-    await create_schema(engine, producer.settings.schema_name)
-    await create_schema(engine, consumer.settings.schema_name)
-    await engine.dispose()
-    async with running(producer_app), running(consumer_app):
-        yield producer, consumer
+    async with running_pair(database_url, amqp_url, prefix="wd") as pair:
+        yield pair
 
 
 async def detach_behind_the_clients_back(consumer: Runtime) -> str:
@@ -49,10 +39,7 @@ async def publish_team_updated(producer: Runtime) -> TeamUpdated:
     event = TeamUpdated(
         team=TeamSettings(ods_code="RWD", name="Watchdog SAIS", email="team@example.com", phone="0113 000 0000")
     )
-    uow = UnitOfWork(producer.sessions, producer.tables, consumer=producer.service, on_commit=producer.wake_relay)
-    async with uow:
-        uow.publish(event)
-        await uow.commit()
+    await publish(producer, event)
     return event
 
 

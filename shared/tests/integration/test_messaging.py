@@ -15,12 +15,11 @@ from sqlalchemy import func, select, text
 from contracts import topology
 from contracts.sessions import GetSession, TeamSettings, TeamUpdated
 from msgkit import rpc
-from msgkit.db import create_engine
 from msgkit.deadletter import REASON_HEADER
 from msgkit.runtime import Runtime
-from testkit import RabbitServer, eventually, running
+from testkit import RabbitServer, eventually
 
-from .kit_service import create_schema, make_app, seen, tables
+from .kit_service import publish, running_pair, seen, seen_count, tables
 
 pytestmark = pytest.mark.integration
 
@@ -38,16 +37,9 @@ async def services(database_url: str, amqp_url: str) -> AsyncIterator[tuple[Runt
 
 @asynccontextmanager
 async def _services(database_url: str, amqp_url: str) -> AsyncIterator[tuple[Runtime, Runtime]]:
-    suffix = uuid.uuid4().hex[:6]
-    producer_app, producer = make_app(database_url, amqp_url, service="sessions", schema=f"kit_s_{suffix}")
-    consumer_app, consumer = make_app(database_url, amqp_url, service="notify", schema=f"kit_n_{suffix}")
-    engine = create_engine(database_url, schema="public")
-    await create_schema(engine, producer.settings.schema_name)
-    await create_schema(engine, consumer.settings.schema_name)
-    await engine.dispose()
-    async with running(producer_app), running(consumer_app):
+    async with running_pair(database_url, amqp_url, prefix="kit") as pair:
         await purge(amqp_url)
-        yield producer, consumer
+        yield pair
 
 
 async def purge(amqp_url: str) -> None:
@@ -57,21 +49,6 @@ async def purge(amqp_url: str) -> None:
         for b in topology.bindings("notify"):
             queue = await channel.declare_queue(b.dead_letter_queue, passive=True)
             await queue.purge()
-
-
-async def publish(runtime: Runtime, *messages: Any, commit: bool = True) -> None:
-    from msgkit.uow import UnitOfWork
-
-    uow = UnitOfWork(runtime.sessions, runtime.tables, consumer=runtime.service, on_commit=runtime.wake_relay)
-    async with uow:
-        uow.publish(*messages)
-        if commit:
-            await uow.commit()
-
-
-async def seen_count(runtime: Runtime) -> int:
-    async with runtime.sessions() as session:
-        return int((await session.execute(select(func.count()).select_from(seen))).scalar_one())
 
 
 async def outbox_count(runtime: Runtime) -> int:
