@@ -19,8 +19,6 @@ from contracts.notify import (
     DeliveryStatus,
     InvitationCancelled,
     NotificationCancelled,
-    NotificationDelivered,
-    NotificationFailed,
     NotificationsSent,
     NotificationsSettled,
     SentNotification,
@@ -105,26 +103,6 @@ def notification_sent(event: NotificationsSent, sent: SentNotification, *, restr
     return Entry(sent.child_id, sent.sent_at, "notification_sent", key, details)
 
 
-def notification_delivered(event: NotificationDelivered) -> Entry:
-    details = {
-        "notification_id": str(event.notification_id),
-        "message": event.kind.value,
-        "channel": event.channel.value,
-    }
-    return Entry(event.child_id, event.occurred_at, "notification_delivered", source_key(event.message_id), details)
-
-
-def notification_failed(event: NotificationFailed) -> Entry:
-    details = {
-        "notification_id": str(event.notification_id),
-        "message": event.kind.value,
-        "channel": event.channel.value,
-        "status": event.status,
-        "reason": event.reason,
-    }
-    return Entry(event.child_id, event.occurred_at, "notification_failed", source_key(event.message_id), details)
-
-
 def notification_settled(event: NotificationsSettled, n: SettledNotification) -> Entry:
     details: dict[str, Any] = {
         "notification_id": str(n.notification_id),
@@ -181,10 +159,6 @@ def entries_of(event: Message) -> list[Entry]:
     children's restricted flags, is made by `notification_sent`)."""
     if isinstance(event, NotificationsSettled):
         return [notification_settled(event, n) for n in event.notifications]
-    if isinstance(event, NotificationDelivered):
-        return [notification_delivered(event)]
-    if isinstance(event, NotificationFailed):
-        return [notification_failed(event)]
     if isinstance(event, NotificationCancelled):
         return [notification_cancelled(event)]
     if isinstance(event, ConsentRequested):
