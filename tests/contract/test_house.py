@@ -48,7 +48,6 @@ KNOWN_LONG_FUNCTIONS = {
     "chaos/run.py:scenario",
     "chaos/run.py:verdict",
     "chaos/run.py:workload",
-    "services/cohort/src/cohort/queries.py:clinic_children",
     "services/notify/benchmarks/bench_dispatch.py:run",
     "services/notify/benchmarks/bench_invitations.py:run",
     "services/notify/benchmarks/bench_latency.py:run",

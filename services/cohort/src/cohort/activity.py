@@ -28,6 +28,8 @@ from contracts.sessions import VaccinationRecorded
 from msgkit.clock import readable_iso
 
 JOINED = "joined_clinic_cohort"
+# Written in SQL, from InvitationsScheduled (copies_sql); read here.
+SCHEDULED = "invitation_scheduled"
 JOIN_REASONS = {
     "unknown_school": "school unknown",
     "home_educated": "home-educated",
@@ -212,7 +214,7 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
     "invitation_requested": lambda d: (
         f"Clinic subsequent invitation requested for {programme_names(d['programmes'])} by {d['requested_by']}"
     ),
-    "invitation_scheduled": _scheduled,
+    SCHEDULED: _scheduled,
     "invitation_cancelled": lambda d: (
         f"Clinic invitation for {programme_names(d['programmes'])} cancelled: {d['reason']}"
     ),
