@@ -33,7 +33,6 @@ KNOWN_LONG_FILES = {
     "services/notify/src/notify/providers.py",
     "services/notify/src/notify/repository.py",
     "services/notify/src/notify/sending.py",
-    "services/sessions/src/sessions/domain.py",
 }
 KNOWN_LONG_FUNCTIONS = {
     "bench/__main__.py:main",
