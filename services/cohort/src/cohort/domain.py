@@ -9,34 +9,19 @@ from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
 
+# The contract's vocabularies are the domain's: one list each of join reasons, triggers and kinds.
+from contracts.cohort import InvitationKind as InvitationKind
+from contracts.cohort import InvitationTrigger
+from contracts.cohort import JoinReason as JoinReason
 from contracts.common import URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, Programme
 from contracts.sessions import NotVaccinatedReason, VaccinationOutcome
 
+Trigger = InvitationTrigger
 DEFAULT_PROGRAMMES: tuple[str, ...] = (Programme.FLU.value,)
-
-
-class JoinReason(StrEnum):
-    UNKNOWN_SCHOOL = "unknown_school"
-    HOME_EDUCATED = "home_educated"
-    SCHOOL_SESSION_CLOSED = "school_session_closed"
-    STAFF_INVITE = "staff_invite"
-    WALK_IN = "walk_in"
-
-
 # The schools whose children join the clinic cohort by themselves, and why (import_sql renders it).
 SCHOOL_JOIN_REASONS: Mapping[str, JoinReason] = MappingProxyType(
     {URN_UNKNOWN_SCHOOL: JoinReason.UNKNOWN_SCHOOL, URN_HOME_EDUCATED: JoinReason.HOME_EDUCATED}
 )
-
-
-class Trigger(StrEnum):
-    AUTOMATIC = "automatic"
-    STAFF = "staff"
-
-
-class InvitationKind(StrEnum):
-    INITIAL = "initial"
-    SUBSEQUENT = "subsequent"
 
 
 class LeftOutReason(StrEnum):
