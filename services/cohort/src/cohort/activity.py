@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cohort.domain import HIDDEN, CohortYear, Invitation, Join, mask_recipient
+from cohort.domain import HIDDEN, CohortYear, Invitation, Join, JoinReason, mask_recipient
+from contracts.common import MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentRequested
 from contracts.envelope import Message
 from contracts.notify import (
@@ -30,20 +31,27 @@ from msgkit.clock import readable_iso
 JOINED = "joined_clinic_cohort"
 # Written in SQL, from InvitationsScheduled (copies_sql); read here.
 SCHEDULED = "invitation_scheduled"
-JOIN_REASONS = {
-    "unknown_school": "school unknown",
-    "home_educated": "home-educated",
-    "school_session_closed": "not vaccinated at school",
-    "staff_invite": "invited by staff",
-    "walk_in": "walked in to a clinic",
+# How staff read the contract's words (dict keys are enum members; stored details hold their values).
+JOIN_REASONS: dict[str, str] = {
+    JoinReason.UNKNOWN_SCHOOL: "school unknown",
+    JoinReason.HOME_EDUCATED: "home-educated",
+    JoinReason.SCHOOL_SESSION_CLOSED: "not vaccinated at school",
+    JoinReason.STAFF_INVITE: "invited by staff",
+    JoinReason.WALK_IN: "walked in to a clinic",
 }
-PROGRAMME_NAMES = {"flu": "Flu", "hpv": "HPV", "menacwy": "MenACWY", "td_ipv": "Td/IPV", "mmr": "MMR"}
-MESSAGE_NAMES = {
-    "clinic_initial_invitation": "Clinic initial invitation",
-    "clinic_subsequent_invitation": "Clinic subsequent invitation",
-    "consent_clinic_request": "Consent request",
-    "consent_confirmation_given": "Consent confirmation",
-    "consent_confirmation_refused": "Consent refusal confirmation",
+PROGRAMME_NAMES: dict[str, str] = {
+    Programme.FLU: "Flu",
+    Programme.HPV: "HPV",
+    Programme.MENACWY: "MenACWY",
+    Programme.TD_IPV: "Td/IPV",
+    Programme.MMR: "MMR",
+}
+MESSAGE_NAMES: dict[str, str] = {
+    MessageKind.CLINIC_INITIAL_INVITATION: "Clinic initial invitation",
+    MessageKind.CLINIC_SUBSEQUENT_INVITATION: "Clinic subsequent invitation",
+    MessageKind.CONSENT_CLINIC_REQUEST: "Consent request",
+    MessageKind.CONSENT_CONFIRMATION_GIVEN: "Consent confirmation",
+    MessageKind.CONSENT_CONFIRMATION_REFUSED: "Consent refusal confirmation",
 }
 
 
