@@ -151,6 +151,26 @@ def _unrouted() -> list[str]:
     return ["## Defined but not routed", "", "| message | defined by | what |", "|---|---|---|", *rows, ""]
 
 
+def _retired() -> list[str]:
+    if not topology.RETIRED:
+        return []
+    rows = [
+        f"| `{r.name}` | {r.producer} | {r.on.isoformat()} | {r.why} | {', '.join(f'`{q}`' for q in r.queues)} |"
+        for r in topology.RETIRED
+    ]
+    return [
+        "## Retired",
+        "",
+        "Taken out of the contract (`contracts.topology.RETIRED`); nothing publishes or consumes them. Their queues "
+        "stay declared on a broker that ran an older release until an operator deletes them.",
+        "",
+        "| message | was published by | retired on | why | queues to delete |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
 def catalogue() -> str:
     """docs/messages.md: every event, command and query, who publishes it and who consumes it."""
     header = "| message | published by | exchange / routing key | consumed by: queue | what |\n|---|---|---|---|---|"
@@ -185,6 +205,7 @@ def catalogue() -> str:
         *_request_rows(),
         "",
         *_unrouted(),
+        *_retired(),
         "## By service",
         "",
         *_by_service(),

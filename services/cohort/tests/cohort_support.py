@@ -22,6 +22,7 @@ from contracts.cohort import CommitCohortImport, FindChildren, ImportCohortChunk
 from contracts.common import Channel, MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentResponse, ConsentRoute, ConsentStatus
 from contracts.envelope import Message, Reply
+from contracts.nhs_number import with_check_digit
 from contracts.notify import InvitationsScheduled, NotificationsSent, ScheduledInvitation, SentNotification
 from contracts.sessions import NotVaccinatedReason, SessionKind, VaccinationOutcome, VaccinationRecorded
 from msgkit import rpc
@@ -68,15 +69,11 @@ HEADER = [
 
 
 def nhs_number(seed: int) -> str:
-    """A valid NHS number (modulus 11) made from a seed."""
-    while True:
-        base = f"{seed % 10**9:09d}"
-        total = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True))
-        check = 11 - total % 11
-        check = 0 if check == 11 else check
-        if check != 10:
-            return base + str(check)
-        seed += 1
+    """A valid NHS number made from a seed (the next stem up where a stem has none)."""
+    stem = seed % 10**9
+    while (number := with_check_digit(stem)) is None:
+        stem = (stem + 1) % 10**9
+    return number
 
 
 def child_row(n: int, *, urn: str, contact: bool = True, seed: int | None = None) -> list[str]:

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 import aio_pika
 import pytest
 from faststream.rabbit import RabbitBroker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cohort.app import create_app
 from cohort.config import Settings
 from msgkit.clock import FixedClock
+from msgkit.db import create_engine
 from msgkit.runtime import Runtime
 from testkit import running
 
@@ -29,6 +31,21 @@ def clock() -> FixedClock:
 @pytest.fixture
 def cohort_database(migrated: Callable[[str], str]) -> str:
     return migrated("cohort")
+
+
+@pytest.fixture
+async def cohort_sql(cohort_database: str) -> AsyncIterator[AsyncConnection]:
+    """A connection to the cohort schema in a transaction that is rolled back: for running SQL rules alone."""
+    engine = create_engine(cohort_database, schema="cohort", pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            try:
+                yield connection
+            finally:
+                await transaction.rollback()
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

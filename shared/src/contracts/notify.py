@@ -75,26 +75,6 @@ class NotificationsSent(Event):
     notifications: list[SentNotification] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class NotificationDelivered(Event):
-    """Published by notify (before NotificationsSettled) when the provider reported a message delivered."""
-
-    notification_id: uuid.UUID
-    child_id: uuid.UUID
-    kind: MessageKind
-    channel: Channel
-
-
-class NotificationFailed(Event):
-    """Published by notify (before NotificationsSettled) when a message failed for good."""
-
-    notification_id: uuid.UUID
-    child_id: uuid.UUID
-    kind: MessageKind
-    channel: Channel
-    status: str
-    reason: str
-
-
 class SettledNotification(BaseModel):
     """One message that reached a final status: delivered, or failed for good (with the status and why)."""
 
@@ -112,8 +92,8 @@ class SettledNotification(BaseModel):
 class NotificationsSettled(Event):
     """Published by notify when messages reach a final status (batched: one event per batch of receipts).
 
-    Supersedes NotificationDelivered and NotificationFailed, which consumers still accept from older
-    replicas. Batched because GOV.UK Notify posts a receipt for every message: an event each cost a broker
+    It replaced an event per receipt (NotificationDelivered and NotificationFailed, now retired: see
+    `topology.RETIRED`): GOV.UK Notify posts a receipt for every message, and an event each cost a broker
     message and a consumer transaction per receipt, at the rate the dispatcher sends.
     """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,28 @@ def test_schema_snapshot_is_current_and_changes_are_additive(name: str) -> None:
 
 def test_no_committed_snapshot_without_a_message() -> None:
     names = {p.name for p in snapshots.SCHEMA_DIR.glob("*.json")}
+    gone = names - set(snapshots.current_schemas())
+    assert not gone, f"{sorted(gone)} lost their messages: a removal breaks readers, so retire them (topology.RETIRED)"
     assert names == set(snapshots.current_schemas())
+
+
+def test_a_retired_message_is_gone_from_the_code_the_snapshots_and_the_queues() -> None:
+    queues = {b.queue for b in topology.all_bindings()}
+    for retired in topology.RETIRED:
+        name = f"{retired.producer}.{retired.name}.json"
+        assert name not in snapshots.current_schemas(), f"{retired.name} is retired: its name is never used again"
+        assert not (snapshots.SCHEMA_DIR / name).exists()
+        assert queues.isdisjoint(retired.queues)
+
+
+def test_writing_snapshots_deletes_a_retired_one_and_keeps_one_whose_message_just_vanished(tmp_path: Path) -> None:
+    retired = sorted(snapshots.retired_names())[0]
+    for name in (retired, "notify.NoLongerInTheCode.json"):
+        (tmp_path / name).write_text("{}")
+    left = snapshots.write(tmp_path)
+    assert left == ["notify.NoLongerInTheCode.json"]
+    assert not (tmp_path / retired).exists() and (tmp_path / "notify.NoLongerInTheCode.json").exists()
+    assert {p.name for p in tmp_path.glob("*.json")} == {*snapshots.current_schemas(), *left}
 
 
 def test_removing_a_field_or_requiring_a_new_one_is_breaking() -> None:

@@ -32,9 +32,10 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# The rules of the list (cohort.queries before this revision, cohort.copies.DONE_SQL): invited when an
-# invitation for the programme and year exists, or a sent one not yet seen scheduled; consent as the
-# consent copy says; vaccinated when given (or had elsewhere) this year, or ever for a lifelong programme.
+# The rules of the list (cohort.queries before this revision): invited when an invitation for the
+# programme and year exists, or a sent one not yet seen scheduled; consent as the consent copy says;
+# vaccinated when given (or had elsewhere) this year, or ever for a lifelong programme (the domain's
+# programme_done: tests/integration/test_sql_rules.py holds this frozen copy to it).
 # `{m}` is the membership the statuses are of.
 STATUSES = """
     EXISTS (SELECT 1 FROM invitations i WHERE i.child_id = {m}.child_id

@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cohort.domain import HIDDEN, CohortYear, Invitation, Join, mask_recipient
+from cohort.domain import HIDDEN, CohortYear, Invitation, Join, JoinReason, mask_recipient
+from contracts.common import MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentRequested
 from contracts.envelope import Message
 from contracts.notify import (
     DeliveryStatus,
     InvitationCancelled,
     NotificationCancelled,
-    NotificationDelivered,
-    NotificationFailed,
     NotificationsSent,
     NotificationsSettled,
     SentNotification,
@@ -30,20 +29,29 @@ from contracts.sessions import VaccinationRecorded
 from msgkit.clock import readable_iso
 
 JOINED = "joined_clinic_cohort"
-JOIN_REASONS = {
-    "unknown_school": "school unknown",
-    "home_educated": "home-educated",
-    "school_session_closed": "not vaccinated at school",
-    "staff_invite": "invited by staff",
-    "walk_in": "walked in to a clinic",
+# Written in SQL, from InvitationsScheduled (copies_sql); read here.
+SCHEDULED = "invitation_scheduled"
+# How staff read the contract's words (dict keys are enum members; stored details hold their values).
+JOIN_REASONS: dict[str, str] = {
+    JoinReason.UNKNOWN_SCHOOL: "school unknown",
+    JoinReason.HOME_EDUCATED: "home-educated",
+    JoinReason.SCHOOL_SESSION_CLOSED: "not vaccinated at school",
+    JoinReason.STAFF_INVITE: "invited by staff",
+    JoinReason.WALK_IN: "walked in to a clinic",
 }
-PROGRAMME_NAMES = {"flu": "Flu", "hpv": "HPV", "menacwy": "MenACWY", "td_ipv": "Td/IPV", "mmr": "MMR"}
-MESSAGE_NAMES = {
-    "clinic_initial_invitation": "Clinic initial invitation",
-    "clinic_subsequent_invitation": "Clinic subsequent invitation",
-    "consent_clinic_request": "Consent request",
-    "consent_confirmation_given": "Consent confirmation",
-    "consent_confirmation_refused": "Consent refusal confirmation",
+PROGRAMME_NAMES: dict[str, str] = {
+    Programme.FLU: "Flu",
+    Programme.HPV: "HPV",
+    Programme.MENACWY: "MenACWY",
+    Programme.TD_IPV: "Td/IPV",
+    Programme.MMR: "MMR",
+}
+MESSAGE_NAMES: dict[str, str] = {
+    MessageKind.CLINIC_INITIAL_INVITATION: "Clinic initial invitation",
+    MessageKind.CLINIC_SUBSEQUENT_INVITATION: "Clinic subsequent invitation",
+    MessageKind.CONSENT_CLINIC_REQUEST: "Consent request",
+    MessageKind.CONSENT_CONFIRMATION_GIVEN: "Consent confirmation",
+    MessageKind.CONSENT_CONFIRMATION_REFUSED: "Consent refusal confirmation",
 }
 
 
@@ -105,26 +113,6 @@ def notification_sent(event: NotificationsSent, sent: SentNotification, *, restr
     return Entry(sent.child_id, sent.sent_at, "notification_sent", key, details)
 
 
-def notification_delivered(event: NotificationDelivered) -> Entry:
-    details = {
-        "notification_id": str(event.notification_id),
-        "message": event.kind.value,
-        "channel": event.channel.value,
-    }
-    return Entry(event.child_id, event.occurred_at, "notification_delivered", source_key(event.message_id), details)
-
-
-def notification_failed(event: NotificationFailed) -> Entry:
-    details = {
-        "notification_id": str(event.notification_id),
-        "message": event.kind.value,
-        "channel": event.channel.value,
-        "status": event.status,
-        "reason": event.reason,
-    }
-    return Entry(event.child_id, event.occurred_at, "notification_failed", source_key(event.message_id), details)
-
-
 def notification_settled(event: NotificationsSettled, n: SettledNotification) -> Entry:
     details: dict[str, Any] = {
         "notification_id": str(n.notification_id),
@@ -181,10 +169,6 @@ def entries_of(event: Message) -> list[Entry]:
     children's restricted flags, is made by `notification_sent`)."""
     if isinstance(event, NotificationsSettled):
         return [notification_settled(event, n) for n in event.notifications]
-    if isinstance(event, NotificationDelivered):
-        return [notification_delivered(event)]
-    if isinstance(event, NotificationFailed):
-        return [notification_failed(event)]
     if isinstance(event, NotificationCancelled):
         return [notification_cancelled(event)]
     if isinstance(event, ConsentRequested):
@@ -238,7 +222,7 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
     "invitation_requested": lambda d: (
         f"Clinic subsequent invitation requested for {programme_names(d['programmes'])} by {d['requested_by']}"
     ),
-    "invitation_scheduled": _scheduled,
+    SCHEDULED: _scheduled,
     "invitation_cancelled": lambda d: (
         f"Clinic invitation for {programme_names(d['programmes'])} cancelled: {d['reason']}"
     ),

@@ -8,57 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cohort.copies_sql import CANDIDATES, KEEP_SCHEDULED
 from cohort.domain import Candidate, ChildFlags
 from cohort.tables import consents, invitations, school_sessions, teams, vaccinations
 from contracts.bulk import InvitationsScheduledRows
-
-# A programme counts as done when it was given (or had elsewhere); flu is seasonal, the others are for life.
-DONE_SQL = (
-    "(v.outcome = 'vaccinated' OR v.reason = 'already_had') AND (v.academic_year = {year} OR v.programme <> 'flu')"
-)
-
-_CANDIDATES = text(
-    f"""
-    SELECT c.id, c.deceased, c.restricted, c.invalidated, c.archived, c.contactable,
-           ARRAY(SELECT DISTINCT v.programme FROM vaccinations v
-                 WHERE v.child_id = c.id AND {DONE_SQL.format(year=":year")}) AS vaccinated,
-           ARRAY(SELECT k.programme FROM consents k
-                 WHERE k.child_id = c.id AND k.academic_year = :year AND k.status = 'refused') AS refused,
-           ARRAY(SELECT m.programme FROM clinic_memberships m
-                 WHERE m.child_id = c.id AND m.team_ods = :team AND m.academic_year = :year) AS member_of
-    FROM children c
-    WHERE c.team_ods = :team AND c.school_urn = :urn
-    ORDER BY c.id
-    """
-)
-
-# The invitations, and an activity entry for each (details as activity.shown reads them), in one statement.
-_KEEP_SCHEDULED = text(
-    """
-    WITH scheduled AS (
-        SELECT id, child, team, string_to_array(programmes, ',') AS programmes, year, kind, due
-        FROM unnest(CAST(:ids AS uuid[]), CAST(:children AS uuid[]), CAST(:teams AS varchar[]),
-                    CAST(:programmes AS text[]), CAST(:years AS integer[]), CAST(:kinds AS varchar[]),
-                    CAST(:due AS timestamptz[])) AS s(id, child, team, programmes, year, kind, due)
-    ), kept AS (
-        INSERT INTO invitations AS i (invitation_id, child_id, team_ods, programmes, academic_year, kind, due_at)
-        SELECT id, child, team, programmes, year, kind, due FROM scheduled
-        ON CONFLICT (invitation_id) DO UPDATE SET
-            programmes = excluded.programmes, academic_year = excluded.academic_year, kind = excluded.kind,
-            due_at = excluded.due_at
-    )
-    INSERT INTO activity_log (child_id, source_key, occurred_at, kind, details)
-    SELECT child, md5(CAST(:message_id AS text) || ':' || id)::uuid, CAST(:at AS timestamptz), 'invitation_scheduled',
-           jsonb_build_object('invitation_id', id, 'programmes', to_jsonb(programmes), 'kind', kind, 'due_at', due)
-    FROM scheduled
-    ON CONFLICT DO NOTHING
-    """
-)
-
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -139,7 +96,7 @@ class CopyRepository:
     async def candidates(self, s: SchoolSession) -> list[Candidate]:
         """Every child of the session's school in the team, with vaccinations, refusals and memberships."""
         params = {"team": s.team_ods, "urn": s.school_urn, "year": s.academic_year}
-        rows = (await self.session.execute(_CANDIDATES, params)).all()
+        rows = (await self.session.execute(CANDIDATES, params)).all()
         return [
             Candidate(
                 child_id=r.id,
@@ -177,7 +134,7 @@ class CopyRepository:
         """
         scheduled = event.invitations
         await self.session.execute(
-            _KEEP_SCHEDULED,
+            KEEP_SCHEDULED,
             {
                 "ids": [i["invitation_id"] for i in scheduled],
                 "children": [i["child_id"] for i in scheduled],

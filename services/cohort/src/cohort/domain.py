@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 
-URN_UNKNOWN_SCHOOL = "888888"
-URN_HOME_EDUCATED = "999999"
-DEFAULT_PROGRAMMES: tuple[str, ...] = ("flu",)
+# The contract's vocabularies are the domain's: one list each of join reasons, triggers and kinds.
+from contracts.cohort import InvitationKind as InvitationKind
+from contracts.cohort import InvitationTrigger
+from contracts.cohort import JoinReason as JoinReason
+from contracts.common import URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, Programme
+from contracts.sessions import NotVaccinatedReason, VaccinationOutcome
 
-
-class JoinReason(StrEnum):
-    UNKNOWN_SCHOOL = "unknown_school"
-    HOME_EDUCATED = "home_educated"
-    SCHOOL_SESSION_CLOSED = "school_session_closed"
-    STAFF_INVITE = "staff_invite"
-    WALK_IN = "walk_in"
-
-
-class Trigger(StrEnum):
-    AUTOMATIC = "automatic"
-    STAFF = "staff"
-
-
-class InvitationKind(StrEnum):
-    INITIAL = "initial"
-    SUBSEQUENT = "subsequent"
+Trigger = InvitationTrigger
+DEFAULT_PROGRAMMES: tuple[str, ...] = (Programme.FLU.value,)
+# The schools whose children join the clinic cohort by themselves, and why (import_sql renders it).
+SCHOOL_JOIN_REASONS: Mapping[str, JoinReason] = MappingProxyType(
+    {URN_UNKNOWN_SCHOOL: JoinReason.UNKNOWN_SCHOOL, URN_HOME_EDUCATED: JoinReason.HOME_EDUCATED}
+)
 
 
 class LeftOutReason(StrEnum):
@@ -37,6 +30,11 @@ class LeftOutReason(StrEnum):
     ALREADY_INVITED = "already_invited"
     NOT_CONTACTABLE = "not_contactable"
     DO_NOT_CONTACT = "do_not_contact"
+
+
+# Restricted and invalidated children still join (notify cancels their messages); these never do.
+NEVER_JOIN = ("deceased", "archived")
+DO_NOT_CONTACT = ("deceased", "restricted", "invalidated", "archived")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +48,11 @@ class ChildFlags:
 
     @property
     def do_not_contact(self) -> bool:
-        return self.deceased or self.restricted or self.invalidated or self.archived
+        return any(getattr(self, flag) for flag in DO_NOT_CONTACT)
 
     @property
     def may_join(self) -> bool:
-        # Restricted and invalidated children still join (notify cancels their messages); these never do.
-        return not (self.deceased or self.archived)
+        return not any(getattr(self, flag) for flag in NEVER_JOIN)
 
     def changed(
         self,
@@ -111,19 +108,6 @@ class Child:
         return any(p.contactable for p in self.parents)
 
 
-_PARENT_IDS = uuid.UUID("3f1d2c9e-5b7a-4e8f-9c01-6d2b8a4f7e10")
-
-
-def parent_id(team_ods: str, child_identity: str, position: int) -> uuid.UUID:
-    """A parent's id, the same every time the same child's file names them in the same place."""
-    return uuid.uuid5(_PARENT_IDS, f"{team_ods}|{child_identity}|{position}")
-
-
-def child_identity(nhs_number: str | None, first_name: str, last_name: str, born: date, postcode: str) -> str:
-    """What an import matches a child on: the NHS number, else name, date of birth and postcode."""
-    return nhs_number or f"{first_name.lower()}|{last_name.lower()}|{born.isoformat()}|{postcode}"
-
-
 @dataclass(frozen=True, slots=True)
 class CohortYear:
     """A team's clinic cohort for one academic year, and the day children join it."""
@@ -156,11 +140,20 @@ class Invitation:
 
 def reason_for_school(school_urn: str) -> JoinReason | None:
     """The reason a child of this school joins the clinic cohort by itself, or None for a real school."""
-    if school_urn == URN_UNKNOWN_SCHOOL:
-        return JoinReason.UNKNOWN_SCHOOL
-    if school_urn == URN_HOME_EDUCATED:
-        return JoinReason.HOME_EDUCATED
-    return None
+    return SCHOOL_JOIN_REASONS.get(school_urn)
+
+
+# A programme is done when it was given, or had elsewhere; a seasonal one only for the academic year it
+# was given in, the others for life (copies_sql renders it; migration 0004's triggers keep a copy).
+DONE_OUTCOMES = frozenset({VaccinationOutcome.VACCINATED.value})
+DONE_REASONS = frozenset({NotVaccinatedReason.ALREADY_HAD.value})
+SEASONAL_PROGRAMMES = frozenset({Programme.FLU.value})
+
+
+def programme_done(*, programme: str, outcome: str, reason: str | None, given_in: int, academic_year: int) -> bool:
+    """Whether a vaccination record (given in academic year `given_in`) settles `programme` for `academic_year`."""
+    done = outcome in DONE_OUTCOMES or reason in DONE_REASONS
+    return done and (given_in == academic_year or programme not in SEASONAL_PROGRAMMES)
 
 
 def programmes_or_default(requested: Sequence[str] | None, team_programmes: Sequence[str] | None) -> tuple[str, ...]:

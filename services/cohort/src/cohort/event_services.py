@@ -10,13 +10,14 @@ from cohort.domain import CohortYear, Trigger, select_for_clinic
 from cohort.services import join_and_invite
 from cohort.uow import CohortUnitOfWork
 from contracts.bulk import InvitationsScheduledRows
+from contracts.common import MessageKind
 from contracts.consent import ConsentRecorded
 from contracts.envelope import Message
 from contracts.notify import InvitationCancelled, NotificationsSent
 from contracts.sessions import SchoolSessionChanged, SchoolSessionClosed, TeamUpdated, VaccinationRecorded
-from msgkit.clock import LONDON
+from msgkit.clock import london_date
 
-CLINIC_INVITATION_KINDS = frozenset({"clinic_initial_invitation", "clinic_subsequent_invitation"})
+CLINIC_INVITATION_KINDS = frozenset({MessageKind.CLINIC_INITIAL_INVITATION, MessageKind.CLINIC_SUBSEQUENT_INVITATION})
 
 
 async def keep_team(event: TeamUpdated, uow: CohortUnitOfWork) -> None:
@@ -49,7 +50,7 @@ async def invite_closed_session(event: SchoolSessionClosed, uow: CohortUnitOfWor
         session = _session_of(event)
         await uow.copies.ensure_school_session(session)
         selection = select_for_clinic(await uow.copies.candidates(session), session.programmes)
-        cohort = CohortYear(session.team_ods, session.academic_year, event.occurred_at.astimezone(LONDON).date())
+        cohort = CohortYear(session.team_ods, session.academic_year, london_date(event.occurred_at))
         await join_and_invite(
             uow, selection.invite, cohort, trigger=Trigger.STAFF, requested_by=event.closed_by, cause=event
         )
@@ -132,7 +133,7 @@ async def _sent_entries(events: Sequence[NotificationsSent], uow: CohortUnitOfWo
     await uow.copies.mark_invitations_sent(
         (n.invitation_id, n.child_id, n.team_ods)
         for _, n in sent
-        if n.invitation_id is not None and n.kind.value in CLINIC_INVITATION_KINDS
+        if n.invitation_id is not None and n.kind in CLINIC_INVITATION_KINDS
     )
     restricted = await uow.children.restricted_among({n.child_id for _, n in sent})
     return [activity.notification_sent(e, n, restricted=n.child_id in restricted) for e, n in sent]

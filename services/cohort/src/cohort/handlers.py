@@ -65,16 +65,6 @@ async def on_notifications_settled(event: notify.NotificationsSettled, wiring: A
     await wiring.activity.submit(event)
 
 
-async def on_notification_delivered(event: notify.NotificationDelivered, wiring: Activity) -> None:
-    """From replicas older than NotificationsSettled (a rolling upgrade); nothing new publishes it."""
-    await wiring.activity.submit(event)
-
-
-async def on_notification_failed(event: notify.NotificationFailed, wiring: Activity) -> None:
-    """From replicas older than NotificationsSettled (a rolling upgrade); nothing new publishes it."""
-    await wiring.activity.submit(event)
-
-
 async def on_notification_cancelled(event: notify.NotificationCancelled, wiring: Activity) -> None:
     await wiring.activity.submit(event)
 
@@ -138,8 +128,6 @@ def build_router() -> RabbitRouter:
     sub(**subscription("cohort", notify.InvitationCancelled))(on_invitation_cancelled)
     sub(**subscription("cohort", notify.NotificationsSent), channel=GROUPED_BULK)(on_notifications_sent)
     sub(**subscription("cohort", notify.NotificationsSettled), channel=GROUPED_BULK)(on_notifications_settled)
-    sub(**subscription("cohort", notify.NotificationDelivered), channel=GROUPED)(on_notification_delivered)
-    sub(**subscription("cohort", notify.NotificationFailed), channel=GROUPED)(on_notification_failed)
     sub(**subscription("cohort", notify.NotificationCancelled), channel=GROUPED)(on_notification_cancelled)
     sub(**subscription("cohort", cohort.ImportCohortChunk))(on_import_cohort_chunk)
     sub(**subscription("cohort", cohort.CommitCohortImport))(on_commit_cohort_import)

@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -14,29 +14,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cohort import import_sql as sql
-from cohort.domain import child_identity, parent_id
-from cohort.ids import time_ordered_uuid
+from cohort.import_rules import ImportPlan, ImportStatus, child_identity, parent_id
 from cohort.importer import CohortRow, RowError
 from cohort.tables import import_chunks, import_errors, imports
-
-STAGING = "staging"
-APPLYING = "applying"
-COMMITTED = "committed"
-
-
-@dataclass(frozen=True, slots=True)
-class ImportPlan:
-    """What a commit applies rows with, fixed when it starts."""
-
-    programmes: tuple[str, ...]
-    academic_year: int
-    joined_on: date
 
 
 @dataclass(frozen=True, slots=True)
 class ImportState:
     team_ods: str
-    status: str
+    status: ImportStatus
     result: dict[str, Any] | None = None
     plan: ImportPlan | None = None
     applied_through: int = 0
@@ -58,7 +44,7 @@ _STAGED_COLUMNS = [
 ]
 
 
-def _staged(import_id: uuid.UUID, team_ods: str, row: CohortRow) -> tuple[Any, ...]:
+def _staged(import_id: uuid.UUID, team_ods: str, row: CohortRow, new_child_id: uuid.UUID) -> tuple[Any, ...]:
     identity = child_identity(row.nhs_number, row.first_name, row.last_name, row.date_of_birth, row.postcode)
     parents = [
         {
@@ -81,7 +67,7 @@ def _staged(import_id: uuid.UUID, team_ods: str, row: CohortRow) -> tuple[Any, .
         row.school_urn,
         row.year_group,
         json.dumps(parents),
-        time_ordered_uuid(),
+        new_child_id,
     )
 
 
@@ -117,12 +103,12 @@ class ImportRepository:
         plan = None
         if row.academic_year is not None:
             plan = ImportPlan(tuple(row.programmes), row.academic_year, row.joined_on)
-        return ImportState(row.team_ods, row.status, row.result, plan, row.applied_through, row.joined)
+        return ImportState(row.team_ods, ImportStatus(row.status), row.result, plan, row.applied_through, row.joined)
 
     async def unfinished(self) -> list[tuple[uuid.UUID, str]]:
         """Imports whose commit started but did not finish (the service stopped or failed part-way)."""
         rows = await self.session.execute(
-            select(imports.c.import_id, imports.c.team_ods).where(imports.c.status == APPLYING)
+            select(imports.c.import_id, imports.c.team_ods).where(imports.c.status == ImportStatus.APPLYING)
         )
         return [(r.import_id, r.team_ods) for r in rows]
 
@@ -145,8 +131,14 @@ class ImportRepository:
         return accepted, [RowError(r.row_number, r.column, r.message) for r in rows]
 
     async def stage(
-        self, import_id: uuid.UUID, team_ods: str, sequence: int, rows: Sequence[CohortRow], errors: Sequence[RowError]
+        self,
+        import_id: uuid.UUID,
+        team_ods: str,
+        sequence: int,
+        rows: Sequence[tuple[CohortRow, uuid.UUID]],
+        errors: Sequence[RowError],
     ) -> None:
+        """Stage valid rows, each with the id its child takes if the commit finds it new, and the errors."""
         await self.session.execute(
             insert(import_chunks).values(import_id=import_id, sequence=sequence, accepted=len(rows))
         )
@@ -155,7 +147,9 @@ class ImportRepository:
             connection = await (await self.session.connection()).get_raw_connection()
             driver: Any = connection.driver_connection
             await driver.copy_records_to_table(
-                "import_rows", records=[_staged(import_id, team_ods, row) for row in rows], columns=_STAGED_COLUMNS
+                "import_rows",
+                records=[_staged(import_id, team_ods, row, child_id) for row, child_id in rows],
+                columns=_STAGED_COLUMNS,
             )
         if errors:
             found = [
@@ -203,7 +197,7 @@ class ImportRepository:
             update(imports)
             .where(imports.c.import_id == import_id)
             .values(
-                status=APPLYING,
+                status=ImportStatus.APPLYING,
                 programmes=list(plan.programmes),
                 academic_year=plan.academic_year,
                 joined_on=plan.joined_on,
@@ -235,7 +229,7 @@ class ImportRepository:
     async def join(
         self, import_id: uuid.UUID, *, team_ods: str, lo: int, hi: int, plan: ImportPlan, at: datetime
     ) -> ImportJoins:
-        """Children of the batch with school 888888/999999 join the clinic cohort (existing members are skipped)."""
+        """Children of the batch whose school is a clinic URN join the clinic cohort (members are skipped)."""
         params = {
             "id": import_id,
             "team": team_ods,
@@ -261,6 +255,6 @@ class ImportRepository:
         await self.session.execute(
             update(imports)
             .where(imports.c.import_id == import_id)
-            .values(status=COMMITTED, result=result, committed_at=text("now()"))
+            .values(status=ImportStatus.COMMITTED, result=result, committed_at=text("now()"))
         )
         await self.session.execute(text("DELETE FROM import_rows WHERE import_id = :id"), {"id": import_id})

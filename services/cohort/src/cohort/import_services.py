@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cohort.domain import programmes_or_default
-from cohort.import_repository import APPLYING, COMMITTED, STAGING, ImportJoins, ImportPlan
+from cohort.ids import time_ordered_uuid
+from cohort.import_repository import ImportJoins
+from cohort.import_rules import ImportPlan, ImportStatus, RowOutcome
 from cohort.importer import RowError, validate_rows
 from cohort.uow import CohortUnitOfWork
 from contracts.cohort import (
@@ -45,10 +47,12 @@ async def stage_chunk(command: ImportCohortChunk, uow: CohortUnitOfWork, now: da
             return _other_team()
         if (previous := await uow.imports.chunk(command.import_id, command.sequence)) is not None:
             return _chunk_reply(*previous)
-        if state.status != STAGING:
+        if state.status is not ImportStatus.STAGING:
             return Reply.failure("already_committed", "This import has been committed; start a new one")
         checked = validate_rows(command.header, command.rows, today=london_date(now))
-        await uow.imports.stage(command.import_id, command.team_ods, command.sequence, checked.rows, checked.errors)
+        # Ids for children the commit may find new: time-ordered, so a bulk import appends to their indexes.
+        rows = [(row, time_ordered_uuid()) for row in checked.rows]
+        await uow.imports.stage(command.import_id, command.team_ods, command.sequence, rows, checked.errors)
         await uow.commit()
         return _chunk_reply(len(checked.rows), checked.errors)
 
@@ -75,9 +79,9 @@ async def _start(command: CommitCohortImport, uow: CohortUnitOfWork, now: dateti
             return Reply.failure("not_found", "Nothing was staged for this import")
         if state.team_ods != command.team_ods:
             return _other_team()
-        if state.status == COMMITTED:
+        if state.status is ImportStatus.COMMITTED:
             return Reply.success(state.result)  # a redelivered commit: the same answer, nothing done twice
-        if state.status == APPLYING:
+        if state.status is ImportStatus.APPLYING:
             return None
         errors = await uow.imports.errors(command.import_id) or await uow.imports.match(
             command.import_id, command.team_ods
@@ -106,7 +110,7 @@ async def _apply_next_batch(command: CommitCohortImport, uow: CohortUnitOfWork) 
     """Upsert the next MAX_BATCH rows' children and memberships, and publish; False when none are left."""
     async with uow:
         state = await uow.imports.state(command.import_id, for_update=True)  # one applier at a time
-        if state is None or state.status != APPLYING or state.plan is None:
+        if state is None or state.status is not ImportStatus.APPLYING or state.plan is None:
             return False
         batch = await uow.imports.next_batch(command.import_id, after=state.applied_through, size=MAX_BATCH)
         if batch is None:
@@ -137,13 +141,13 @@ async def _finish(command: CommitCohortImport, uow: CohortUnitOfWork) -> Reply:
     async with uow:
         state = await uow.imports.state(command.import_id, for_update=True)
         assert state is not None
-        if state.status == COMMITTED:
+        if state.status is ImportStatus.COMMITTED:
             return Reply.success(state.result)
         outcomes = await uow.imports.outcomes(command.import_id)
         result = {
-            "children_created": outcomes.get("created", 0),
-            "children_updated": outcomes.get("updated", 0),
-            "unchanged": outcomes.get("unchanged", 0),
+            "children_created": outcomes.get(RowOutcome.CREATED, 0),
+            "children_updated": outcomes.get(RowOutcome.UPDATED, 0),
+            "unchanged": outcomes.get(RowOutcome.UNCHANGED, 0),
             "joined_clinic": state.joined,
         }
         await uow.imports.finish(command.import_id, result)

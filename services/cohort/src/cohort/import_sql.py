@@ -1,19 +1,39 @@
-"""The set-based SQL of cohort imports: matching, classifying and applying staged rows in batches."""
+"""The set-based SQL of cohort imports: matching, classifying and applying staged rows in batches.
+
+Every rule here is the domain's, rendered from it (`cohort.domain`, `cohort.import_rules`): the clinic
+URNs and their join reasons, who never joins, the row outcomes. The message items the database builds
+(`*_ITEM`) have exactly their contract model's fields; tests run each statement against its Python twin.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 
-# Two rows are one child when they share an NHS number, or name, birth date and postcode with one lacking
-# it, or when both match the same existing child. Each is a window over the import's rows (n log n): the
-# details rule was a self-join on row_number < row_number, which a generic plan once ran as a nested loop
-# over 100,000 x 100,000 rows (minutes, in the national curve). A row's earliest twin by details is the
-# partition's first row if the row lacks an NHS number, else the partition's first row lacking one; either
-# is earlier than the row exactly when it is smaller.
+from cohort.activity import JOINED
+from cohort.domain import NEVER_JOIN, SCHOOL_JOIN_REASONS, InvitationKind, Trigger
+from cohort.import_rules import RowOutcome
+from cohort.importer.columns import CHILD_NHS_NUMBER
+from cohort.sql_text import case_of, in_list, json_object, literal, none_of
+
+# Which rows join the clinic cohort by their school, and why (domain.reason_for_school), over rows `r`.
+JOINS_BY_SCHOOL = f"r.school_urn IN ({in_list(SCHOOL_JOIN_REASONS)})"
+JOIN_REASON = case_of("r.school_urn", SCHOOL_JOIN_REASONS)
+# import_rules.is_applied over rows `r`.
+APPLIED = f"(r.outcome <> {literal(RowOutcome.UNCHANGED)} OR {JOINS_BY_SCHOOL})"
+# domain.ChildFlags.may_join over children `c`.
+MAY_JOIN = none_of("c", NEVER_JOIN)
+
+# Two rows are one child (import_rules.same_children) when they share an NHS number, or name, birth date
+# and postcode with one lacking it, or when both match the same existing child. Each is a window over the
+# import's rows (n log n): the details rule was a self-join on row_number < row_number, which a generic
+# plan once ran as a nested loop over 100,000 x 100,000 rows (minutes, in the national curve). A row's
+# earliest twin by details is the partition's first row if the row lacks an NHS number, else the
+# partition's first row lacking one; either is earlier than the row exactly when it is smaller. Of two
+# rules naming the same first row, the NHS number is blamed.
 DUPLICATES = text(
-    """
+    f"""
     SELECT DISTINCT ON (row_number) row_number, col, first_row FROM (
-        SELECT row_number, 'CHILD_NHS_NUMBER' AS col, first_row FROM (
+        SELECT row_number, {literal(CHILD_NHS_NUMBER)} AS col, first_row FROM (
             SELECT row_number, min(row_number) OVER (PARTITION BY nhs_number) AS first_row
             FROM import_rows WHERE import_id = :id AND nhs_number IS NOT NULL) same_number
         WHERE row_number <> first_row
@@ -31,7 +51,7 @@ DUPLICATES = text(
             SELECT row_number, min(row_number) OVER (PARTITION BY child_id) AS first_row
             FROM import_rows WHERE import_id = :id AND child_id IS NOT NULL) same_match
         WHERE row_number <> first_row) found
-    ORDER BY row_number, first_row
+    ORDER BY row_number, first_row, col DESC
     """
 )
 MATCH_BY_NHS_NUMBER = text(
@@ -51,9 +71,9 @@ MATCH_BY_DETAILS = text(
 )
 # New children take the ids made when their rows were staged, so a retried commit creates the same children.
 CLASSIFY = text(
-    """
+    f"""
     UPDATE import_rows r SET child_id = coalesce(r.child_id, r.new_child_id), outcome = CASE
-        WHEN r.child_id IS NULL THEN 'created'
+        WHEN r.child_id IS NULL THEN {literal(RowOutcome.CREATED)}
         WHEN EXISTS (
             SELECT 1 FROM children c
             WHERE c.id = r.child_id AND c.first_name = r.first_name AND c.last_name = r.last_name
@@ -61,52 +81,91 @@ CLASSIFY = text(
               AND c.year_group IS NOT DISTINCT FROM r.year_group
               AND (r.nhs_number IS NULL OR c.nhs_number = r.nhs_number)
               AND c.parents = r.parents)
-        THEN 'unchanged' ELSE 'updated' END
+        THEN {literal(RowOutcome.UNCHANGED)} ELSE {literal(RowOutcome.UPDATED)} END
     WHERE r.import_id = :id AND r.outcome IS NULL
     """
 )
 NEXT_BATCH = text(
-    """
+    f"""
     SELECT min(row_number) AS lo, max(row_number) AS hi FROM (
-        SELECT row_number FROM import_rows
-        WHERE import_id = :id AND row_number > :after AND (outcome <> 'unchanged' OR school_urn IN ('888888', '999999'))
+        SELECT row_number FROM import_rows r
+        WHERE import_id = :id AND row_number > :after AND {APPLIED}
         ORDER BY row_number LIMIT :size) b
     """
 )
 IN_BATCH = "r.import_id = :id AND r.row_number BETWEEN :lo AND :hi"
+
+# ChildrenUpserted's items (contracts.cohort.ChildSnapshot), over the children `c` written.
+SNAPSHOT_ITEM = {
+    "child_id": "c.id",
+    "team_ods": "c.team_ods",
+    "nhs_number": "c.nhs_number",
+    "first_name": "c.first_name",
+    "last_name": "c.last_name",
+    "date_of_birth": "c.date_of_birth",
+    "school_urn": "c.school_urn",
+    "deceased": "c.deceased",
+    "restricted": "c.restricted",
+    "invalidated": "c.invalidated",
+    "archived": "c.archived",
+    "parents": "c.parents",
+}
 UPSERT_CHILDREN = text(
     f"""
     INSERT INTO children AS c (id, team_ods, nhs_number, first_name, last_name, date_of_birth, postcode,
                                school_urn, year_group, parents)
     SELECT r.child_id, :team, r.nhs_number, r.first_name, r.last_name, r.date_of_birth, r.postcode,
            r.school_urn, r.year_group, r.parents
-    FROM import_rows r WHERE {IN_BATCH} AND r.outcome <> 'unchanged'
+    FROM import_rows r WHERE {IN_BATCH} AND r.outcome <> {literal(RowOutcome.UNCHANGED)}
     ON CONFLICT (id) DO UPDATE SET
         nhs_number = coalesce(excluded.nhs_number, c.nhs_number), first_name = excluded.first_name,
         last_name = excluded.last_name, date_of_birth = excluded.date_of_birth, postcode = excluded.postcode,
         school_urn = excluded.school_urn, year_group = excluded.year_group, parents = excluded.parents,
         updated_at = now()
-    RETURNING json_build_object(
-        'child_id', c.id, 'team_ods', c.team_ods, 'nhs_number', c.nhs_number, 'first_name', c.first_name,
-        'last_name', c.last_name, 'date_of_birth', c.date_of_birth, 'school_urn', c.school_urn,
-        'deceased', c.deceased, 'restricted', c.restricted, 'invalidated', c.invalidated, 'archived', c.archived,
-        'parents', c.parents)::text
+    RETURNING {json_object(SNAPSHOT_ITEM)}::text
     """
 )
-# Children of 888888/999999 join for the import's programmes (existing memberships are skipped; the names
-# go in with them, so the membership trigger of migration 0004 need not rewrite the row), their
-# activity entries are written, and the joins come back as the JSON arrays of CohortJoin and
-# InvitationRequest that the outgoing messages carry: one round trip and no per-child Python per batch.
+
+# ChildrenJoinedClinicCohort's items (contracts.cohort.CohortJoin), over `children_joined` below.
+JOIN_ITEM = {
+    "child_id": "child_id",
+    "team_ods": "CAST(:team AS varchar)",
+    "programmes": "programmes",
+    "academic_year": "CAST(:year AS integer)",
+    "joined_on": "CAST(:today AS date)",
+    "reason": "reason",
+}
+# InviteToClinic's items (contracts.cohort.InvitationRequest): an automatic, initial invitation per join.
+INVITATION_ITEM = {
+    "child_id": "child_id",
+    "team_ods": "CAST(:team AS varchar)",
+    "programmes": "programmes",
+    "academic_year": "CAST(:year AS integer)",
+    "trigger": literal(Trigger.AUTOMATIC),
+    "kind": literal(InvitationKind.INITIAL),
+    "reason": "reason",
+    "requested_by": "NULL",
+}
+# The activity entry of a join, as activity.joined writes it.
+JOINED_DETAILS = {
+    "programmes": "programmes",
+    "reason": "reason",
+    "academic_year": "CAST(:year AS integer)",
+    "joined_on": "CAST(:today AS date)",
+}
+# Children of the clinic URNs join for the import's programmes (existing memberships are skipped; the names
+# go in with them, so the membership trigger of migration 0004 need not rewrite the row), their activity
+# entries are written, and the joins come back as the JSON arrays of the outgoing messages' items: one
+# round trip and no per-child Python per batch.
 JOIN = text(
     f"""
     WITH joined AS (
         INSERT INTO clinic_memberships (child_id, team_ods, academic_year, programme, joined_on, reason, last_name,
                                         first_name)
-        SELECT r.child_id, :team, :year, prog, :today,
-               CASE r.school_urn WHEN '888888' THEN 'unknown_school' ELSE 'home_educated' END, c.last_name, c.first_name
+        SELECT r.child_id, :team, :year, prog, :today, {JOIN_REASON}, c.last_name, c.first_name
         FROM import_rows r JOIN children c ON c.id = r.child_id
              CROSS JOIN unnest(CAST(:programmes AS varchar[])) AS prog
-        WHERE {IN_BATCH} AND r.school_urn IN ('888888', '999999') AND NOT c.archived AND NOT c.deceased
+        WHERE {IN_BATCH} AND {JOINS_BY_SCHOOL} AND {MAY_JOIN}
         ON CONFLICT DO NOTHING
         RETURNING child_id, programme, reason
     ), children_joined AS (
@@ -114,23 +173,14 @@ JOIN = text(
         FROM joined GROUP BY child_id
     ), logged AS (
         INSERT INTO activity_log (child_id, occurred_at, kind, details, source_key)
-        SELECT child_id, CAST(:at AS timestamptz), 'joined_clinic_cohort',
-               jsonb_build_object('programmes', programmes, 'reason', reason,
-                                  'academic_year', CAST(:year AS integer), 'joined_on', CAST(:today AS date)),
-               md5(CAST(:id AS text) || ':join:' || child_id)::uuid
+        SELECT child_id, CAST(:at AS timestamptz), {literal(JOINED)},
+               {json_object(JOINED_DETAILS, "jsonb_build_object")}, md5(CAST(:id AS text) || ':join:' || child_id)::uuid
         FROM children_joined
         ON CONFLICT DO NOTHING
     )
     SELECT count(*) AS joined,
-           json_agg(json_build_object(
-               'child_id', child_id, 'team_ods', CAST(:team AS varchar), 'programmes', programmes,
-               'academic_year', CAST(:year AS integer), 'joined_on', CAST(:today AS date), 'reason', reason))::text
-               AS joins,
-           json_agg(json_build_object(
-               'child_id', child_id, 'team_ods', CAST(:team AS varchar), 'programmes', programmes,
-               'academic_year', CAST(:year AS integer), 'trigger', 'automatic', 'kind', 'initial',
-               'reason', reason, 'requested_by', NULL))::text
-               AS invitations
+           json_agg({json_object(JOIN_ITEM)})::text AS joins,
+           json_agg({json_object(INVITATION_ITEM)})::text AS invitations
     FROM children_joined
     """
 )

@@ -11,11 +11,8 @@ from contracts.cohort import (
     ChildrenUpserted,
     ChildSnapshot,
     CohortJoin,
-    InvitationKind,
     InvitationRequest,
-    InvitationTrigger,
     InviteToClinic,
-    JoinReason,
     ParentContact,
 )
 from contracts.common import MAX_BATCH, Programme
@@ -62,7 +59,7 @@ def _join(join: Join, cohort: CohortYear) -> CohortJoin:
         programmes=[Programme(p) for p in join.programmes],
         academic_year=cohort.academic_year,
         joined_on=cohort.joined_on,
-        reason=JoinReason(join.reason.value),
+        reason=join.reason,
     )
 
 
@@ -72,9 +69,9 @@ def _request(invitation: Invitation, cohort: CohortYear) -> InvitationRequest:
         team_ods=cohort.team_ods,
         programmes=[Programme(p) for p in invitation.programmes],
         academic_year=cohort.academic_year,
-        trigger=InvitationTrigger(invitation.trigger.value),
-        kind=InvitationKind(invitation.kind.value),
-        reason=JoinReason(invitation.reason.value),
+        trigger=invitation.trigger,
+        kind=invitation.kind,
+        reason=invitation.reason,
         requested_by=invitation.requested_by,
     )
 

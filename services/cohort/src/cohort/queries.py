@@ -9,21 +9,10 @@ from sqlalchemy import Row, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cohort import paging
+from cohort import queries_sql as sql
 from cohort.activity import shown
+from cohort.domain import ChildFlags
 from cohort.tables import activity_log, children
-
-# A membership row carries its child's names and status (kept by triggers, migration 0004), so a list is
-# read from one index in list order: the count from it alone, a page on from where it starts.
-_LISTED = "m.team_ods = :team AND m.academic_year = :year AND m.programme = :programme"
-FILTERS = {
-    "all": "true",
-    "invited": "m.invited",
-    "not_invited": "NOT m.invited",
-    "needs_consent": "m.consent_status = 'no_response' AND NOT m.vaccinated",
-    "consent_given": "m.consent_status = 'given'",
-    "consent_refused": "m.consent_status = 'refused'",
-    "vaccinated": "m.vaccinated",
-}
 
 
 def _child(row: Row[Any]) -> dict[str, Any]:
@@ -34,7 +23,18 @@ def _child(row: Row[Any]) -> dict[str, Any]:
         "last_name": row.last_name,
         "date_of_birth": row.date_of_birth.isoformat(),
         "school_urn": row.school_urn,
-        "do_not_contact": bool(row.deceased or row.restricted or row.invalidated or row.archived),
+        "do_not_contact": ChildFlags(row.deceased, row.restricted, row.invalidated, row.archived).do_not_contact,
+    }
+
+
+def _listed(row: Row[Any]) -> dict[str, Any]:
+    return {
+        **_child(row),
+        "joined_on": row.joined_on.isoformat(),
+        "reason": row.reason,
+        "invited": row.invited,
+        "consent_status": row.consent_status,
+        "vaccinated": row.vaccinated,
     }
 
 
@@ -59,40 +59,19 @@ class CohortQueries:
 
         A page after a cursor reads on from it in the list's index; a numbered page reads from the start.
         """
-        where = f"{_LISTED} AND {FILTERS[filter_]}"
+        where = f"{sql.LISTED} AND {sql.FILTERS[filter_]}"
         params: dict[str, Any] = {"team": team_ods, "programme": programme, "year": academic_year}
-        total_sql = f"SELECT count(*) FROM clinic_memberships m WHERE {where}"
-        total = int((await self.session.execute(text(total_sql), params)).scalar_one())
+        total = int((await self.session.execute(text(sql.count(where)), params)).scalar_one())
         if after is not None:
-            where += " AND (m.last_name, m.first_name, m.child_id) > (:after_last, :after_first, :after_id)"
+            where += f" AND {sql.AFTER}"
             params |= {"after_last": after.last_name, "after_first": after.first_name, "after_id": after.child_id}
-        # The page is found in the index alone (skipping, for a numbered page, costs no child rows);
-        # only its own children are then read.
-        page_sql = f"""
-            SELECT c.*, m.last_name AS sort_last, m.first_name AS sort_first, m.joined_on, m.reason, m.invited,
-                   m.consent_status, m.vaccinated
-            FROM (SELECT m.* FROM clinic_memberships m WHERE {where}
-                  ORDER BY m.last_name, m.first_name, m.child_id LIMIT :limit OFFSET :offset) m
-            JOIN children c ON c.id = m.child_id
-            ORDER BY m.last_name, m.first_name, m.child_id"""
         # One row more than the page says whether another page follows.
         paging_ = {"limit": page_size + 1, "offset": 0 if after else (page - 1) * page_size}
-        rows = (await self.session.execute(text(page_sql), {**params, **paging_})).all()
+        rows = (await self.session.execute(text(sql.page(where)), {**params, **paging_})).all()
         more, rows = len(rows) > page_size, rows[:page_size]
-        items = [
-            {
-                **_child(r),
-                "joined_on": r.joined_on.isoformat(),
-                "reason": r.reason,
-                "invited": r.invited,
-                "consent_status": r.consent_status,
-                "vaccinated": r.vaccinated,
-            }
-            for r in rows
-        ]
         # The cursor holds the sort key as the index has it (the membership's copy of the names).
         last = paging.Position(rows[-1].sort_last, rows[-1].sort_first, rows[-1].id) if more else None
-        return total, items, last
+        return total, [_listed(r) for r in rows], last
 
     async def find_children(
         self, *, team_ods: str, nhs_number: str | None, last_name: str | None

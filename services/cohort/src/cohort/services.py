@@ -136,7 +136,7 @@ async def add_walk_in(command: AddWalkIn, uow: CohortUnitOfWork, now: datetime) 
 
 
 async def change_school(command: ChangeChildSchool, uow: CohortUnitOfWork, now: datetime) -> Reply:
-    """A new school; 888888 (unknown) and 999999 (home-educated) join the team's clinic cohort."""
+    """A new school; the clinic URNs (school unknown, home-educated) join the team's clinic cohort."""
     async with uow:
         if (replay := await _replayed(uow, command)) is not None:
             return replay

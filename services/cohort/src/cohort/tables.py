@@ -23,6 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from cohort.import_rules import ImportStatus
+from cohort.sql_text import literal
+from contracts.consent import ConsentStatus
 from msgkit.tables import messaging_tables
 
 metadata = MetaData()
@@ -90,7 +93,7 @@ clinic_memberships = Table(
     # What the clinic list sorts and filters by: the child's names and status for the programme and year,
     # kept by triggers from children and the copies below (migration 0004), never written by the service.
     Column("invited", Boolean, nullable=False, server_default=text("false")),
-    Column("consent_status", String(20), nullable=False, server_default=text("'no_response'")),
+    Column("consent_status", String(20), nullable=False, server_default=text(literal(ConsentStatus.NO_RESPONSE))),
     Column("vaccinated", Boolean, nullable=False, server_default=text("false")),
     Column("last_name", String(300), nullable=False, server_default=text("''")),
     Column("first_name", String(300), nullable=False, server_default=text("''")),
@@ -201,7 +204,7 @@ imports = Table(
     metadata,
     Column("import_id", Uuid, primary_key=True),
     Column("team_ods", String(10), nullable=False),
-    Column("status", String(20), nullable=False, server_default=text("'staging'")),
+    Column("status", String(20), nullable=False, server_default=text(literal(ImportStatus.STAGING))),
     # Fixed when the commit starts, so a resumed commit applies the rest exactly as it began.
     Column("programmes", ARRAY(String(20))),
     Column("academic_year", Integer),

@@ -18,8 +18,6 @@ from contracts.notify import (
     DeliveryStatus,
     InvitationCancelled,
     NotificationCancelled,
-    NotificationDelivered,
-    NotificationFailed,
     NotificationsSent,
     NotificationsSettled,
     SettledNotification,
@@ -62,13 +60,11 @@ async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: 
     events: list[Message] = [
         sent(child, team, at=at[2], invitation_id=invitation_id, recipient="parent@example.com"),
         scheduled(child, team, at=at[1], invitation_id=invitation_id),
-        NotificationFailed(
-            notification_id=uuid.uuid4(),
-            child_id=child,
-            kind=MessageKind.CLINIC_INITIAL_INVITATION,
-            channel=Channel.SMS,
-            status="permanent-failure",
-            reason="not a UK mobile",
+        NotificationsSettled(
+            notifications=[
+                _settled(child, Channel.SMS, DeliveryStatus.PERMANENT_FAILURE, "not a UK mobile", at=at[4]),
+                _settled(child, Channel.EMAIL, DeliveryStatus.DELIVERED, None, at=at[3]),
+            ],
             occurred_at=at[4],
         ),
         NotificationCancelled(
@@ -78,13 +74,6 @@ async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: 
             channel=Channel.EMAIL,
             reason="consent already given",
             occurred_at=at[6] + timedelta(seconds=1),
-        ),
-        NotificationDelivered(
-            notification_id=uuid.uuid4(),
-            child_id=child,
-            kind=MessageKind.CLINIC_INITIAL_INVITATION,
-            channel=Channel.EMAIL,
-            occurred_at=at[3],
         ),
         vaccination(child, team, at=at[7]),
         consent(child, team, at=at[6], status="given"),
@@ -140,6 +129,15 @@ async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: 
     assert await scalar(runtime, stored, c=child) == 0
 
 
+def _settled(
+    child: uuid.UUID, channel: Channel, status: DeliveryStatus, reason: str | None, *, at: datetime = LATER
+) -> SettledNotification:
+    return SettledNotification(
+        notification_id=uuid.uuid4(), child_id=child, kind=MessageKind.CLINIC_INITIAL_INVITATION,
+        channel=channel, status=status, reason=reason, settled_at=at,
+    )  # fmt: skip
+
+
 async def test_a_batch_of_sends_logs_each_child_and_masks_the_restricted_one(
     client: RabbitBroker, runtime: Runtime
 ) -> None:
@@ -174,20 +172,13 @@ async def test_a_batch_of_sends_logs_each_child_and_masks_the_restricted_one(
 async def test_settled_notifications_log_each_delivery_and_failure_once(client: RabbitBroker, runtime: Runtime) -> None:
     team = new_team()
     reached, missed = await import_children(client, team, [child_row(n, urn="888888", seed=2_700 + n) for n in (1, 2)])
-
-    def settled(child: uuid.UUID, channel: Channel, status: DeliveryStatus, reason: str | None) -> SettledNotification:
-        return SettledNotification(
-            notification_id=uuid.uuid4(), child_id=child, kind=MessageKind.CLINIC_INITIAL_INVITATION,
-            channel=channel, status=status, reason=reason, settled_at=LATER,
-        )  # fmt: skip
-
     batch = NotificationsSettled(
         notifications=[
-            settled(reached, Channel.EMAIL, DeliveryStatus.DELIVERED, None),
-            settled(missed, Channel.SMS, DeliveryStatus.PERMANENT_FAILURE, "provider reported permanent-failure"),
+            _settled(reached, Channel.EMAIL, DeliveryStatus.DELIVERED, None),
+            _settled(missed, Channel.SMS, DeliveryStatus.PERMANENT_FAILURE, "provider reported permanent-failure"),
         ]
     )
-    marker = NotificationsSettled(notifications=[settled(reached, Channel.SMS, DeliveryStatus.DELIVERED, None)])
+    marker = NotificationsSettled(notifications=[_settled(reached, Channel.SMS, DeliveryStatus.DELIVERED, None)])
     for message in (batch, batch, marker):  # a redelivery in between: it adds nothing
         await publish(client, message)
     for message in (batch, marker):
@@ -248,19 +239,11 @@ async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, r
     once: list[Message] = [
         scheduled(child, team, at=LATER, invitation_id=invitation_id),
         sent(child, team, at=LATER, invitation_id=invitation_id, recipient="07700 900982"),
-        NotificationDelivered(
-            notification_id=uuid.uuid4(),
-            child_id=child,
-            kind=MessageKind.CLINIC_INITIAL_INVITATION,
-            channel=Channel.SMS,
-        ),
-        NotificationFailed(
-            notification_id=uuid.uuid4(),
-            child_id=child,
-            kind=MessageKind.CLINIC_INITIAL_INVITATION,
-            channel=Channel.EMAIL,
-            status="technical-failure",
-            reason="provider error",
+        NotificationsSettled(
+            notifications=[
+                _settled(child, Channel.SMS, DeliveryStatus.DELIVERED, None),
+                _settled(child, Channel.EMAIL, DeliveryStatus.TECHNICAL_FAILURE, "provider error"),
+            ]
         ),
         NotificationCancelled(
             notification_id=uuid.uuid4(),
@@ -301,7 +284,7 @@ async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, r
         await publish(client, event)
         await publish(client, event)
     # A second copy of each queue's message, published after the duplicates, marks them all as handled.
-    markers = [type(e).model_validate({**e.model_dump(), "message_id": uuid.uuid4()}) for e in once[:9]]
+    markers = [type(e).model_validate({**e.model_dump(), "message_id": uuid.uuid4()}) for e in once[:8]]
     for marker in markers:
         await publish(client, marker)
     for marker in markers:
@@ -327,7 +310,7 @@ async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, r
     assert await scalar(runtime, "SELECT count(*) FROM vaccinations WHERE child_id = :c", c=child) == 1
     assert await scalar(runtime, "SELECT count(*) FROM invitations WHERE child_id = :c", c=child) == 1
     assert await scalar(runtime, "SELECT sent FROM invitations WHERE child_id = :c", c=child) is True
-    for event in once[9:11]:
+    for event in once[8:10]:
         await eventually(lambda e=event: processed(runtime, e), what=type(event).__name__)
     assert await scalar(runtime, "SELECT count(*) FROM teams WHERE ods_code = :t", t=team) == 1
     assert await scalar(runtime, "SELECT count(*) FROM school_sessions WHERE team_ods = :t", t=team) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import pytest
 
@@ -14,18 +13,18 @@ from cohort.domain import (
     JoinReason,
     LeftOutReason,
     Trigger,
-    child_identity,
     mask_email,
     mask_phone,
     mask_recipient,
     new_programmes,
-    parent_id,
+    programme_done,
     programmes_or_default,
     reason_for_school,
     select_for_clinic,
     staff_invite,
 )
 from cohort.ids import time_ordered_uuid
+from contracts.common import URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL
 
 pytestmark = pytest.mark.unit
 
@@ -37,9 +36,27 @@ def candidate(**overrides: object) -> Candidate:
 
 
 def test_unknown_and_home_educated_schools_join_and_real_schools_do_not() -> None:
-    assert reason_for_school("888888") is JoinReason.UNKNOWN_SCHOOL
-    assert reason_for_school("999999") is JoinReason.HOME_EDUCATED
+    assert reason_for_school(URN_UNKNOWN_SCHOOL) is JoinReason.UNKNOWN_SCHOOL
+    assert reason_for_school(URN_HOME_EDUCATED) is JoinReason.HOME_EDUCATED
     assert reason_for_school("100001") is None
+
+
+@pytest.mark.parametrize(
+    ("programme", "outcome", "reason", "given_in", "done"),
+    [
+        ("flu", "vaccinated", None, 2025, True),
+        ("flu", "vaccinated", None, 2024, False),  # flu is seasonal
+        ("hpv", "vaccinated", None, 2023, True),  # the others are for life
+        ("hpv", "not_vaccinated", "already_had", 2020, True),
+        ("flu", "not_vaccinated", "already_had", 2025, True),
+        ("flu", "not_vaccinated", "unwell", 2025, False),
+    ],
+)
+def test_a_programme_is_done_when_given_or_had_elsewhere_and_flu_only_for_its_year(
+    programme: str, outcome: str, reason: str | None, given_in: int, done: bool
+) -> None:
+    settled = programme_done(programme=programme, outcome=outcome, reason=reason, given_in=given_in, academic_year=2025)
+    assert settled is done
 
 
 def test_programmes_default_to_the_teams_then_flu() -> None:
@@ -147,13 +164,6 @@ def test_bulk_ids_are_uuid7_and_sort_in_the_order_they_were_made() -> None:
     ids = [time_ordered_uuid() for _ in range(50)]
     assert all(i.version == 7 for i in ids)
     assert [i.bytes[:6] for i in ids] == sorted(i.bytes[:6] for i in ids)
-
-
-def test_a_parent_keeps_their_id_when_the_same_child_is_imported_again() -> None:
-    first = parent_id("RXX", child_identity(None, "Jane", "Doe", date(2014, 5, 6), "LS1 4AP"), 1)
-    again = parent_id("RXX", child_identity(None, "JANE", "doe", date(2014, 5, 6), "LS1 4AP"), 1)
-    other = parent_id("RXX", child_identity(None, "Jane", "Doe", date(2014, 5, 6), "LS1 4AP"), 2)
-    assert first == again != other
 
 
 def test_masking_never_shows_a_short_or_odd_value() -> None:

@@ -10,8 +10,6 @@ import pytest
 
 from cohort.importer import (
     REQUIRED_COLUMNS,
-    URN_HOME_EDUCATED,
-    URN_UNKNOWN,
     CohortFileError,
     CohortRow,
     ParentRow,
@@ -23,6 +21,7 @@ from cohort.importer import (
     read_header_and_rows,
     validate_row,
 )
+from contracts.common import URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL
 
 pytestmark = pytest.mark.unit
 
@@ -66,7 +65,7 @@ def valid(raw: dict[str, str], known_school_urns: Collection[str] | None = None)
 
 
 def test_valid_csv() -> None:
-    result = parse_cohort_csv(fixture_bytes("valid.csv"))
+    result = parse_cohort_csv(fixture_bytes("valid.csv"), today=TODAY)
 
     assert result.ok
     assert result.errors == []
@@ -86,14 +85,14 @@ def test_valid_csv() -> None:
     )
     assert third.date_of_birth == date(2010, 1, 3)
     assert third.nhs_number is None
-    assert third.school_urn == URN_UNKNOWN
+    assert third.school_urn == URN_UNKNOWN_SCHOOL
     assert [parent.name for parent in third.parents] == ["Jane Doe", "Richard Doe"]
     assert third.parents[1].phone is None
     assert {row.postcode for row in result.rows} == {"SW1A 1AA"}
 
 
 def test_valid_minimal_csv() -> None:
-    result = parse_cohort_csv(fixture_bytes("valid_minimal.csv"))
+    result = parse_cohort_csv(fixture_bytes("valid_minimal.csv"), today=TODAY)
 
     assert result.ok
     assert result.rows == [
@@ -112,14 +111,14 @@ def test_valid_minimal_csv() -> None:
 
 
 def test_valid_unknown_school_csv() -> None:
-    result = parse_cohort_csv(fixture_bytes("valid_unknown_school.csv"))
+    result = parse_cohort_csv(fixture_bytes("valid_unknown_school.csv"), today=TODAY)
 
     assert result.ok
-    assert [row.school_urn for row in result.rows] == [URN_HOME_EDUCATED, URN_UNKNOWN]
+    assert [row.school_urn for row in result.rows] == [URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL]
 
 
 def test_special_urns_are_accepted_whatever_the_team_schools() -> None:
-    result = parse_cohort_csv(fixture_bytes("valid_unknown_school.csv"), known_school_urns=set())
+    result = parse_cohort_csv(fixture_bytes("valid_unknown_school.csv"), known_school_urns=set(), today=TODAY)
 
     assert result.ok
     assert len(result.rows) == 2
@@ -130,7 +129,7 @@ def test_valid_iso_8859_1_csv() -> None:
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
 
-    result = parse_cohort_csv(data)
+    result = parse_cohort_csv(data, today=TODAY)
 
     assert result.ok, result.errors
     assert len(result.rows) == 16
@@ -147,15 +146,15 @@ def test_valid_iso_8859_1_csv() -> None:
 def test_iso_8859_1_school_must_be_known_when_schools_are_given() -> None:
     data = fixture_bytes("valid_iso_8859_1_encoding.csv")
 
-    assert parse_cohort_csv(data, known_school_urns=["120026"]).ok
-    result = parse_cohort_csv(data, known_school_urns=["123456"])
+    assert parse_cohort_csv(data, known_school_urns=["120026"], today=TODAY).ok
+    result = parse_cohort_csv(data, known_school_urns=["123456"], today=TODAY)
     assert not result.ok
     assert len(result.errors) == 16
     assert {error.column for error in result.errors} == {"CHILD_SCHOOL_URN"}
 
 
 def test_invalid_fields_csv() -> None:
-    result = parse_cohort_csv(fixture_bytes("invalid_fields.csv"))
+    result = parse_cohort_csv(fixture_bytes("invalid_fields.csv"), today=TODAY)
 
     assert not result.ok
     # Row 2 is wholly blank, so it is ignored. Each invalid row has exactly one error; rows 21 and 22 hold
@@ -186,7 +185,7 @@ def test_invalid_fields_csv() -> None:
 
 
 def test_invalid_minimal_csv() -> None:
-    result = parse_cohort_csv(fixture_bytes("invalid_minimal.csv"))
+    result = parse_cohort_csv(fixture_bytes("invalid_minimal.csv"), today=TODAY)
 
     assert not result.ok
     assert result.rows == []
@@ -196,7 +195,7 @@ def test_invalid_minimal_csv() -> None:
 
 def test_malformed_csv() -> None:
     with pytest.raises(CohortFileError, match="correct format") as caught:
-        parse_cohort_csv(fixture_bytes("malformed.csv"))
+        parse_cohort_csv(fixture_bytes("malformed.csv"), today=TODAY)
 
     assert caught.value.errors
     assert all(error.row == 0 for error in caught.value.errors)
@@ -209,7 +208,7 @@ def test_missing_required_columns_are_one_error_each_for_the_file() -> None:
     data = b"CHILD_FIRST_NAME,CHILD_LAST_NAME,CHILD_DATE_OF_BIRTH\nJennifer,Clarke,2010-01-01\n"
 
     with pytest.raises(CohortFileError, match="correct format") as caught:
-        parse_cohort_csv(data)
+        parse_cohort_csv(data, today=TODAY)
 
     assert caught.value.errors == [
         RowError(0, "CHILD_POSTCODE", "is missing from the header row"),
@@ -229,11 +228,11 @@ def test_duplicate_read_column_is_a_file_error() -> None:
 @pytest.mark.parametrize("data", [b"", b"\n\n", b",,,\n"])
 def test_empty_file_is_a_file_error(data: bytes) -> None:
     with pytest.raises(CohortFileError, match="correct format"):
-        parse_cohort_csv(data)
+        parse_cohort_csv(data, today=TODAY)
 
 
 def test_header_only_file_has_no_rows() -> None:
-    result = parse_cohort_csv(",".join(REQUIRED_COLUMNS).encode())
+    result = parse_cohort_csv(",".join(REQUIRED_COLUMNS).encode(), today=TODAY)
 
     assert result.ok
     assert result.rows == []
@@ -255,7 +254,7 @@ def test_columns_are_matched_case_insensitively_after_stripping() -> None:
         "Jennifer,Clarke,2010-01-01,sw1a1aa,123456\n"
     ).encode()
 
-    result = parse_cohort_csv(data)
+    result = parse_cohort_csv(data, today=TODAY)
 
     assert result.ok
     assert result.rows[0].postcode == "SW1A 1AA"
@@ -267,7 +266,7 @@ def test_unknown_columns_are_ignored() -> None:
         "enormous,Jennifer,Clarke,2010-01-01,SW1A 1AA,123456,Not a gender,whatever\n"
     ).encode()
 
-    result = parse_cohort_csv(data)
+    result = parse_cohort_csv(data, today=TODAY)
 
     assert result.ok
     assert result.rows[0].first_name == "Jennifer"
@@ -289,7 +288,7 @@ def test_rows_are_numbered_as_in_a_spreadsheet() -> None:
     # Blank row 3 is skipped but still counted; the quoted line break does not start a new row.
     assert [number for number, _ in numbered] == [2, 4, 5]
     assert numbered[1][1]["CHILD_ADDRESS_LINE_1"] == "Flat 1,\r\n10 Downing Street"
-    result = parse_cohort_csv(text.encode())
+    result = parse_cohort_csv(text.encode(), today=TODAY)
     assert [(e.row, e.column) for e in result.errors] == [(5, "CHILD_DATE_OF_BIRTH")]
 
 
@@ -307,7 +306,7 @@ def test_rows_are_read_lazily() -> None:
 def test_short_rows_are_treated_as_blank_cells() -> None:
     data = (",".join(REQUIRED_COLUMNS) + "\nJennifer,Clarke,2010-01-01\n").encode()
 
-    result = parse_cohort_csv(data)
+    result = parse_cohort_csv(data, today=TODAY)
 
     assert [(e.row, e.column) for e in result.errors] == [(2, "CHILD_POSTCODE"), (2, "CHILD_SCHOOL_URN")]
 
@@ -331,7 +330,7 @@ def test_decode_csv(data: bytes, expected: str) -> None:
 def test_utf8_bom_is_not_part_of_the_first_column() -> None:
     data = b"\xef\xbb\xbf" + (",".join(REQUIRED_COLUMNS) + "\nJennifer,Clarke,2010-01-01,SW1A 1AA,123456\n").encode()
 
-    assert parse_cohort_csv(data).ok
+    assert parse_cohort_csv(data, today=TODAY).ok
 
 
 # --- Row rules -------------------------------------------------------------------------------------------
@@ -468,11 +467,11 @@ def test_bad_dates_of_birth(raw: str) -> None:
     assert columns_of(good_row(CHILD_DATE_OF_BIRTH=raw)) == ["CHILD_DATE_OF_BIRTH"]
 
 
-def test_date_of_birth_in_the_future_by_default_today() -> None:
-    result = validate_row(2, good_row(CHILD_DATE_OF_BIRTH=date.today().replace(year=date.today().year + 1).isoformat()))
+def test_the_date_of_birth_is_bounded_by_the_today_the_caller_gives() -> None:
+    born = good_row(CHILD_DATE_OF_BIRTH="2025-06-02")
 
-    assert isinstance(result, list)
-    assert [error.column for error in result] == ["CHILD_DATE_OF_BIRTH"]
+    assert isinstance(validate_row(2, born, today=date(2025, 6, 2)), CohortRow)
+    assert validate_row(2, born, today=TODAY) == [RowError(2, "CHILD_DATE_OF_BIRTH", "must not be in the future")]
 
 
 @pytest.mark.parametrize(
@@ -513,7 +512,7 @@ def test_bad_urns(urn: str) -> None:
 def test_urn_must_be_a_known_school_when_schools_are_given() -> None:
     assert valid(good_row(CHILD_SCHOOL_URN=" 123456 "), known_school_urns={"123456"}).school_urn == "123456"
     assert [e.column for e in errors_of(good_row(), known_school_urns={"654321"})] == ["CHILD_SCHOOL_URN"]
-    for urn in (URN_UNKNOWN, URN_HOME_EDUCATED):
+    for urn in (URN_UNKNOWN_SCHOOL, URN_HOME_EDUCATED):
         assert valid(good_row(CHILD_SCHOOL_URN=urn), known_school_urns=()).school_urn == urn
 
 

@@ -6,31 +6,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
+from contracts import consent as contract
 from msgkit.clock import readable
 
-
-class Response(StrEnum):
-    GIVEN = "given"
-    REFUSED = "refused"
-    WITHDRAWN = "withdrawn"
-
-
-class Status(StrEnum):
-    NO_RESPONSE = "no_response"
-    GIVEN = "given"
-    REFUSED = "refused"
-    CONFLICTING = "conflicting"
-
-
-class Route(StrEnum):
-    WEBSITE = "website"
-    PHONE = "phone"
-    PAPER = "paper"
-    IN_PERSON = "in_person"
-    IN_PERSON_IMPLIED = "in_person_implied"
-
+# The contract's vocabularies are the domain's: one list each of responses, statuses and routes.
+Response = contract.ConsentResponse
+Status = contract.ConsentStatus
+Route = contract.ConsentRoute
 
 # Website responses come from the parent's own form and implied consent only from a recorded
 # vaccination, so staff may not claim either route by hand.
@@ -166,6 +149,22 @@ class Membership:
     academic_year: int
     programmes: tuple[str, ...]
     joined_on: date
+
+
+def merge_memberships(memberships: Iterable[Membership]) -> list[Membership]:
+    """One membership per child, team and year: its programmes all of theirs, from the earliest start.
+
+    Joining again for more programmes widens a membership (bulk.upsert_memberships does the same in SQL
+    against the memberships already stored).
+    """
+    merged: dict[tuple[uuid.UUID, str, int], Membership] = {}
+    for m in memberships:
+        key = (m.child_id, m.team_ods, m.academic_year)
+        before = merged.get(key)
+        programmes = tuple(sorted({*m.programmes, *(before.programmes if before else ())}))
+        joined_on = min(m.joined_on, before.joined_on) if before else m.joined_on
+        merged[key] = Membership(m.child_id, m.team_ods, m.academic_year, programmes, joined_on)
+    return list(merged.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,7 @@ from consent.domain import Membership
 from consent.repository import ClinicSession, ConsentRequest
 from contracts.bulk import ChildrenJoinedClinicCohortRows, ChildSnapshotRow
 from contracts.common import MessageKind, Programme
-from contracts.consent import (
-    ConsentRecorded,
-    ConsentRequested,
-    ConsentResponse,
-    ConsentRoute,
-    ConsentStatus,
-    RecordConsent,
-)
+from contracts.consent import ConsentRecorded, ConsentRequested, RecordConsent
 from contracts.consent import SendParentMessage as SendParentMessageCommand
 from contracts.envelope import Message
 from contracts.sessions import ClinicDatesChanged, SessionKind, VaccinationOutcome, VaccinationRecorded
@@ -73,8 +66,8 @@ def response_from(
         team_ods=command.team_ods,
         programme=command.programme.value,
         academic_year=academic_year,
-        response=domain.Response(command.response.value),
-        route=domain.Route(command.route.value),
+        response=command.response,
+        route=command.route,
         parent_id=command.parent_id,
         recorded_by=command.recorded_by,
         recorded_at=now,
@@ -97,12 +90,12 @@ def consent_recorded(response: domain.ConsentResponse, status: domain.Status, *,
         team_ods=response.team_ods,
         programme=Programme(response.programme),
         academic_year=response.academic_year,
-        response=ConsentResponse(response.response.value),
-        route=ConsentRoute(response.route.value),
+        response=response.response,
+        route=response.route,
         parent_id=response.parent_id,
         recorded_by=response.recorded_by,
         recorded_at=response.recorded_at,
-        status=ConsentStatus(status.value),
+        status=status,
         **cause.caused_by(cause),
     )
 

@@ -13,7 +13,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import bulk
-from consent.domain import Child, ClinicWindow, ConsentResponse, Membership, Parent, Response, Route
+from consent.domain import (
+    Child,
+    ClinicWindow,
+    ConsentResponse,
+    Membership,
+    Parent,
+    Response,
+    Route,
+    merge_memberships,
+)
 from consent.tables import (
     children,
     clinic_memberships,
@@ -98,14 +107,8 @@ class ConsentRepository:
         return len(await bulk.upsert_children(self.session, batch, source_at))
 
     async def add_memberships(self, joins: Sequence[Membership]) -> None:
-        merged: dict[tuple[uuid.UUID, str, int], Membership] = {}
-        for j in joins:  # one row per key: ON CONFLICT may touch a row only once
-            key = (j.child_id, j.team_ods, j.academic_year)
-            before = merged.get(key)
-            programmes = tuple(sorted({*j.programmes, *(before.programmes if before else ())}))
-            joined_on = min(j.joined_on, before.joined_on) if before else j.joined_on
-            merged[key] = Membership(j.child_id, j.team_ods, j.academic_year, programmes, joined_on)
-        await bulk.upsert_memberships(self.session, list(merged.values()))
+        # One row per key: ON CONFLICT may touch a row only once.
+        await bulk.upsert_memberships(self.session, merge_memberships(joins))
 
     async def memberships_of(self, child_id: uuid.UUID) -> list[Membership]:
         rows = await self.session.execute(select(clinic_memberships).where(clinic_memberships.c.child_id == child_id))

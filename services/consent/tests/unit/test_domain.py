@@ -18,6 +18,7 @@ from consent.domain import (
     Child,
     ClinicWindow,
     ConsentResponse,
+    Membership,
     Parent,
     Refusal,
     RequestPlan,
@@ -29,6 +30,7 @@ from consent.domain import (
     confirmation_for,
     consent_status,
     implied_consent,
+    merge_memberships,
     plan_consent_request,
     statuses_by_programme,
     window_closes_on,
@@ -300,3 +302,16 @@ def test_no_confirmation_for_uncontactable_parent_or_deceased_child() -> None:
 
 def test_archived_child_still_gets_a_confirmation() -> None:
     assert confirmation_for(make_child(make_parent(), archived=True), make_response()) is not None
+
+
+def test_joining_again_widens_a_membership_from_its_earliest_start() -> None:
+    child = uuid.uuid4()
+    joins = [
+        Membership(child, "RYG", 2025, ("hpv",), date(2025, 10, 2)),
+        Membership(child, "RYG", 2025, ("flu", "hpv"), date(2025, 10, 1)),
+        Membership(child, "RYG", 2026, ("flu",), date(2026, 9, 1)),
+    ]
+    assert merge_memberships(joins) == [
+        Membership(child, "RYG", 2025, ("flu", "hpv"), date(2025, 10, 1)),
+        Membership(child, "RYG", 2026, ("flu",), date(2026, 9, 1)),
+    ]

@@ -68,8 +68,8 @@ def _dates(session: Session) -> list[c.ClinicDate]:
 def session_details(session: Session, today: date) -> c.SessionDetails:
     return c.SessionDetails(
         session_id=session.session_id,
-        kind=c.SessionKind(session.kind.value),
-        state=c.SessionState(session.state(today).value),
+        kind=session.kind,
+        state=session.state(today),
         team_ods=session.team_ods,
         academic_year=session.academic_year,
         programmes=_programmes(session),

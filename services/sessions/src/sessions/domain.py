@@ -6,28 +6,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
+# The contract's vocabularies are the domain's: one list of session kinds, states and outcomes.
+from contracts.sessions import SessionKind as SessionKind
+from contracts.sessions import SessionState as SessionState
+from contracts.sessions import VaccinationOutcome
 from msgkit.clock import LONDON, academic_year_of, readable
 
+Outcome = VaccinationOutcome
 UNKNOWN_VENUE = "unknown"
-
-
-class SessionKind(StrEnum):
-    SCHOOL = "school"
-    CLINIC = "clinic"
-
-
-class SessionState(StrEnum):
-    UNSCHEDULED = "unscheduled"
-    SCHEDULED = "scheduled"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-
-
-class Outcome(StrEnum):
-    VACCINATED = "vaccinated"
-    NOT_VACCINATED = "not_vaccinated"
 
 
 class Refused(Exception):

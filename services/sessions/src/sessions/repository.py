@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sessions.domain import Outcome, Session, SessionDate, SessionKind, Vaccination, programme_set
-from sessions.tables import LocationRow, SessionDateRow, SessionRow, TeamRow, VaccinationRow
+from sessions.tables import CLINIC_ONLY, LocationRow, SessionDateRow, SessionRow, TeamRow, VaccinationRow
 from sessions.teams import Location, LocationKind, Team
 
 
@@ -96,7 +96,7 @@ class SessionRepository:
                 index_elements=["team_ods", "academic_year", "programmes"],
                 # A literal, not a bound parameter: once asyncpg's prepared statement turns generic,
                 # PostgreSQL cannot match a parameter against the partial index's predicate.
-                index_where=text("kind = 'clinic'"),
+                index_where=text(CLINIC_ONLY),
             )
             .returning(SessionRow.session_id)
         )

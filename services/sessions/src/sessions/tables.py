@@ -24,9 +24,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from contracts.sessions import SessionKind
 from msgkit.tables import messaging_tables
 
 metadata = MetaData()
+# The rows of each kind (the team's one community clinic per year and programme set is unique among them).
+SCHOOL_ONLY = f"kind = '{SessionKind.SCHOOL}'"
+CLINIC_ONLY = f"kind = '{SessionKind.CLINIC}'"
 messaging = messaging_tables(metadata)
 
 
@@ -62,7 +66,7 @@ class LocationRow(Base):
 class SessionRow(Base):
     __tablename__ = "sessions"
     __table_args__ = (
-        CheckConstraint("(kind = 'school') = (school_urn IS NOT NULL)", name="ck_sessions_school_has_urn"),
+        CheckConstraint(f"({SCHOOL_ONLY}) = (school_urn IS NOT NULL)", name="ck_sessions_school_has_urn"),
         # One community clinic session per team, academic year and (sorted) programme set.
         Index(
             "uq_sessions_clinic",
@@ -70,7 +74,7 @@ class SessionRow(Base):
             "academic_year",
             "programmes",
             unique=True,
-            postgresql_where=text("kind = 'clinic'"),
+            postgresql_where=text(CLINIC_ONLY),
         ),
     )
 

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
 
+from contracts.common import CLINIC_URNS, URN_UNKNOWN_SCHOOL
 from sessions.domain import UNKNOWN_VENUE, Refused, programme_set
-
-URN_UNKNOWN_SCHOOL = "888888"
-URN_HOME_EDUCATED = "999999"
 
 
 class LocationKind(StrEnum):
@@ -52,7 +50,7 @@ def new_location(*, team_ods: str, location_id: str, kind: str, name: str) -> Lo
     """A location to add to a team; the placeholder URNs are never real schools."""
     location_kind = LocationKind(kind)
     if location_kind is LocationKind.SCHOOL:
-        if location_id in (URN_UNKNOWN_SCHOOL, URN_HOME_EDUCATED):
+        if location_id in CLINIC_URNS:
             meaning = "unknown school" if location_id == URN_UNKNOWN_SCHOOL else "home-educated"
             raise Refused(
                 "placeholder_urn",
