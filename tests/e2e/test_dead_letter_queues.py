@@ -1,4 +1,4 @@
-"""Dead-letter queues on a real broker: any letter shown and replayed by `clinics`.
+"""Dead-letter queues on a real broker: any letter shown and replayed by `clinics`, and the queues' bound.
 
 Each test has a vhost of its own holding only the queues it needs: `clinics dead-letters` reads and
 replays queues, and needs no service running.
@@ -14,6 +14,8 @@ import aio_pika
 import pytest
 
 from contracts import topology
+from msgkit.bootstrap import RabbitmqctlAdmin
+from msgkit.dead_letter_bound import dead_letter_bound
 from msgkit.testing import RabbitServer, eventually
 
 from .cli_support import Cli, Result
@@ -131,3 +133,25 @@ async def test_a_letter_the_broker_refuses_is_reported_and_kept(
     table = (await cli("dead-letters", "replay", BINDING.dead_letter_queue)).failed(1)
     assert f"not replayed (still in {BINDING.dead_letter_queue})" in table.stdout
     assert f"replayed 0 of {len(left)} message(s)" in table.stdout
+
+
+async def test_the_bound_drops_the_oldest_dead_letters_and_bounds_no_other_queue(
+    rabbit: RabbitServer, vhost: str, channel: aio_pika.abc.AbstractChannel
+) -> None:
+    # Set as bootstrap sets it, with a bound small enough to reach.
+    RabbitmqctlAdmin(lambda args: rabbit.ctl(*args)).set_operator_policy(
+        vhost.rsplit("/", 1)[1], dead_letter_bound(max_length=3)
+    )
+    await _queues(channel)
+    for queue in (BINDING.dead_letter_queue, BINDING.queue):
+        for i in range(5):
+            message = aio_pika.Message(str(i).encode(), delivery_mode=2)
+            await channel.default_exchange.publish(message, routing_key=queue, mandatory=True)
+
+    async def bounded() -> bool:
+        return await _depth(channel, BINDING.dead_letter_queue) == 3
+
+    await eventually(bounded, timeout=10, what="the dead-letter queue cut to its bound")
+    oldest = await (await channel.declare_queue(BINDING.dead_letter_queue, passive=True)).get(no_ack=True)
+    assert oldest.body == b"2", "the two oldest letters were dropped"
+    assert await _depth(channel, BINDING.queue) == 5
