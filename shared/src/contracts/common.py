@@ -16,6 +16,8 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 # or a page obeys them (ESC clears a screen, U+202E reverses what follows), and no name ever holds one.
 # Written as escapes so that every regex dialect reading the schema (ECMA 262, Python, Rust) agrees.
 CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+# How the JSON Schema of a field that refuses them documents it.
+PRINTABLE_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 
@@ -33,7 +35,7 @@ class _NoControlCharacters:
         return core_schema.no_info_after_validator_function(_refuse_control, handler(source))
 
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return {**handler(schema), "pattern": f"^[^{CONTROL_CHARACTERS}]*$"}
+        return {**handler(schema), "pattern": PRINTABLE_PATTERN}
 
 
 def _refuse_control(text: str) -> str:
@@ -57,8 +59,8 @@ Actor = Annotated[str, StringConstraints(min_length=1, max_length=200), NoContro
 # An Actor as a reply reads it back from storage: a name recorded before Actor refused control characters
 # must still be shown (escaped by whoever prints it), not turn the reply into an error.
 RecordedActor = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-# A child's or parent's name.
-PersonName = Annotated[str, NoControlCharacters]
+# A child's or parent's name: as long as the cohort importer allows (MAX_NAME_LENGTH), never longer.
+PersonName = Annotated[str, StringConstraints(max_length=300), NoControlCharacters]
 AcademicYear = Annotated[int, Field(ge=2000, le=2100)]
 PageSize = Annotated[int, Field(ge=1, le=500)]
 

@@ -38,6 +38,12 @@ def test_names_in_any_script_are_accepted(name: str) -> None:
     assert TypeAdapter(PersonName).validate_python(name) == name
 
 
+def test_a_person_name_is_as_long_as_the_importer_allows_and_no_longer() -> None:
+    assert TypeAdapter(PersonName).validate_python("a" * 300)
+    with pytest.raises(ValidationError, match="at most 300 characters"):
+        TypeAdapter(PersonName).validate_python("a" * 301)
+
+
 def test_the_schema_pattern_refuses_what_the_validator_refuses() -> None:
     pattern = re.compile(TypeAdapter(Actor).json_schema()["pattern"])
     assert all(pattern.match(name) for name in NAMES)
