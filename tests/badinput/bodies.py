@@ -16,11 +16,17 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from contracts.common import PRINTABLE_PATTERN
 from contracts.envelope import Message
 
 HUGE = 1_000_000
 FIXED_ID = "6f1d2c3b-4a59-4e8f-9d0c-1b2a3c4d5e6f"
-_PATTERN_EXAMPLES = {r"^[A-Z0-9]{2,10}$": "RX1", r"^\d{6}$": "123456", r"^(school|community_clinic)$": "school"}
+_PATTERN_EXAMPLES = {
+    r"^[A-Z0-9]{2,10}$": "RX1",
+    r"^\d{6}$": "123456",
+    r"^(school|community_clinic)$": "school",
+    PRINTABLE_PATTERN: "Nurse Joy",
+}
 _FORMAT_EXAMPLES = {
     "uuid": FIXED_ID,
     "date": "2026-01-15",
@@ -141,6 +147,8 @@ def _value_breaks(schema: dict[str, Any], root: dict[str, Any]) -> Iterator[tupl
         yield (), UNKNOWN_ENUM, "unknown enum value"
     if kind == "string" and ("maxLength" in s or "pattern" in s or "format" in s):
         yield (), "x" * HUGE, "huge string"
+    if s.get("pattern") == PRINTABLE_PATTERN:
+        yield (), "Nurse \x1b[2J\u202eyoJ", "control characters"
     for bad in BAD_FORMAT_VALUES.get(s.get("format", ""), []):
         yield (), bad, f"invalid {s['format']} {bad!r}"
     if kind == "integer" and "maximum" in s:

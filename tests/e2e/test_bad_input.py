@@ -38,7 +38,14 @@ pytestmark = pytest.mark.e2e
 
 ASYNC = [b for b in topology.all_bindings() if not b.is_request]
 REQUESTS = [b for b in topology.all_bindings() if b.is_request]
-KINDS_PER_QUEUE = ("missing", "unknown enum value", "huge string", "invalid date", "retyped as an object")
+KINDS_PER_QUEUE = (
+    "missing",
+    "unknown enum value",
+    "huge string",
+    "invalid date",
+    "retyped as an object",
+    "control characters",
+)
 
 
 @dataclass(frozen=True)

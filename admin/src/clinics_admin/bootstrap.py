@@ -25,7 +25,7 @@ import subprocess
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
@@ -34,6 +34,7 @@ from contracts import snapshots, topology
 from contracts.topology import SERVICES
 from msgkit.addresses import parse_addresses
 from msgkit.db import sync_url
+from msgkit.dead_letter_bound import DEAD_LETTER_BOUND, OperatorPolicy
 
 # Direct reply-to: requests are answered by publishing to the default exchange.
 DEFAULT_EXCHANGE = "amq.default"
@@ -163,6 +164,8 @@ class BrokerAdmin(Protocol):
 
     def set_permissions(self, vhost: str, user: str, permissions: Permissions) -> None: ...
 
+    def set_operator_policy(self, vhost: str, policy: OperatorPolicy) -> None: ...
+
 
 class RabbitmqctlAdmin:
     """`rabbitmqctl` (make dev and the tests: no management plugin needed)."""
@@ -181,6 +184,9 @@ class RabbitmqctlAdmin:
         p = permissions
         self._ctl(["set_permissions", "-p", vhost, user, p.configure, p.write, p.read])
 
+    def set_operator_policy(self, vhost: str, policy: OperatorPolicy) -> None:
+        self._ctl(policy.rabbitmqctl_args(vhost))
+
 
 def local_ctl(args: list[str]) -> None:
     """`rabbitmqctl -q ARGS` on this machine's node, or on the node RABBITMQCTL's command reaches."""
@@ -198,7 +204,7 @@ class ManagementApiAdmin:
         credentials = f"{unquote(parts.username or 'guest')}:{unquote(parts.password or 'guest')}"
         self._auth = "Basic " + base64.b64encode(credentials.encode()).decode()
 
-    def _put(self, path: str, body: dict[str, str]) -> None:
+    def _put(self, path: str, body: dict[str, Any]) -> None:
         request = urllib.request.Request(
             f"{self.base}/api/{path}",
             data=json.dumps(body).encode(),
@@ -215,6 +221,9 @@ class ManagementApiAdmin:
         p = permissions
         path = f"permissions/{quote(vhost, safe='')}/{quote(user, safe='')}"
         self._put(path, {"configure": p.configure, "write": p.write, "read": p.read})
+
+    def set_operator_policy(self, vhost: str, policy: OperatorPolicy) -> None:
+        self._put(*policy.api_request(vhost))
 
 
 def vhost_of(amqp_url: str) -> str:
@@ -237,7 +246,7 @@ async def declare_broker_topology(admin_amqp_url: str) -> None:
 async def ensure_broker(
     admin_amqp_url: str, *, admin: BrokerAdmin | None = None, services: tuple[str, ...] = SERVICES
 ) -> None:
-    """Create each service's RabbitMQ user with its least-privilege permissions, then the topology."""
+    """Each service's RabbitMQ user with its least-privilege permissions, the dead letters' bound, the topology."""
     admin = admin or RabbitmqctlAdmin()
     vhost = vhost_of(admin_amqp_url)
 
@@ -247,6 +256,7 @@ async def ensure_broker(
 
     # rabbitmqctl starts an Erlang VM per call: the services are set up side by side.
     await asyncio.gather(*(asyncio.to_thread(one, s) for s in services))
+    await asyncio.to_thread(admin.set_operator_policy, vhost, DEAD_LETTER_BOUND)
     await declare_broker_topology(admin_amqp_url)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -12,9 +11,10 @@ import aio_pika
 import typer
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 
-from clinics_cli import output
+from clinics_cli import letters, output
 from clinics_cli.client import (
     CONNECT_TIMEOUT,
+    EXIT_REFUSED,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     CliError,
@@ -30,8 +30,9 @@ from msgkit.failover import connect_first
 app = typer.Typer(help="Inspect and replay dead-lettered messages.", no_args_is_help=True)
 
 T = TypeVar("T")
-# The header msgkit.deadletter writes with why it dead-lettered a message (its import would load the kit).
-REASON_HEADER = "x-death-reason"
+REASON_HEADER = letters.REASON_HEADER
+# Seconds to wait for the broker to confirm one replayed letter.
+PUBLISH_TIMEOUT = 30.0
 Service = Annotated[str | None, typer.Option("--service", help="Only this service's queues.")]
 Queue = Annotated[str, typer.Argument(help="A dead-letter queue, e.g. cohort.team_updated.dlq (.dlq optional).")]
 Limit = Annotated[int, typer.Option(min=1, help="At most this many messages.")]
@@ -89,32 +90,6 @@ async def counts(service: str | None) -> list[dict[str, Any]]:
         return rows
 
 
-def _describe(message: AbstractIncomingMessage, *, body: bool) -> dict[str, Any]:
-    headers = message.headers or {}
-    row = {
-        "message_id": message.message_id,
-        "type": message.type or _type_in(message.body),
-        "reason": str(headers.get(REASON_HEADER) or _broker_reason(headers)),
-        "dead_lettered_at": str(headers.get("x-dead-lettered-at", "")),
-    }
-    if body:
-        row["body"] = message.body.decode("utf-8", errors="replace")
-    return row
-
-
-def _type_in(body: bytes) -> str:
-    try:
-        decoded = json.loads(body)
-    except ValueError:
-        return "(not JSON)"
-    return str(decoded.get("type", "")) if isinstance(decoded, dict) else ""
-
-
-def _broker_reason(headers: dict[str, Any]) -> str:
-    deaths = headers.get("x-death") or []
-    return f"broker: {deaths[0].get('reason')}" if deaths else "unknown"
-
-
 async def peek(queue_name: str, limit: int, *, body: bool) -> list[dict[str, Any]]:
     async with connection() as conn:
         channel = await conn.channel()
@@ -124,41 +99,70 @@ async def peek(queue_name: str, limit: int, *, body: bool) -> list[dict[str, Any
             message = await queue.get(no_ack=False, fail=False)
             if message is None:
                 break
-            rows.append(_describe(message, body=body))
+            rows.append(letters.describe(message, with_body=body))
         # Closing without acking returns every peeked message to the queue.
         return rows
 
 
-async def replay(binding: topology.Binding, limit: int) -> list[dict[str, Any]]:
-    """Send dead letters back to the one queue that failed them, each confirmed before it is removed."""
-    replayed = []
+def _again(message: AbstractIncomingMessage) -> aio_pika.Message:
+    """The letter as it was published, without the marks of its dead-lettering.
+
+    Not its user_id (the broker refuses one that is not the publisher's own) nor its expiration (which
+    may have passed while it waited in the dead-letter queue).
+    """
+    headers = {k: v for k, v in (message.headers or {}).items() if k not in DEATH_HEADERS}
+    headers["x-replayed-at"] = datetime.now(UTC).isoformat()
+    return aio_pika.Message(
+        message.body, headers=headers, content_type=message.content_type,
+        content_encoding=message.content_encoding, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        priority=message.priority, correlation_id=message.correlation_id, reply_to=message.reply_to,
+        message_id=message.message_id, timestamp=message.timestamp, type=message.type, app_id=message.app_id,
+    )  # fmt: skip
+
+
+async def replay(binding: topology.Binding, limit: int) -> dict[str, Any]:
+    """Send dead letters back to the one queue that failed them, each confirmed before it is removed.
+
+    A letter the broker does not take back (nacked, returned, not confirmed in time) is reported and stays
+    where it is: unacked until the end, so that the next `get` moves on, then returned to the queue.
+    """
+    replayed: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     async with connection() as conn:
-        channel = await conn.channel(publisher_confirms=True)
+        channel = await conn.channel(publisher_confirms=True, on_return_raises=True)
         queue = await _queue(channel, binding.dead_letter_queue)
         await _queue(channel, binding.queue)
-        for _ in range(limit):
+        while len(replayed) + len(failed) < limit and not channel.is_closed:
             message = await queue.get(no_ack=False, fail=False)
             if message is None:
                 break
-            headers = {k: v for k, v in (message.headers or {}).items() if k not in DEATH_HEADERS}
-            headers["x-replayed-at"] = datetime.now(UTC).isoformat()
-            # The default exchange routes by queue name: only the consumer that failed sees it again.
-            await channel.default_exchange.publish(
-                aio_pika.Message(
-                    message.body,
-                    headers=headers,
-                    message_id=message.message_id,
-                    correlation_id=message.correlation_id,
-                    content_type=message.content_type,
-                    type=message.type,
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                ),
-                routing_key=binding.queue,
-                mandatory=True,
-            )
-            await message.ack()
-            replayed.append({"message_id": message.message_id, "type": message.type or _type_in(message.body)})
-    return replayed
+            letter = {"message_id": letters.text_of(message.message_id), "type": letters.describe_type(message)}
+            error = await _send_back(channel, message, binding.queue)
+            if error is None:
+                await message.ack()
+                replayed.append(letter)
+            else:
+                failed.append({**letter, "error": error})
+    return {"queue": binding.dead_letter_queue, "to": binding.queue, "replayed": replayed, "failed": failed}
+
+
+async def _send_back(channel: AbstractChannel, message: AbstractIncomingMessage, queue: str) -> str | None:
+    """Why the letter could not be published again, or None once the broker has confirmed it."""
+    try:
+        # The default exchange routes by queue name: only the consumer that failed sees it again.
+        await channel.default_exchange.publish(
+            _again(message), routing_key=queue, mandatory=True, timeout=PUBLISH_TIMEOUT
+        )
+    except aio_pika.exceptions.PublishError:
+        return f"returned by the broker: nothing routes to {queue}"
+    except aio_pika.exceptions.DeliveryError:
+        return f"refused by the broker (nack): is {queue} full or without a quorum?"
+    except TimeoutError:
+        return f"not confirmed within {PUBLISH_TIMEOUT:g}s"
+    except (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError, ValueError, TypeError) as exc:
+        # A property or header the client cannot encode again, or a channel the broker closed over it.
+        return f"cannot be published again: {type(exc).__name__}: {exc}"
+    return None
 
 
 def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -201,15 +205,30 @@ def show(
 ) -> None:
     """The first messages of a dead-letter queue and why they are there (they stay in the queue)."""
     name = _resolve(queue).dead_letter_queue
-    _emit(_run(lambda: peek(name, limit, body=body)), name)
+    rows = _run(lambda: peek(name, limit, body=body))
+    if options.json:
+        output.write_json(rows)
+    else:
+        output.table([letters.table_row(row) for row in rows], title=name)
 
 
 @app.command("replay")
 def replay_command(queue: Queue, limit: Limit = 100) -> None:
-    """Send dead letters back to the queue that failed them (after fixing the cause)."""
+    """Send dead letters back to the queue that failed them (after fixing the cause).
+
+    Exits 1 if any could not be sent back: those stay in the dead-letter queue, each listed with why.
+    """
     binding = _resolve(queue)
-    replayed = _run(lambda: replay(binding, limit))
+    outcome = _run(lambda: replay(binding, limit))
+    replayed, failed = outcome["replayed"], outcome["failed"]
     if options.json:
-        output.write_json({"queue": binding.dead_letter_queue, "to": binding.queue, "replayed": replayed})
+        output.write_json(outcome)
     else:
-        output.say(f"replayed {len(replayed)} message(s) from {binding.dead_letter_queue} to {binding.queue}")
+        if failed:
+            output.table(failed, title=f"not replayed (still in {binding.dead_letter_queue})")
+        total = len(replayed) + len(failed)
+        output.say(
+            f"replayed {len(replayed)} of {total} message(s) from {binding.dead_letter_queue} to {binding.queue}"
+        )
+    if failed:
+        raise typer.Exit(EXIT_REFUSED)

@@ -30,7 +30,7 @@ from contracts.cohort import (
     JoinReason,
     ParentContact,
 )
-from contracts.common import MAX_BATCH, AcademicYear, OdsCode, Programmes
+from contracts.common import MAX_BATCH, AcademicYear, Actor, OdsCode, PersonName, Programmes
 from contracts.notify import InvitationsScheduled, ScheduledInvitation
 
 
@@ -43,7 +43,7 @@ class ParentContactRow(TypedDict):
     __pydantic_config__ = _like(ParentContact)  # type: ignore[misc]
 
     parent_id: uuid.UUID
-    name: NotRequired[str | None]
+    name: NotRequired[PersonName | None]
     relationship: NotRequired[str | None]
     email: NotRequired[str | None]
     phone: NotRequired[str | None]
@@ -56,8 +56,8 @@ class ChildSnapshotRow(TypedDict):
     child_id: uuid.UUID
     team_ods: OdsCode
     nhs_number: NotRequired[str | None]
-    first_name: str
-    last_name: str
+    first_name: PersonName
+    last_name: PersonName
     date_of_birth: date
     school_urn: str
     deceased: NotRequired[bool]
@@ -88,7 +88,7 @@ class InvitationRequestRow(TypedDict):
     trigger: InvitationTrigger
     kind: NotRequired[InvitationKind]
     reason: JoinReason
-    requested_by: NotRequired[str | None]
+    requested_by: NotRequired[Actor | None]
 
 
 class ScheduledInvitationRow(TypedDict):

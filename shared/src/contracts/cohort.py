@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.common import MAX_BATCH, AcademicYear, Actor, OdsCode, PageSize, Programme, Programmes
+from contracts.common import MAX_BATCH, AcademicYear, Actor, OdsCode, PageSize, PersonName, Programme, Programmes
 from contracts.envelope import Command, Event, Query
 
 
@@ -36,7 +36,7 @@ class ParentContact(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     parent_id: uuid.UUID
-    name: str | None = None
+    name: PersonName | None = None
     relationship: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -51,8 +51,8 @@ class ChildSnapshot(BaseModel):
     child_id: uuid.UUID
     team_ods: OdsCode
     nhs_number: str | None = None
-    first_name: str
-    last_name: str
+    first_name: PersonName
+    last_name: PersonName
     date_of_birth: date
     school_urn: str
     deceased: bool = False
@@ -87,7 +87,7 @@ class InvitationRequest(BaseModel):
     trigger: InvitationTrigger
     kind: InvitationKind = InvitationKind.INITIAL
     reason: JoinReason
-    requested_by: str | None = None
+    requested_by: Actor | None = None
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -223,4 +223,4 @@ class FindChildren(Query):
 
     team_ods: OdsCode
     nhs_number: str | None = None
-    last_name: str | None = None
+    last_name: PersonName | None = None

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
-from contracts.common import AcademicYear, Actor, OdsCode, Programme, Programmes, ShortText, Urn
+from contracts.common import AcademicYear, Actor, OdsCode, Programme, Programmes, RecordedActor, ShortText, Urn
 from contracts.envelope import Command, Event, Query
 
 
@@ -232,7 +232,7 @@ class SessionDetails(BaseModel):
     last_date: date | None = None
     consent_window_closes_on: date | None = None
     closed_at: AwareDatetime | None = None
-    closed_by: Actor | None = None
+    closed_by: RecordedActor | None = None
 
 
 class VaccinationDetails(BaseModel):
@@ -252,4 +252,4 @@ class VaccinationDetails(BaseModel):
     venue_id: str | None = None
     parent_present: bool = False
     performed_at: AwareDatetime
-    recorded_by: Actor
+    recorded_by: RecordedActor
