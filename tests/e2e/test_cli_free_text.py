@@ -11,9 +11,9 @@ import asyncpg
 import pytest
 from faststream.rabbit import RabbitBroker
 
+from clinics_admin.processes import ServiceProcess
 from contracts import cohort, topology
-from msgkit.processes import ServiceProcess
-from msgkit.testing import eventually
+from testkit import eventually
 
 from .cli_support import Cli, Result
 from .support import child, child_id, csv_text

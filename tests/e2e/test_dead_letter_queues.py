@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 import aio_pika
 import pytest
 
+from clinics_admin.bootstrap import RabbitmqctlAdmin
+from clinics_admin.dead_letter_bound import dead_letter_bound
 from contracts import topology
-from msgkit.bootstrap import RabbitmqctlAdmin
-from msgkit.dead_letter_bound import dead_letter_bound
-from msgkit.testing import RabbitServer, eventually
+from testkit import RabbitServer, eventually
 
 from .cli_support import Cli, Result
 

@@ -30,11 +30,11 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
+from clinics_admin.dead_letter_bound import DEAD_LETTER_BOUND, OperatorPolicy
 from contracts import snapshots, topology
 from contracts.topology import SERVICES
 from msgkit.addresses import parse_addresses
 from msgkit.db import sync_url
-from msgkit.dead_letter_bound import DEAD_LETTER_BOUND, OperatorPolicy
 
 # Direct reply-to: requests are answered by publishing to the default exchange.
 DEFAULT_EXCHANGE = "amq.default"

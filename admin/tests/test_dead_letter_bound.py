@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from clinics_admin.bootstrap import ManagementApiAdmin, RabbitmqctlAdmin
+from clinics_admin.dead_letter_bound import DEAD_LETTER_BOUND, MAX_BYTES, MAX_LENGTH
 from contracts import topology
-from msgkit.bootstrap import ManagementApiAdmin, RabbitmqctlAdmin
-from msgkit.dead_letter_bound import DEAD_LETTER_BOUND, MAX_BYTES, MAX_LENGTH
 
 pytestmark = pytest.mark.unit
 

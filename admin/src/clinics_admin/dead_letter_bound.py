@@ -11,7 +11,7 @@ fails (PRECONDITION_FAILED) on every broker that has it already. Why an *operato
 together with any policy an operator keeps on the same queues (the lower limit wins) instead of one
 replacing the other. Quorum queues honour `max-length` and `max-length-bytes` from 3.10 on.
 
-Applied by `python -m msgkit.bootstrap` (docker compose, `make dev`, the tests), and in Kubernetes by
+Applied by `python -m clinics_admin.bootstrap` (docker compose, `make dev`, the tests), and in Kubernetes by
 deploy/k8s/rabbitmq/dead-letter-bound.yaml (tests/deploy checks the two agree).
 """
 
