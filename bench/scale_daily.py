@@ -38,14 +38,13 @@ from msgkit.testing import fresh_database, postgres_server
 from notify import migrate
 from notify.app import send_policy
 from notify.config import Settings
-from notify.default_templates import default_catalogue
 from notify.dispatcher import Dispatcher
+from notify.domain.default_templates import default_catalogue
+from notify.domain.templates import Channel, MessageKind
+from notify.domain.timing import DAY_END_GUARD, BucketShape, next_utc_midnight
 from notify.local_providers import LogProvider
 from notify.providers import OutboundMessage, ProviderReceipt, RetryableProviderError
-from notify.sending import DAY_END_GUARD
 from notify.tables import messaging
-from notify.templates import Channel, MessageKind
-from notify.timing import BucketShape, next_utc_midnight
 from notify.uow import NotifyUnitOfWork
 
 # A Monday in a year no other run uses; the caps count by UTC day.

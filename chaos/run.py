@@ -37,7 +37,7 @@ from chaos.stack import Stack, open_stack
 from chaos.workload import Client, ImportPlan, make_children, recipients, run_import, set_up_team, split
 from msgkit.clock import SystemClock, academic_year_of, london_today
 from msgkit.testing import eventually
-from notify.default_templates import default_catalogue
+from notify.domain.default_templates import default_catalogue
 
 STARTED = time.monotonic()
 

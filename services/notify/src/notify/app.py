@@ -11,15 +11,15 @@ from msgkit.clock import Clock, SystemClock
 from msgkit.runtime import Runtime, build_app
 from notify import callbacks
 from notify.config import Settings
-from notify.default_templates import default_catalogue
 from notify.dispatcher import Dispatcher
+from notify.domain.default_templates import default_catalogue
+from notify.domain.timing import bucket_shape
 from notify.handlers import build_router
 from notify.local_providers import LogProvider, SmtpProvider
 from notify.providers import GovUkNotifyProvider, Provider
 from notify.receipts import DeliveryResult, Receipt, record_receipts
 from notify.sending import SendPolicy
 from notify.tables import messaging
-from notify.timing import bucket_shape
 from notify.uow import NotifyUnitOfWork
 from notify.wiring import NotifyWiring
 

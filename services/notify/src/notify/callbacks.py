@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from notify import metrics
-from notify.domain import NotificationStatus
+from notify.domain.notifications import NotificationStatus
 from notify.receipts import DeliveryResult, Receipt
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.bulk import ChildSnapshotRow
 from contracts.sessions import ClinicDatesChanged, TeamSettings
-from notify.domain import Child, Outcomes, Parent, Team
-from notify.scheduling import SendingWindow
+from notify.domain.eligibility import Outcomes
+from notify.domain.recipients import Child, Parent, Team
+from notify.domain.timing import ClinicSession, SendingWindow
 from notify.tables import children, clinic_sessions, cohort_leavers, programme_outcomes, teams
-from notify.timing import ClinicSession
 
 
 def any_id(values: Iterable[uuid.UUID | str]) -> Any:

@@ -22,7 +22,9 @@ from datetime import date, datetime, timedelta
 
 from msgkit.clock import Clock
 from notify import metrics
-from notify.domain import Invitation
+from notify.domain.invitations import Invitation
+from notify.domain.templates import TemplateCatalogue
+from notify.domain.timing import BucketShape
 from notify.providers import Provider
 from notify.sending import (
     NOTHING_CLAIMED,
@@ -35,8 +37,6 @@ from notify.sending import (
     expand_now,
     record_attempts,
 )
-from notify.templates import TemplateCatalogue
-from notify.timing import BucketShape
 from notify.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.timing import BucketShape
+from notify.domain.timing import BucketShape
 
 _ENSURE_BUCKET = text(
     """

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
+from notify.domain.templates import Channel
 from notify.providers import (
     AmbiguousProviderError,
     OutboundMessage,
@@ -18,7 +19,6 @@ from notify.providers import (
     ProviderReceipt,
     RetryableProviderError,
 )
-from notify.templates import Channel
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.copies import any_id
-from notify.domain import Notification, NotificationStatus
+from notify.domain.notifications import Notification, NotificationStatus
+from notify.domain.timing import window_of
 from notify.tables import notifications
-from notify.timing import window_of
 
 _ADD = text(
     """

@@ -14,8 +14,9 @@ from contracts.common import MAX_BATCH, Programme
 from contracts.envelope import Message
 from contracts.notify import InvitationCancelled, InvitationsScheduled
 from msgkit.outbox import OutboxRow, spliced_row
-from notify.domain import Child, Decision, Invitation, Outcomes, check_invitation, default_team
-from notify.timing import due_at, first_clinic_date, london_date
+from notify.domain.eligibility import judge
+from notify.domain.invitations import Invitation, due_time, schedule_all
+from notify.domain.recipients import default_team
 from notify.uow import Due, NotifyUnitOfWork
 
 
@@ -38,17 +39,6 @@ def draft(request: InvitationRequestRow, command: InviteToClinic) -> Invitation:
     )
 
 
-def keep_new(drafts: Iterable[Invitation], claimed: dict[str, set[str]]) -> list[Invitation]:
-    """Initial invitations keep only programmes not invited before; a staff repeat always stands."""
-    kept = []
-    for d in drafts:
-        if d.kind != InvitationKind.SUBSEQUENT:
-            d.programmes = tuple(p for p in d.programmes if p in claimed.get(d.id, ()))
-        if d.programmes:
-            kept.append(d)
-    return kept
-
-
 async def schedule(
     uow: NotifyUnitOfWork, items: Sequence[Invitation], now: datetime, *, wake: bool = True
 ) -> list[Invitation]:
@@ -61,18 +51,7 @@ async def schedule(
         return []
     teams = await uow.copies.teams(i.team_ods for i in items)
     sessions = await uow.copies.clinic_sessions(i.team_ods for i in items)
-    today = london_date(now)
-    changed = []
-    # A batch is mostly one team, year, programme set and request time: work each due time out once.
-    known: dict[tuple[str, int, tuple[str, ...], str, datetime], datetime | None] = {}
-    for i in items:
-        key = (i.team_ods, i.academic_year, i.programmes, i.trigger, i.requested_at)
-        if key not in known:
-            team = teams.get(i.team_ods) or default_team(i.team_ods)
-            first = first_clinic_date(sessions.get((i.team_ods, i.academic_year), ()), i.programmes, today)
-            known[key] = due_at(now=now, requested_at=i.requested_at, first_date=first, team=team, trigger=i.trigger)
-        if i.schedule(known[key]):
-            changed.append(i)
+    changed = schedule_all(items, teams=teams, sessions=sessions, now=now)
     if wake and any(i.due_by(now) for i in changed):
         uow.due_work(Due.INVITATIONS)
     return changed
@@ -130,11 +109,9 @@ async def retime(
         return 0
     team = (await uow.copies.teams([team_ods])).get(team_ods) or default_team(team_ods)
     sessions = await uow.copies.clinic_sessions([team_ods])
-    today = london_date(now)
     timed = []
     for k in keys:
-        first = first_clinic_date(sessions.get((team_ods, k.academic_year), ()), k.programmes, today)
-        due = due_at(now=now, requested_at=k.requested_at, first_date=first, team=team, trigger=k.trigger)
+        due = due_time(k, team=team, sessions=sessions, now=now)
         timed.append((k, due, _json_time(due)))
     traced = tracing(cause)
     changed, due_now = 0, False
@@ -195,22 +172,3 @@ async def cancel_ineligible(
             doomed.append((invitation, decision.cancel_reason))
     await cancel(uow, doomed, now, cause)
     return len(doomed)
-
-
-def judge(
-    invitation: Invitation,
-    child: Child,
-    outcomes: dict[str, Outcomes],
-    leavers: set[tuple[str, str, int]],
-    *,
-    at_send: bool,
-) -> Decision:
-    """check_invitation for one invitation, from the copies loaded for a batch of them."""
-    return check_invitation(
-        child=child,
-        programmes=invitation.programmes,
-        year=invitation.academic_year,
-        outcomes=outcomes.get(invitation.child_id, Outcomes()),
-        left_cohort=(invitation.child_id, invitation.team_ods, invitation.academic_year) in leavers,
-        at_send=at_send,
-    )

@@ -34,7 +34,7 @@ from typing import Any, Protocol, Self
 import aiohttp
 import jwt
 
-from notify.templates import Channel, MessageKind, Template, render, render_subject
+from notify.domain.templates import Channel, MessageKind, Template, render, render_subject
 
 DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 USER_AGENT = "clinic-invitations-notify/1.0"

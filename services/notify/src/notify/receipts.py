@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from notify import events, planning
-from notify.domain import NotificationStatus, delivery_transition
+from notify.domain.notifications import NotificationStatus, delivery_transition
 from notify.notification_repository import settled_from_row
 from notify.uow import NotifyUnitOfWork
 

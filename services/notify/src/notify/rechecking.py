@@ -11,8 +11,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from notify import events, planning
-from notify.domain import CONFIRMATION_KINDS, Notification, Outcomes, check_message
-from notify.templates import programmes_text
+from notify.domain.eligibility import Outcomes, check_message
+from notify.domain.notifications import Notification
+from notify.domain.templates import CONFIRMATION_KINDS, programmes_text
 from notify.uow import NotifyUnitOfWork
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.copies import any_id
-from notify.domain import UNSENT, Invitation, InvitationStatus
+from notify.domain.invitations import UNSENT, Invitation, InvitationStatus
 from notify.tables import invitation_ledger, invitations
 
 # Ledger rows for every requested programme, in one statement; what conflicts was invited before.

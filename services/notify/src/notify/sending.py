@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from notify import events, planning, rechecking
-from notify.compose import compose
-from notify.domain import Invitation, InvitationStatus, Notification, NotificationStatus
+from notify.domain.eligibility import judge
+from notify.domain.invitations import Invitation, InvitationStatus
+from notify.domain.notifications import Content, Notification, NotificationStatus, compose
+from notify.domain.templates import TemplateCatalogue
+from notify.domain.timing import DAY_END_GUARD, next_opening, next_utc_midnight, retry_at
 from notify.providers import (
     AmbiguousProviderError,
     OutboundMessage,
@@ -18,9 +22,6 @@ from notify.providers import (
     Provider,
     RetryableProviderError,
 )
-from notify.scheduling import next_opening
-from notify.templates import TemplateCatalogue
-from notify.timing import next_utc_midnight, retry_at
 from notify.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,6 @@ class Claimed:
 
 
 NOTHING_CLAIMED = Claimed([], 0, 0.0)
-
-# A call claimed this close to midnight UTC could reach the provider after it, where it counts against
-# the next day's limit on top of everything that day grants: such sends wait for midnight instead.
-DAY_END_GUARD = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +148,20 @@ async def _expand(
         if child is None or team is None:
             missing.append(invitation.id)  # their details are on the way; never lose the invitation
             continue
-        decision = planning.judge(invitation, child, outcomes, leavers, at_send=True)
+        decision = judge(invitation, child, outcomes, leavers, at_send=True)
         if decision.cancel_reason:
             cancelled.append((invitation, decision.cancel_reason))
             continue
-        kind = invitation.message_kind
-        notes += compose(
-            child=child, team=team, kind=kind, programmes=decision.programmes, academic_year=invitation.academic_year,
-            now=now, catalogue=catalogue, invitation_id=invitation.id, window=team.window,
-        )  # fmt: skip
+        content = Content(
+            child,
+            team,
+            invitation.message_kind,
+            decision.programmes,
+            invitation.academic_year,
+            invitation_id=invitation.id,
+            window=team.window,
+        )
+        notes += compose(content, now=now, catalogue=catalogue, new_id=lambda: str(uuid.uuid4()))
         sending.append(invitation.id)
     await planning.cancel(uow, cancelled, now, None)
     candidates = [n for n in notes if n.next_attempt_at <= now][: max(0, send_limit)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 
 from contracts.bulk import ChildrenUpsertedRows, InviteToClinicRows
@@ -18,17 +19,20 @@ from contracts.sessions import (
     VaccinationRecorded,
 )
 from notify import planning
-from notify.compose import compose
 from notify.dispatcher import Dispatcher
-from notify.domain import do_not_contact_reason
-from notify.templates import MessageKind, TemplateCatalogue
+from notify.domain.invitations import keep_new
+from notify.domain.notifications import Content, compose
+from notify.domain.recipients import do_not_contact_reason
+from notify.domain.templates import CONFIRMATION_KINDS, MessageKind, TemplateCatalogue
 from notify.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
 
 DO_NOT_CONTACT = ("deceased", "restricted", "invalidated", "archived")
-# Confirmations may still reach a child archived for the team; requests and invitations may not.
-_CONFIRMATIONS = {MessageKind.CONSENT_CONFIRMATION_GIVEN, MessageKind.CONSENT_CONFIRMATION_REFUSED}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
 
 
 class ChildNotKnownYet(Exception):
@@ -124,7 +128,7 @@ async def invite_to_clinic(
         )
         drafts = [planning.draft(r, command) for r in requests]
         claimed = await uow.invitations.claim_ledger(drafts)
-        new = planning.keep_new(drafts, claimed)
+        new = keep_new(drafts, claimed)
         await planning.schedule(uow, new, now, wake=dispatcher is None)
         await uow.invitations.add(new, now)
         planning.publish_scheduled(uow, new, command)
@@ -146,16 +150,15 @@ async def send_parent_message(
         if child is None or team is None:
             raise ChildNotKnownYet(f"child or team of message {command.message_id} not known yet")
         kind = MessageKind(str(command.kind))
-        if (reason := do_not_contact_reason(child, archived_blocks=kind not in _CONFIRMATIONS)) is not None:
+        # Confirmations may still reach a child archived for the team; requests and invitations may not.
+        if (reason := do_not_contact_reason(child, archived_blocks=kind not in CONFIRMATION_KINDS)) is not None:
             log.info("parent message not sent: %s", reason, extra={"message_id": str(command.message_id)})
             await uow.commit()
             return
         only = str(command.parent_id) if command.parent_id else None
         programmes = [str(p) for p in command.programmes]
-        notes = compose(
-            child=child, team=team, kind=kind, programmes=programmes, academic_year=command.academic_year, now=now,
-            catalogue=catalogue, sms=command.sms, only_parent=only,
-        )  # fmt: skip
+        content = Content(child, team, kind, programmes, command.academic_year)
+        notes = compose(content, now=now, catalogue=catalogue, new_id=new_id, sms=command.sms, only_parent=only)
         await uow.notifications.add(notes, now)
         if notes:
             uow.due_work(Due.SENDS)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from msgkit.wiring import Wiring
 from notify.dispatcher import Dispatcher
-from notify.templates import TemplateCatalogue
+from notify.domain.templates import TemplateCatalogue
 from notify.uow import NotifyUnitOfWork
 
 

@@ -18,7 +18,7 @@ from contracts.envelope import Message
 from contracts.notify import GetInvitationStatus
 from msgkit.testing import eventually
 from notify import rechecking
-from notify.domain import Notification
+from notify.domain.notifications import Notification
 from notify.tables import messaging
 from notify.uow import NotifyUnitOfWork
 from notify_stub import Fault, FaultKind, NotifyStub

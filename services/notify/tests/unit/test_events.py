@@ -10,7 +10,7 @@ import pytest
 from contracts.common import MAX_BATCH
 from contracts.notify import InvitationsScheduled
 from notify import events, planning
-from notify.domain import Invitation
+from notify.domain.invitations import Invitation
 from notify.notification_repository import Settled
 
 pytestmark = pytest.mark.unit

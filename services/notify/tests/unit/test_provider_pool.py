@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from notify.domain.templates import Channel
 from notify.providers import (
     AmbiguousProviderError,
     GovUkNotifyProvider,
     PermanentProviderError,
     RetryableProviderError,
 )
-from notify.templates import Channel
 from notify_stub import Fault, FaultKind, NotifyStub, make_api_key
 
 from ..notify_support import outbound_message

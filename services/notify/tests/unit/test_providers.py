@@ -14,7 +14,8 @@ import jwt
 import pytest
 import pytest_asyncio
 
-from notify.default_templates import default_catalogue
+from notify.domain.default_templates import default_catalogue
+from notify.domain.templates import Channel, MessageKind, personalisation
 from notify.providers import (
     AmbiguousProviderError,
     GovUkNotifyProvider,
@@ -23,7 +24,6 @@ from notify.providers import (
     RetryableProviderError,
     parse_api_key,
 )
-from notify.templates import Channel, MessageKind, personalisation
 from notify_stub import Fault, FaultKind, NotifyStub, make_api_key
 
 pytestmark = pytest.mark.unit

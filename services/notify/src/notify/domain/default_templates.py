@@ -8,7 +8,7 @@ SwiftQueue) customises the initial and subsequent invitations.
 
 from __future__ import annotations
 
-from notify.templates import Channel, MessageKind, Template, TemplateCatalogue
+from notify.domain.templates import Channel, MessageKind, Template, TemplateCatalogue
 
 K = MessageKind
 EMAIL = Channel.EMAIL

@@ -8,13 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notify.scheduling import (
-    LONDON,
-    SendingWindow,
-    academic_year_of,
-    invitation_due_at,
-    next_opening,
-)
+from msgkit.clock import LONDON, academic_year_of
+from notify.domain.timing import SendingWindow, invitation_due_at, next_opening
 
 pytestmark = pytest.mark.unit
 

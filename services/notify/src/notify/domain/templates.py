@@ -17,6 +17,10 @@ class MessageKind(StrEnum):
     CONSENT_CONFIRMATION_REFUSED = "consent_confirmation_refused"
 
 
+INVITATION_KINDS = frozenset({MessageKind.CLINIC_INITIAL_INVITATION, MessageKind.CLINIC_SUBSEQUENT_INVITATION})
+CONFIRMATION_KINDS = frozenset({MessageKind.CONSENT_CONFIRMATION_GIVEN, MessageKind.CONSENT_CONFIRMATION_REFUSED})
+
+
 class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
