@@ -43,9 +43,9 @@ from notify.domain.default_templates import default_catalogue
 from notify.domain.templates import Channel, MessageKind
 from notify.domain.timing import DAY_END_GUARD, BucketShape, next_utc_midnight
 from notify.local_providers import LogProvider
+from notify.persistence.tables import messaging
+from notify.persistence.uow import NotifyUnitOfWork
 from notify.providers import OutboundMessage, ProviderReceipt, RetryableProviderError
-from notify.tables import messaging
-from notify.uow import NotifyUnitOfWork
 
 # A Monday in a year no other run uses; the caps count by UTC day.
 START = datetime(2031, 1, 6, 0, 0, tzinfo=UTC)

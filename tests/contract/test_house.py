@@ -29,9 +29,7 @@ KNOWN_LONG_FILES = {
     "chaos/cluster.py",
     "chaos/run.py",
     "services/cohort/src/cohort/importer.py",
-    "services/notify/src/notify/notification_repository.py",
     "services/notify/src/notify/providers.py",
-    "services/notify/src/notify/repository.py",
     "services/notify/src/notify/sending.py",
     "services/sessions/src/sessions/domain.py",
 }

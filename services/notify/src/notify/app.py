@@ -16,11 +16,11 @@ from notify.domain.default_templates import default_catalogue
 from notify.domain.timing import bucket_shape
 from notify.handlers import build_router
 from notify.local_providers import LogProvider, SmtpProvider
+from notify.persistence.tables import messaging
+from notify.persistence.uow import NotifyUnitOfWork
 from notify.providers import GovUkNotifyProvider, Provider
 from notify.receipts import DeliveryResult, Receipt, record_receipts
 from notify.sending import SendPolicy
-from notify.tables import messaging
-from notify.uow import NotifyUnitOfWork
 from notify.wiring import NotifyWiring
 
 

@@ -25,6 +25,7 @@ from notify import metrics
 from notify.domain.invitations import Invitation
 from notify.domain.templates import TemplateCatalogue
 from notify.domain.timing import BucketShape
+from notify.persistence.uow import Due, NotifyUnitOfWork
 from notify.providers import Provider
 from notify.sending import (
     NOTHING_CLAIMED,
@@ -37,7 +38,6 @@ from notify.sending import (
     expand_now,
     record_attempts,
 )
-from notify.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from contracts.common import MAX_BATCH
 from contracts.notify import NotificationCancelled, NotificationsSent, NotificationsSettled
-from notify.notification_repository import Settled
+from notify.persistence.notifications import Settled
 
 
 def _about(settled: Settled) -> dict[str, str]:

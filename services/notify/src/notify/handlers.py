@@ -13,7 +13,7 @@ from contracts.sessions import ClinicDatesChanged, TeamUpdated, VaccinationRecor
 from msgkit.broker import BULK, declare_publishers, make_router, subscription
 from msgkit.wiring import Now, UoW, Wired
 from notify import services
-from notify.uow import NotifyUnitOfWork
+from notify.persistence.uow import NotifyUnitOfWork
 from notify.wiring import NotifyWiring
 
 Uow = UoW[NotifyUnitOfWork]

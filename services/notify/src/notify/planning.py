@@ -17,7 +17,7 @@ from msgkit.outbox import OutboxRow, spliced_row
 from notify.domain.eligibility import judge
 from notify.domain.invitations import Invitation, due_time, schedule_all
 from notify.domain.recipients import default_team
-from notify.uow import Due, NotifyUnitOfWork
+from notify.persistence.uow import Due, NotifyUnitOfWork
 
 
 def tracing(cause: Message | None) -> dict[str, Any]:

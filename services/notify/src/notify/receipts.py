@@ -15,8 +15,8 @@ from typing import Any
 
 from notify import events, planning
 from notify.domain.notifications import NotificationStatus, delivery_transition
-from notify.notification_repository import settled_from_row
-from notify.uow import NotifyUnitOfWork
+from notify.persistence.notifications import settled_from_row
+from notify.persistence.uow import NotifyUnitOfWork
 
 
 class DeliveryResult(StrEnum):

@@ -14,7 +14,7 @@ from notify import events, planning
 from notify.domain.eligibility import Outcomes, check_message
 from notify.domain.notifications import Notification
 from notify.domain.templates import CONFIRMATION_KINDS, programmes_text
-from notify.uow import NotifyUnitOfWork
+from notify.persistence.uow import NotifyUnitOfWork
 
 
 async def recheck(uow: NotifyUnitOfWork, rows: Sequence[Notification], now: datetime) -> list[Notification]:

@@ -15,6 +15,7 @@ from notify.domain.invitations import Invitation, InvitationStatus
 from notify.domain.notifications import Content, Notification, NotificationStatus, compose
 from notify.domain.templates import TemplateCatalogue
 from notify.domain.timing import DAY_END_GUARD, next_opening, next_utc_midnight, retry_at
+from notify.persistence.uow import Due, NotifyUnitOfWork
 from notify.providers import (
     AmbiguousProviderError,
     OutboundMessage,
@@ -22,7 +23,6 @@ from notify.providers import (
     Provider,
     RetryableProviderError,
 )
-from notify.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from notify.domain.invitations import keep_new
 from notify.domain.notifications import Content, compose
 from notify.domain.recipients import do_not_contact_reason
 from notify.domain.templates import CONFIRMATION_KINDS, MessageKind, TemplateCatalogue
-from notify.uow import Due, NotifyUnitOfWork
+from notify.persistence.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from msgkit.wiring import Wiring
 from notify.dispatcher import Dispatcher
 from notify.domain.templates import TemplateCatalogue
-from notify.uow import NotifyUnitOfWork
+from notify.persistence.uow import NotifyUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

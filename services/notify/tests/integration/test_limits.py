@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from msgkit.db import create_engine, session_factory
 from msgkit.testing import eventually
 from notify.domain.timing import BucketShape
-from notify.limits import SendLimits
+from notify.persistence.limits import SendLimits
 from notify.sending import SendPolicy, claim_sends, expand_due
 
 from ..notify_support import Harness, invite, parent, request

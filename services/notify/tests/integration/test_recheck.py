@@ -19,8 +19,8 @@ from contracts.notify import GetInvitationStatus
 from msgkit.testing import eventually
 from notify import rechecking
 from notify.domain.notifications import Notification
-from notify.tables import messaging
-from notify.uow import NotifyUnitOfWork
+from notify.persistence.tables import messaging
+from notify.persistence.uow import NotifyUnitOfWork
 from notify_stub import Fault, FaultKind, NotifyStub
 
 from ..notify_support import Harness, invite, parent, request

@@ -18,7 +18,7 @@ from msgkit.db import session_factory
 from msgkit.testing import eventually
 from notify import planning
 from notify.domain.invitations import InvitationStatus
-from notify.repository import InvitationRepository
+from notify.persistence.invitations import InvitationRepository
 
 from ..notify_support import YEAR, Harness, clinic_dates, invite, team_updated
 

@@ -11,7 +11,7 @@ from contracts.common import MAX_BATCH
 from contracts.notify import InvitationsScheduled
 from notify import events, planning
 from notify.domain.invitations import Invitation
-from notify.notification_repository import Settled
+from notify.persistence.notifications import Settled
 
 pytestmark = pytest.mark.unit
 

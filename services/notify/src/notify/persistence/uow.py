@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from msgkit.tables import MessagingTables
 from msgkit.uow import UnitOfWork
-from notify.copies import CopiesRepository
-from notify.limits import SendLimits
-from notify.notification_repository import NotificationRepository
-from notify.repository import InvitationRepository
+from notify.persistence.copies import CopiesRepository
+from notify.persistence.invitations import InvitationRepository
+from notify.persistence.limits import SendLimits
+from notify.persistence.notifications import NotificationRepository
 
 
 class Due(Flag):

@@ -12,98 +12,10 @@ from typing import Any
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.copies import any_id
 from notify.domain.invitations import UNSENT, Invitation, InvitationStatus
-from notify.tables import invitation_ledger, invitations
-
-# Ledger rows for every requested programme, in one statement; what conflicts was invited before.
-_CLAIM_LEDGER = """
-    WITH claimed AS (
-        INSERT INTO invitation_ledger (child_id, team_ods, academic_year, programme, invitation_id)
-        SELECT u.child_id, u.team_ods, u.academic_year, p.programme, u.id
-        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::integer[], $5::text[])
-             AS u(id, child_id, team_ods, academic_year, programmes)
-        CROSS JOIN LATERAL unnest(string_to_array(u.programmes, ',')) AS p(programme)
-        ON CONFLICT DO NOTHING
-        RETURNING invitation_id, programme
-    )
-    SELECT invitation_id::text, string_agg(programme, ',') FROM claimed GROUP BY invitation_id
-"""
-
-_ADD_INVITATIONS = """
-    INSERT INTO invitations (id, child_id, team_ods, academic_year, programmes, kind, trigger, reason,
-                             requested_by, requested_at, status, due_at, updated_at)
-    SELECT u.id, u.child_id, u.team_ods, u.academic_year, string_to_array(u.programmes, ','), u.kind, u.trigger,
-           u.reason, u.requested_by, u.requested_at, u.status, u.due_at, $13
-    FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::text[],
-                $9::text[], $10::timestamptz[], $11::text[], $12::timestamptz[])
-         AS u(id, child_id, team_ods, academic_year, programmes, kind, trigger, reason, requested_by,
-              requested_at, status, due_at)
-"""
-
-
-async def driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session's transaction: bulk statements skip SQLAlchemy's row layer."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
-
-
-# One retime of a team at a time, whichever replica and message (TeamUpdated, ClinicDatesChanged): two
-# set-wise updates of the same rows in different orders could otherwise deadlock each other.
-_RETIME_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('notify.retime:' || CAST(:team AS text), 0))")
-# Shared by transactions that time new invitations from a team's dates: a re-timing waits for them to
-# commit (and then re-times what they added), and they wait for a re-timing to commit (and then read its
-# dates), so no invitation keeps a due time from dates a concurrent re-timing replaced.
-_TIMING_LOCK = text(
-    "SELECT pg_advisory_xact_lock_shared(hashtextextended('notify.retime:' || t, 0))"
-    " FROM unnest(CAST(:teams AS text[])) WITH ORDINALITY AS u(t, n) ORDER BY n"
-)
-
-# Everything a due time depends on besides the team's settings and clinic dates, as one text: a
-# 100,000-child import is a few hundred requests, so its re-timing is a few hundred due times to work out.
-_KEY = (
-    "CAST(i.academic_year AS text) || '|' || array_to_string(i.programmes, ',') || '|' || i.trigger || '|'"
-    " || CAST(CAST(extract(epoch FROM i.requested_at) * 1000000 AS bigint) AS text)"
-)
-_UNSENT_KEYS = f"""
-    SELECT DISTINCT {_KEY} AS key, i.academic_year, array_to_string(i.programmes, ',') AS programmes, i.trigger,
-           i.requested_at
-    FROM invitations AS i
-    WHERE i.team_ods = :team AND i.status IN ('waiting', 'scheduled') {{year}}
-"""
-
-# The new due time of every unsent invitation of the team in one statement: each row's key is looked up
-# in a JSON object of [status, due time, due time as the event writes it]. A lookup, not a join on the
-# keys: a team imported a moment ago has no statistics yet, and the nested loop over keys x rows the
-# planner then chose took 10 s at 100,000. PostgreSQL also builds the InvitationsScheduled items of the
-# rows that changed, a thousand to an event (each follows ScheduledInvitation field for field).
-# A plain UPDATE, not SKIP LOCKED: a row a dispatcher has claimed is waited for and its WHERE re-checked
-# once that commits, so a row expanded meanwhile (now `sending`) is left alone and one whose claim rolled
-# back is still re-timed.
-_RETIME_TEAM = f"""
-    WITH wanted AS MATERIALIZED (
-        SELECT i.id, CAST(:due AS jsonb) -> ({_KEY}) AS v
-        FROM invitations AS i
-        WHERE i.team_ods = :team AND i.status IN ('waiting', 'scheduled') {{year}}
-    ), timed AS MATERIALIZED (
-        SELECT id, v ->> 0 AS status, CAST(v ->> 1 AS timestamptz) AS due_at, v ->> 2 AS due_json
-        FROM wanted WHERE v IS NOT NULL
-    ), changed AS (
-        UPDATE invitations AS i SET status = t.status, due_at = t.due_at, updated_at = :now
-        FROM timed AS t
-        WHERE i.id = t.id AND i.status IN ('waiting', 'scheduled')
-          AND (i.status, i.due_at) IS DISTINCT FROM (t.status, t.due_at)
-        RETURNING i.id, i.child_id, i.team_ods, i.programmes, i.academic_year, i.kind, i.due_at, t.due_json
-    ), numbered AS (
-        SELECT c.*, (row_number() OVER () - 1) / :per_event AS chunk FROM changed AS c
-    )
-    SELECT count(*) AS changed, COALESCE(bool_or(due_at <= :now), false) AS due_now,
-           CAST(json_agg(json_build_object(
-               'invitation_id', id, 'child_id', child_id, 'team_ods', team_ods, 'programmes', programmes,
-               'academic_year', academic_year, 'kind', kind, 'due_at', due_json)) AS text) AS items
-    FROM numbered GROUP BY chunk
-"""
+from notify.persistence import invitations_sql
+from notify.persistence.sql import any_id, driver
+from notify.persistence.tables import invitation_ledger, invitations
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,38 +38,6 @@ class Retimed:
     items_json: str
 
 
-_CANCEL = text(
-    """
-    UPDATE invitations AS i SET status = 'cancelled', cancel_reason = u.reason, updated_at = :now
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:reasons AS text[])) AS u(id, reason)
-    WHERE i.id = u.id
-    """
-)
-
-# Sent once any of its messages is accepted. Once none is left that could be: cancelled (with the reason of
-# its first cancelled message) if any was cancelled, since its purpose is gone; else failed.
-_SETTLE = text(
-    """
-    WITH outcome AS (
-        SELECT i.id,
-               COALESCE(bool_or(n.status IN ('sent', 'delivered')), false) AS sent,
-               COALESCE(bool_or(n.status IN ('pending', 'sending')), false) AS open,
-               (array_agg(n.cancel_reason ORDER BY n.completed_at) FILTER (WHERE n.status = 'cancelled'))[1] AS reason
-        FROM invitations AS i LEFT JOIN notifications AS n ON n.invitation_id = i.id
-        WHERE i.id = ANY(CAST(:ids AS uuid[])) AND i.status = 'sending'
-        GROUP BY i.id
-    )
-    UPDATE invitations AS i
-    SET status = CASE WHEN o.sent THEN 'sent' WHEN o.reason IS NOT NULL THEN 'cancelled' ELSE 'failed' END,
-        cancel_reason = CASE WHEN NOT o.sent THEN o.reason END,
-        updated_at = :now
-    FROM outcome AS o
-    WHERE i.id = o.id AND i.status = 'sending' AND (o.sent OR NOT o.open)
-    RETURNING i.*
-    """
-)
-
-
 class InvitationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -167,7 +47,7 @@ class InvitationRepository:
         if not drafts:
             return {}
         rows = await (await driver(self.session)).fetch(
-            _CLAIM_LEDGER,
+            invitations_sql.CLAIM_LEDGER,
             [d.id for d in drafts],
             [d.child_id for d in drafts],
             [d.team_ods for d in drafts],
@@ -188,7 +68,7 @@ class InvitationRepository:
         if not items:
             return
         await (await driver(self.session)).execute(
-            _ADD_INVITATIONS,
+            invitations_sql.ADD_INVITATIONS,
             [i.id for i in items],
             [i.child_id for i in items],
             [i.team_ods for i in items],
@@ -239,16 +119,16 @@ class InvitationRepository:
 
     async def lock_team_retime(self, team_ods: str) -> None:
         """Held until the transaction ends: the team's unsent invitations are re-timed by one transaction at a time."""
-        await self.session.execute(_RETIME_LOCK, {"team": team_ods})
+        await self.session.execute(invitations_sql.RETIME_LOCK, {"team": team_ods})
 
     async def lock_teams_timing(self, team_ods: Iterable[str]) -> None:
         """Held until the transaction ends: no re-timing of these teams runs meanwhile (taken in one order)."""
         teams = sorted(set(team_ods))
         if teams:
-            await self.session.execute(_TIMING_LOCK, {"teams": teams})
+            await self.session.execute(invitations_sql.TIMING_LOCK, {"teams": teams})
 
     async def unsent_keys(self, *, team_ods: str, year: int | None) -> list[RetimeKey]:
-        sql = _UNSENT_KEYS.format(year="" if year is None else "AND i.academic_year = :year")
+        sql = invitations_sql.UNSENT_KEYS.format(year="" if year is None else "AND i.academic_year = :year")
         params: dict[str, Any] = {"team": team_ods} | ({} if year is None else {"year": year})
         rows = (await self.session.execute(text(sql), params)).all()
         return [
@@ -278,7 +158,7 @@ class InvitationRepository:
         }
         params: dict[str, Any] = {"team": team_ods, "now": now, "per_event": per_event, "due": json.dumps(by_key)}
         params |= {} if year is None else {"year": year}
-        sql = _RETIME_TEAM.format(year="" if year is None else "AND i.academic_year = :year")
+        sql = invitations_sql.RETIME_TEAM.format(year="" if year is None else "AND i.academic_year = :year")
         result = await self.session.stream(text(sql), params)
         async for r in result:
             yield Retimed(int(r.changed), bool(r.due_now), r.items)
@@ -286,7 +166,9 @@ class InvitationRepository:
     async def cancel(self, items: Sequence[tuple[Invitation, str]], now: datetime) -> None:
         if items:
             ids = [i.id for i, _ in items]
-            await self.session.execute(_CANCEL, {"now": now, "ids": ids, "reasons": [r for _, r in items]})
+            await self.session.execute(
+                invitations_sql.CANCEL, {"now": now, "ids": ids, "reasons": [r for _, r in items]}
+            )
             await self.release_ledger(ids)
 
     async def set_status(self, ids: Sequence[str], status: InvitationStatus, now: datetime) -> None:
@@ -304,7 +186,7 @@ class InvitationRepository:
         unique = sorted({i for i in ids if i})
         if not unique:
             return []
-        rows = (await self.session.execute(_SETTLE, {"now": now, "ids": unique})).all()
+        rows = (await self.session.execute(invitations_sql.SETTLE, {"now": now, "ids": unique})).all()
         cancelled = [_invitation(r) for r in rows if r.status == str(InvitationStatus.CANCELLED)]
         await self.release_ledger(i.id for i in cancelled)
         return cancelled

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Uuid, any_, bindparam, cast, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.bulk import ChildSnapshotRow
@@ -17,47 +17,14 @@ from contracts.sessions import ClinicDatesChanged, TeamSettings
 from notify.domain.eligibility import Outcomes
 from notify.domain.recipients import Child, Parent, Team
 from notify.domain.timing import ClinicSession, SendingWindow
-from notify.tables import children, clinic_sessions, cohort_leavers, programme_outcomes, teams
-
-
-def any_id(values: Iterable[uuid.UUID | str]) -> Any:
-    """`= ANY($1::uuid[])`: one parameter however many ids, so one prepared statement (ids sent as text)."""
-    return any_(cast(bindparam(None, [str(v) for v in values], type_=ARRAY(String)), ARRAY(Uuid)))
+from notify.persistence import copies_sql
+from notify.persistence.sql import any_id
+from notify.persistence.tables import children, clinic_sessions, cohort_leavers, programme_outcomes, teams
 
 
 def _newer(table: Any, column: str = "updated_at") -> Any:
     # Events may arrive out of order; an older snapshot never overwrites a newer one.
     return table.c[column] <= insert(table).excluded[column]
-
-
-_UPSERT_CHILDREN = text(
-    """
-    INSERT INTO children AS c (child_id, team_ods, first_name, last_name, deceased, restricted, invalidated,
-                               archived, parents, updated_at)
-    SELECT u.child_id, u.team_ods, u.first_name, u.last_name, u.deceased, u.restricted, u.invalidated,
-           u.archived, CAST(u.parents AS jsonb), :at
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:teams AS text[]), CAST(:first AS text[]), CAST(:last AS text[]),
-                CAST(:deceased AS boolean[]), CAST(:restricted AS boolean[]), CAST(:invalidated AS boolean[]),
-                CAST(:archived AS boolean[]), CAST(:parents AS text[]))
-         AS u(child_id, team_ods, first_name, last_name, deceased, restricted, invalidated, archived, parents)
-    ON CONFLICT (child_id) DO UPDATE SET
-        team_ods = excluded.team_ods, first_name = excluded.first_name, last_name = excluded.last_name,
-        deceased = excluded.deceased, restricted = excluded.restricted, invalidated = excluded.invalidated,
-        archived = excluded.archived, parents = excluded.parents, updated_at = excluded.updated_at
-    WHERE c.updated_at <= excluded.updated_at
-    """
-)
-
-
-_FORGET_LEAVERS = text(
-    """
-    DELETE FROM cohort_leavers AS l
-    USING unnest(CAST(:children AS uuid[]), CAST(:teams AS text[]), CAST(:years AS integer[]))
-          AS u(child_id, team_ods, academic_year)
-    WHERE l.child_id = u.child_id AND l.team_ods = u.team_ods AND l.academic_year = u.academic_year
-      AND l.removed_at < :before
-    """
-)
 
 
 def _parents_json(child: ChildSnapshotRow) -> str:
@@ -114,7 +81,7 @@ class CopiesRepository:
         latest = {c["child_id"]: c for c in snapshots}  # one row per child per statement
         rows = list(latest.values())
         await self.session.execute(
-            _UPSERT_CHILDREN,
+            copies_sql.UPSERT_CHILDREN,
             {
                 "at": at,
                 "ids": [str(c["child_id"]) for c in rows],
@@ -144,7 +111,7 @@ class CopiesRepository:
         if keys:
             children, teams, years = (list(c) for c in zip(*keys, strict=True))
             params = {"children": children, "teams": teams, "years": years, "before": before}
-            await self.session.execute(_FORGET_LEAVERS, params)
+            await self.session.execute(copies_sql.FORGET_LEAVERS, params)
 
     async def save_vaccinated(self, *, child_id: uuid.UUID, programme: str, year: int) -> None:
         statement = insert(programme_outcomes).values(

@@ -1,17 +1,10 @@
-"""Send limits every replica shares: a token bucket row per provider service, and per-day counts per channel."""
+"""The SQL of the send limits (`limits.py`): the shared token bucket and the per-day counts per channel."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
-
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.domain.timing import BucketShape
-
-_ENSURE_BUCKET = text(
+ENSURE_BUCKET = text(
     """
     INSERT INTO rate_buckets (name, tokens, capacity, refill_per_second, last_taken, updated_at)
     VALUES (:name, CAST(:capacity AS double precision), CAST(:capacity AS double precision),
@@ -25,8 +18,8 @@ _ENSURE_BUCKET = text(
 # one statement then refills by elapsed time and takes what it can, every SET expression seeing the
 # same row and the same instant. The database's clock is the one clock all replicas share, which is
 # why the bucket does not use the service clock.
-_LOCK = text("SELECT 1 FROM rate_buckets WHERE name = :name FOR UPDATE")
-_TAKE = text(
+LOCK = text("SELECT 1 FROM rate_buckets WHERE name = :name FOR UPDATE")
+TAKE = text(
     """
     WITH now AS (SELECT clock_timestamp() AS at)
     UPDATE rate_buckets AS b SET
@@ -45,7 +38,7 @@ _TAKE = text(
 
 # Every channel's count for the day in one statement; rows are taken in channel order, so two replicas
 # never lock the day's rows in opposite orders.
-_DAILY = text(
+DAILY = text(
     """
     WITH w AS (
         SELECT * FROM unnest(CAST(:channels AS text[]), CAST(:wanted AS integer[]), CAST(:limits AS integer[]))
@@ -64,7 +57,7 @@ _DAILY = text(
 # Channels whose count for the day has reached its limit: their due messages are not claimed until the
 # next day, rather than claimed and deferred a batch at a time (1,500,000 row updates on a day 2,000,000
 # are due) and, with the rate limit on, each batch taking tokens that then went unused.
-_FULL = text(
+FULL = text(
     """
     SELECT d.channel FROM daily_sends AS d
     JOIN unnest(CAST(:channels AS text[]), CAST(:limits AS integer[])) AS w(channel, lim) ON w.channel = d.channel
@@ -73,54 +66,7 @@ _FULL = text(
 )
 
 
-# One channel's row at a time, in channel order like `_DAILY`, so a refund and a grant never deadlock.
-_REFUND = text(
+# One channel's row at a time, in channel order like `DAILY`, so a refund and a grant never deadlock.
+REFUND = text(
     "UPDATE daily_sends SET sent = GREATEST(0, sent - CAST(:count AS integer)) WHERE day = :day AND channel = :channel"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Taken:
-    tokens: int
-    wait_seconds: float  # until the next whole token, when none were left
-
-
-class SendLimits:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def ensure_bucket(self, name: str, shape: BucketShape) -> None:
-        params = {"name": name, "capacity": shape.capacity, "refill": shape.refill_per_second}
-        await self.session.execute(_ENSURE_BUCKET, params)
-
-    async def take(self, name: str, wanted: int) -> Taken:
-        await self.session.execute(_LOCK, {"name": name})
-        row = (await self.session.execute(_TAKE, {"name": name, "wanted": wanted})).first()
-        if row is None:
-            raise LookupError(f"no rate bucket {name!r}")
-        taken, tokens, refill = int(row.last_taken), float(row.tokens), float(row.refill_per_second)
-        return Taken(tokens=taken, wait_seconds=max(0.0, (1.0 - tokens) / refill) if taken < wanted else 0.0)
-
-    async def full_channels(self, day: date, limits: Mapping[str, int]) -> set[str]:
-        """The channels with nothing left of `day`'s limit (read without locking: `grant_daily` still decides)."""
-        channels = sorted(limits)
-        params = {"day": day, "channels": channels, "limits": [limits[c] for c in channels]}
-        return {r.channel for r in (await self.session.execute(_FULL, params)).all()}
-
-    async def refund_daily(self, day: date, counts: Mapping[str, int]) -> None:
-        """Give back grants of `day` that no send used (the provider refused the attempt, or none was made)."""
-        for channel in sorted(c for c, n in counts.items() if n):
-            await self.session.execute(_REFUND, {"day": day, "channel": channel, "count": counts[channel]})
-
-    async def grant_daily(self, day: date, wanted: Mapping[str, int], limits: Mapping[str, int]) -> dict[str, int]:
-        """How many of the sends `wanted` per channel still fit in `day`'s limits (and counts them)."""
-        if not wanted:
-            return {}
-        channels = sorted(wanted)
-        params = {
-            "day": day,
-            "channels": channels,
-            "wanted": [wanted[c] for c in channels],
-            "limits": [limits[c] for c in channels],
-        }
-        return {r.channel: int(r.last_granted) for r in (await self.session.execute(_DAILY, params)).all()}

@@ -9,99 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, cast, or_, select, text, update
+from sqlalchemy import String, any_, bindparam, cast, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.copies import any_id
 from notify.domain.notifications import Notification, NotificationStatus
 from notify.domain.timing import window_of
-from notify.tables import notifications
-
-_ADD = text(
-    """
-    INSERT INTO notifications (id, reference, invitation_id, child_id, parent_id, team_ods, kind, channel, "to",
-                               template_id, personalisation, reply_to_id, window_start, window_end, programmes,
-                               academic_year, status, attempts, next_attempt_at, attempt_started_at)
-    SELECT u.id, u.reference, u.invitation_id, u.child_id, u.parent_id, u.team_ods, u.kind, u.channel, u.recipient,
-           u.template_id, CAST(u.personalisation AS jsonb), u.reply_to_id, u.window_start, u.window_end,
-           string_to_array(u.programmes, ','), u.academic_year,
-           u.status, u.attempts, u.next_attempt_at, CASE WHEN u.status = 'sending' THEN CAST(:now AS timestamptz) END
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[]), CAST(:invitations AS uuid[]),
-                CAST(:children AS uuid[]), CAST(:parents AS uuid[]), CAST(:teams AS text[]), CAST(:kinds AS text[]),
-                CAST(:channels AS text[]), CAST(:recipients AS text[]), CAST(:templates AS text[]),
-                CAST(:personalisation AS text[]), CAST(:reply_to AS text[]), CAST(:window_start AS time[]),
-                CAST(:window_end AS time[]), CAST(:programmes AS text[]), CAST(:years AS integer[]),
-                CAST(:next_attempt_at AS timestamptz[]), CAST(:statuses AS text[]), CAST(:attempts AS integer[]))
-         AS u(id, reference, invitation_id, child_id, parent_id, team_ods, kind, channel, recipient, template_id,
-              personalisation, reply_to_id, window_start, window_end, programmes, academic_year, next_attempt_at,
-              status, attempts)
-    """
-)
-
-_RETURNING = 'RETURNING n.id, n.invitation_id, n.child_id, n.parent_id, n.team_ods, n.kind, n.channel, n."to"'
-
-_SENT = text(
-    f"""
-    UPDATE notifications AS n SET status = 'sent', provider_id = u.provider_id, sent_at = :now,
-                                  needs_lookup = false, last_error = NULL
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:provider_ids AS text[])) AS u(id, provider_id)
-    WHERE n.id = u.id AND n.status IN ('sending', 'pending')
-    {_RETURNING}
-    """
-)
-
-_RETRY = text(
-    """
-    UPDATE notifications AS n SET status = 'pending', next_attempt_at = u.next_at, needs_lookup = u.lookup,
-                                  last_error = u.error
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:next_at AS timestamptz[]), CAST(:lookup AS boolean[]),
-                CAST(:errors AS text[])) AS u(id, next_at, lookup, error)
-    WHERE n.id = u.id AND n.status = 'sending'
-    """
-)
-
-# A receipt that overtook our own record of the send also stamps sent_at: the provider has the message.
-_DELIVERED = text(
-    """
-    UPDATE notifications AS n SET status = u.status, completed_at = :now, needs_lookup = false,
-                                  provider_id = coalesce(u.provider_id, n.provider_id),
-                                  sent_at = coalesce(n.sent_at, CAST(:now AS timestamptz))
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:provider_ids AS text[]))
-         AS u(id, status, provider_id)
-    WHERE n.id = u.id
-    """
-)
-
-# Only a message the provider never had is cancelled: pending, or sending once a lookup found nothing.
-_CANCEL = text(
-    f"""
-    UPDATE notifications AS n SET status = 'cancelled', cancel_reason = u.reason, completed_at = :now,
-                                  needs_lookup = false
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:reasons AS text[])) AS u(id, reason)
-    WHERE n.id = u.id AND n.status IN ('sending', 'pending')
-    {_RETURNING}
-    """
-)
-
-_NARROW = text(
-    """
-    UPDATE notifications AS n SET programmes = string_to_array(u.programmes, ','),
-                                  personalisation = CAST(u.personalisation AS jsonb)
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:programmes AS text[]), CAST(:personalisation AS text[]))
-         AS u(id, programmes, personalisation)
-    WHERE n.id = u.id AND n.status = 'pending'
-    """
-)
-
-_FAIL = text(
-    f"""
-    UPDATE notifications AS n SET status = u.status, last_error = u.error, completed_at = :now
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:errors AS text[])) AS u(id, status, error)
-    WHERE n.id = u.id AND n.status IN ('sending', 'pending')
-    {_RETURNING}
-    """
-)
+from notify.persistence import notifications_sql
+from notify.persistence.sql import any_id
+from notify.persistence.tables import notifications
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +60,7 @@ class NotificationRepository:
         if not items:
             return
         await self.session.execute(
-            _ADD,
+            notifications_sql.INSERT,
             {
                 "now": now,
                 "ids": [uuid.UUID(n.id) for n in items],
@@ -174,7 +90,7 @@ class NotificationRepository:
     ) -> list[Notification]:
         """Due notifications (of `channels` only, if given), oldest first, locked; rows others hold are skipped."""
         c = notifications.c
-        statement = select(notifications).where(c.status == "pending", c.next_attempt_at <= now)
+        statement = select(notifications).where(c.status == notifications_sql.CLAIMABLE, c.next_attempt_at <= now)
         if channels is not None:
             only = sorted(channels)
             # One channel (the other's day used up) is read from ix_notifications_due_by_channel.
@@ -188,7 +104,7 @@ class NotificationRepository:
             c = notifications.c
             statement = update(notifications).where(c.id == any_id(ids))
             await self.session.execute(
-                statement.values(status="sending", attempts=c.attempts + 1, attempt_started_at=now)
+                statement.values(status=notifications_sql.CLAIMED, attempts=c.attempts + 1, attempt_started_at=now)
             )
 
     async def defer(self, items: Sequence[tuple[str, datetime]]) -> None:
@@ -202,13 +118,13 @@ class NotificationRepository:
         if not items:
             return []
         params = {"now": now, "ids": [uuid.UUID(i) for i, _ in items], "provider_ids": [p for _, p in items]}
-        return [settled_from_row(r) for r in (await self.session.execute(_SENT, params)).all()]
+        return [settled_from_row(r) for r in (await self.session.execute(notifications_sql.MARK_SENT, params)).all()]
 
     async def retry(self, items: Sequence[tuple[str, datetime, bool, str]]) -> None:
         if items:
             ids, next_at, lookup, errors = map(list, zip(*items, strict=True))
             params = {"ids": [uuid.UUID(i) for i in ids], "next_at": next_at, "lookup": lookup, "errors": errors}
-            await self.session.execute(_RETRY, params)
+            await self.session.execute(notifications_sql.MARK_RETRY, params)
 
     async def fail(self, items: Sequence[tuple[str, NotificationStatus, str]], now: datetime) -> list[Settled]:
         if not items:
@@ -219,14 +135,16 @@ class NotificationRepository:
             "statuses": [str(s) for _, s, _ in items],
             "errors": [e for _, _, e in items],
         }
-        return [settled_from_row(r) for r in (await self.session.execute(_FAIL, params)).all()]
+        return [settled_from_row(r) for r in (await self.session.execute(notifications_sql.MARK_FAILED, params)).all()]
 
     async def cancel(self, items: Sequence[tuple[str, str]], now: datetime) -> list[Settled]:
         """Cancel (id, reason) messages that have not reached the provider; returns those that changed."""
         if not items:
             return []
         params = {"now": now, "ids": [uuid.UUID(i) for i, _ in items], "reasons": [r for _, r in items]}
-        return [settled_from_row(r) for r in (await self.session.execute(_CANCEL, params)).all()]
+        return [
+            settled_from_row(r) for r in (await self.session.execute(notifications_sql.MARK_CANCELLED, params)).all()
+        ]
 
     async def narrow(self, items: Sequence[Notification]) -> None:
         """Store the programmes (and their personalisation) a claimed message still has to be about."""
@@ -236,15 +154,20 @@ class NotificationRepository:
                 "programmes": [",".join(n.programmes) for n in items],
                 "personalisation": [json.dumps(n.personalisation) for n in items],
             }
-            await self.session.execute(_NARROW, params)
+            await self.session.execute(notifications_sql.NARROW, params)
 
     async def recover_stale(self, now: datetime, older_than: timedelta) -> int:
         """Attempts begun by a replica that died: look them up before anything is sent again."""
         c = notifications.c
         statement = (
             update(notifications)
-            .where(c.status == "sending", c.attempt_started_at < now - older_than)
-            .values(status="pending", needs_lookup=True, next_attempt_at=now, last_error="attempt interrupted")
+            .where(c.status == notifications_sql.INTERRUPTED, c.attempt_started_at < now - older_than)
+            .values(
+                status=notifications_sql.RETRIED,
+                needs_lookup=True,
+                next_attempt_at=now,
+                last_error="attempt interrupted",
+            )
             .returning(c.id)
         )
         return len((await self.session.execute(statement)).all())
@@ -276,7 +199,7 @@ class NotificationRepository:
                 "statuses": [str(s) for _, s, _ in items],
                 "provider_ids": [p for _, _, p in items],
             }
-            await self.session.execute(_DELIVERED, params)
+            await self.session.execute(notifications_sql.MARK_DELIVERED, params)
 
     async def for_child(self, child_id: uuid.UUID) -> list[dict[str, Any]]:
         c = notifications.c
