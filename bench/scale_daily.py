@@ -38,14 +38,14 @@ from msgkit.testing import fresh_database, postgres_server
 from notify import migrate
 from notify.app import send_policy
 from notify.config import Settings
-from notify.dispatcher import Dispatcher
+from notify.delivery.dispatcher import Dispatcher
+from notify.delivery.local_providers import LogProvider
+from notify.delivery.providers import OutboundMessage, ProviderReceipt, RetryableProviderError
 from notify.domain.default_templates import default_catalogue
 from notify.domain.templates import Channel, MessageKind
 from notify.domain.timing import DAY_END_GUARD, BucketShape, next_utc_midnight
-from notify.local_providers import LogProvider
 from notify.persistence.tables import messaging
 from notify.persistence.uow import NotifyUnitOfWork
-from notify.providers import OutboundMessage, ProviderReceipt, RetryableProviderError
 
 # A Monday in a year no other run uses; the caps count by UTC day.
 START = datetime(2031, 1, 6, 0, 0, tzinfo=UTC)
@@ -303,7 +303,7 @@ def _database() -> Iterator[str]:
 
 def simulate(sizes: Sizes, *, timeout: float = 7200.0) -> dict[str, Any]:
     """Seed `sizes.messages` due messages in a fresh database and send them all; the figures, counted afterwards."""
-    logging.getLogger("notify.local_providers").setLevel(logging.WARNING)  # a line a send otherwise
+    logging.getLogger("notify.delivery.local_providers").setLevel(logging.WARNING)  # a line a send otherwise
     with _database() as database_url:
         began = time.monotonic()
         seeded = asyncio.run(seed(admin_dsn(database_url), sizes))

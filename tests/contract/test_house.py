@@ -29,8 +29,6 @@ KNOWN_LONG_FILES = {
     "chaos/cluster.py",
     "chaos/run.py",
     "services/cohort/src/cohort/importer.py",
-    "services/notify/src/notify/providers.py",
-    "services/notify/src/notify/sending.py",
     "services/sessions/src/sessions/domain.py",
 }
 KNOWN_LONG_FUNCTIONS = {
@@ -52,8 +50,6 @@ KNOWN_LONG_FUNCTIONS = {
     "services/notify/benchmarks/bench_invitations.py:run",
     "services/notify/benchmarks/bench_latency.py:run",
     "services/notify/src/notify/app.py:create_app",
-    "services/notify/src/notify/sending.py:_expand",
-    "services/notify/src/notify/sending.py:record_attempts",
     "shared/src/msgkit/runtime.py:build_app",
 }
 

@@ -18,7 +18,8 @@ from msgkit.db import create_engine
 from msgkit.testing import Observer, observe, running
 from notify.app import create_app
 from notify.config import Settings
-from notify.providers import GovUkNotifyProvider, Provider
+from notify.delivery.govuk_notify import GovUkNotifyProvider
+from notify.delivery.providers import Provider
 from notify_stub import NotifyStub
 
 from . import notify_support

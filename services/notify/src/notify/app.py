@@ -9,18 +9,19 @@ from faststream.asgi import AsgiFastStream
 from msgkit.batching import Batcher
 from msgkit.clock import Clock, SystemClock
 from msgkit.runtime import Runtime, build_app
-from notify import callbacks
 from notify.config import Settings
-from notify.dispatcher import Dispatcher
+from notify.delivery import callbacks
+from notify.delivery.claim import SendPolicy
+from notify.delivery.dispatcher import Dispatcher
+from notify.delivery.govuk_notify import GovUkNotifyProvider
+from notify.delivery.local_providers import LogProvider, SmtpProvider
+from notify.delivery.providers import Provider
+from notify.delivery.receipts import DeliveryResult, Receipt, record_receipts
 from notify.domain.default_templates import default_catalogue
 from notify.domain.timing import bucket_shape
 from notify.handlers import build_router
-from notify.local_providers import LogProvider, SmtpProvider
 from notify.persistence.tables import messaging
 from notify.persistence.uow import NotifyUnitOfWork
-from notify.providers import GovUkNotifyProvider, Provider
-from notify.receipts import DeliveryResult, Receipt, record_receipts
-from notify.sending import SendPolicy
 from notify.wiring import NotifyWiring
 
 

@@ -19,7 +19,7 @@ from contracts.sessions import (
     VaccinationRecorded,
 )
 from notify import planning
-from notify.dispatcher import Dispatcher
+from notify.delivery.dispatcher import Dispatcher
 from notify.domain.invitations import keep_new
 from notify.domain.notifications import Content, compose
 from notify.domain.recipients import do_not_contact_reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from msgkit.wiring import Wiring
-from notify.dispatcher import Dispatcher
+from notify.delivery.dispatcher import Dispatcher
 from notify.domain.templates import TemplateCatalogue
 from notify.persistence.uow import NotifyUnitOfWork
 

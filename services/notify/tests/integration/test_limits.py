@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from msgkit.db import create_engine, session_factory
 from msgkit.testing import eventually
+from notify.delivery.claim import SendPolicy, claim_sends
+from notify.delivery.expand import expand_due
 from notify.domain.timing import BucketShape
 from notify.persistence.limits import SendLimits
-from notify.sending import SendPolicy, claim_sends, expand_due
 
 from ..notify_support import Harness, invite, parent, request
 from .test_handlers import parent_message

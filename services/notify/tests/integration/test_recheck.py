@@ -17,7 +17,7 @@ from contracts.consent import ConsentRecorded, ConsentResponse, ConsentRoute, Co
 from contracts.envelope import Message
 from contracts.notify import GetInvitationStatus
 from msgkit.testing import eventually
-from notify import rechecking
+from notify.delivery import rechecks
 from notify.domain.notifications import Notification
 from notify.persistence.tables import messaging
 from notify.persistence.uow import NotifyUnitOfWork
@@ -231,7 +231,7 @@ async def test_copies_are_read_once_per_batch_and_only_what_its_kinds_need(
         ]:
             statements.clear()
             async with uow:
-                kept = await rechecking.recheck(uow, batch, now)
+                kept = await rechecks.recheck(uow, batch, now)
             assert (len(kept), sorted(statements)) == (len(batch), expected)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", seen)

@@ -9,7 +9,8 @@ import pytest
 
 from contracts.common import MAX_BATCH
 from contracts.notify import InvitationsScheduled
-from notify import events, planning
+from notify import planning
+from notify.delivery import events
 from notify.domain.invitations import Invitation
 from notify.persistence.notifications import Settled
 

@@ -11,14 +11,14 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from notify.domain.templates import Channel
-from notify.providers import (
+from notify.delivery.providers import (
     AmbiguousProviderError,
     OutboundMessage,
     PermanentProviderError,
     ProviderReceipt,
     RetryableProviderError,
 )
+from notify.domain.templates import Channel
 
 logger = logging.getLogger(__name__)
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from prometheus_client import Counter
 
-if TYPE_CHECKING:
-    from notify.sending import Attempt
+from notify.domain.notifications import Attempt
 
 PROVIDER_CALLS = Counter(
     "clinics_notify_provider_calls_total", "Provider calls by channel and outcome", ["channel", "outcome"]

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from notify import events, planning
+from notify import planning
+from notify.delivery import events
 from notify.domain.eligibility import Outcomes, check_message
 from notify.domain.notifications import Notification
 from notify.domain.templates import CONFIRMATION_KINDS, programmes_text

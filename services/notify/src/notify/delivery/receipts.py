@@ -13,7 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from notify import events, planning
+from notify import planning
+from notify.delivery import events
 from notify.domain.notifications import NotificationStatus, delivery_transition
 from notify.persistence.notifications import settled_from_row
 from notify.persistence.uow import NotifyUnitOfWork

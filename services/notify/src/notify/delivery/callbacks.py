@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from notify import metrics
+from notify.delivery import metrics
+from notify.delivery.receipts import DeliveryResult, Receipt
 from notify.domain.notifications import NotificationStatus
-from notify.receipts import DeliveryResult, Receipt
 
 log = logging.getLogger(__name__)
 

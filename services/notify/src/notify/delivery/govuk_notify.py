@@ -1,24 +1,12 @@
-"""Outbound email/SMS gateways behind one Protocol, and the GOV.UK Notify HTTP API client.
+"""The GOV.UK Notify HTTP API client: one provider behind `providers.Provider`.
 
-The GOV.UK Notify client talks to the HTTP API with ``aiohttp`` rather than the official
+It talks to the HTTP API with ``aiohttp`` rather than the official
 ``notifications-python-client``: that client is synchronous (``requests``), so reaching the
 dispatcher's target of 1,000+ sends a second would need hundreds of threads, whereas one event loop
 can keep that many requests in flight over a shared connection pool. aiohttp rather than httpx:
 profiled at a hundred requests in flight, httpx's request and response machinery (and httpcore's
 pool, which re-scans every connection on every event) cost about twice the CPU of the call itself.
 The wire format, JWT auth and error bodies are the same as the official client's.
-
-Errors, and what the caller must do:
-
-* ``PermanentProviderError`` (400, 401, 403, other 4xx): the request was rejected. Do not retry.
-* ``RetryableProviderError`` (429, a connection that was never made): the provider did not take
-  the message. Retry with backoff and jitter; ``retry_after`` is a floor when present.
-* ``AmbiguousProviderError``, a ``RetryableProviderError`` (timeouts after connecting, connections
-  dropped before the answer, 5xx, a 201 whose body is unreadable): the provider may have
-  accepted the message. Call ``find_by_reference`` before resending; resend only if it returns
-  None. GOV.UK Notify does not deduplicate by reference and keeps notifications for 7 days.
-
-Other providers live in ``notify.local_providers`` (log and SMTP).
 """
 
 from __future__ import annotations
@@ -29,104 +17,22 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
 import aiohttp
 import jwt
 
-from notify.domain.templates import Channel, MessageKind, Template, render, render_subject
+from notify.delivery.providers import (
+    AmbiguousProviderError,
+    OutboundMessage,
+    PermanentProviderError,
+    ProviderReceipt,
+    RetryableProviderError,
+)
+from notify.domain.templates import Channel
 
 DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 USER_AGENT = "clinic-invitations-notify/1.0"
-MAX_REFERENCE_LENGTH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundMessage:
-    """One message to one recipient, as handed to a provider. `reference` is unique per attempt."""
-
-    reference: str
-    kind: MessageKind
-    channel: Channel
-    to: str
-    template_id: str
-    personalisation: Mapping[str, str]
-    body: str
-    subject: str | None = None
-    reply_to_id: str | None = None  # GOV.UK Notify email_reply_to_id; ignored for SMS
-
-    def __post_init__(self) -> None:
-        if not self.reference or len(self.reference) > MAX_REFERENCE_LENGTH:
-            raise ValueError(f"reference must be 1..{MAX_REFERENCE_LENGTH} characters")
-
-    @classmethod
-    def from_template(
-        cls,
-        *,
-        reference: str,
-        template: Template,
-        to: str,
-        personalisation: Mapping[str, str],
-        reply_to_id: str | None = None,
-    ) -> OutboundMessage:
-        """Build a message, rendering the body and subject (raises MissingPersonalisation)."""
-        return cls(
-            reference=reference,
-            kind=template.kind,
-            channel=template.channel,
-            to=to,
-            template_id=template.id,
-            personalisation=dict(personalisation),
-            body=render(template, personalisation),
-            subject=render_subject(template, personalisation),
-            reply_to_id=reply_to_id,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderReceipt:
-    """The provider's id for an accepted message, and the reference it was sent with."""
-
-    provider_id: str
-    reference: str
-
-
-class ProviderError(Exception):
-    """Base class. Messages never carry recipients or personalisation."""
-
-    def __init__(self, status: int | None, error_code: str | None) -> None:
-        super().__init__(f"provider error status={status} error={error_code}")
-        self.status = status
-        self.error_code = error_code
-
-
-class PermanentProviderError(ProviderError):
-    """Rejected (400 ValidationError/BadRequestError, 401/403 AuthError): never resend as is."""
-
-    def __init__(self, status: int, error_code: str) -> None:
-        super().__init__(status, error_code)
-
-
-class RetryableProviderError(ProviderError):
-    """Not accepted this time (429, could not connect): retry later with backoff."""
-
-    def __init__(self, status: int | None, retry_after: float | None = None, error_code: str | None = None) -> None:
-        super().__init__(status, error_code)
-        self.retry_after = retry_after
-
-
-class AmbiguousProviderError(RetryableProviderError):
-    """Maybe accepted (timeout, dropped connection, 5xx): find_by_reference before resending."""
-
-
-class Provider(Protocol):
-    """An outbound gateway. `send` raises one of the ProviderError subclasses on failure."""
-
-    async def send(self, message: OutboundMessage) -> ProviderReceipt: ...
-
-    async def find_by_reference(self, reference: str) -> ProviderReceipt | None:
-        """The provider's record of a message sent with `reference`, or None if it has none."""
-        ...
 
 
 def parse_api_key(api_key: str) -> tuple[str, str]:

@@ -21,23 +21,17 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from msgkit.clock import Clock
-from notify import metrics
+from notify.delivery import metrics
+from notify.delivery.attempt import attempt
+from notify.delivery.claim import NOTHING_CLAIMED, Claimed, SendPolicy, claim_sends
+from notify.delivery.expand import expand_due, expand_now
+from notify.delivery.providers import Provider
+from notify.delivery.record import record_attempts
 from notify.domain.invitations import Invitation
+from notify.domain.notifications import Attempt
 from notify.domain.templates import TemplateCatalogue
 from notify.domain.timing import BucketShape
 from notify.persistence.uow import Due, NotifyUnitOfWork
-from notify.providers import Provider
-from notify.sending import (
-    NOTHING_CLAIMED,
-    Attempt,
-    Claimed,
-    SendPolicy,
-    attempt,
-    claim_sends,
-    expand_due,
-    expand_now,
-    record_attempts,
-)
 
 log = logging.getLogger(__name__)
 
