@@ -71,6 +71,7 @@ def create_app(
             consumer=runtime.service,
             on_commit=runtime.wake_relay,
             on_due=dispatcher.wake if dispatcher is not None else lambda due: None,
+            sender=dispatcher,
         )
 
     dispatcher = Dispatcher(
@@ -91,7 +92,7 @@ def create_app(
         stale_after=timedelta(seconds=s.stale_sending_seconds),
         postpone=timedelta(seconds=s.postpone_seconds),
     )
-    wiring = NotifyWiring(new_uow=new_uow, clock=clock, catalogue=catalogue, dispatcher=dispatcher)
+    wiring = NotifyWiring(new_uow=new_uow, clock=clock, catalogue=catalogue)
 
     async def start_dispatcher(_: Runtime) -> None:
         if s.dispatcher_enabled:

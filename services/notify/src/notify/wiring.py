@@ -1,11 +1,10 @@
-"""What notify's handlers are given: its unit of work, clock, templates and the dispatcher."""
+"""What notify's handlers are given: its unit of work (which carries "send now"), clock and templates."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from msgkit.wiring import Wiring
-from notify.delivery.dispatcher import Dispatcher
 from notify.domain.templates import TemplateCatalogue
 from notify.persistence.uow import NotifyUnitOfWork
 
@@ -13,4 +12,3 @@ from notify.persistence.uow import NotifyUnitOfWork
 @dataclass(frozen=True, slots=True)
 class NotifyWiring(Wiring[NotifyUnitOfWork]):
     catalogue: TemplateCatalogue
-    dispatcher: Dispatcher

@@ -2,8 +2,8 @@
 
 Expanding an invitation claims, in the same transaction, those of its notifications that may go now
 (sending window, rate limit, daily limits, free call slots); the send loop claims the rest and retries.
-An InviteToClinic handler expands what it has just made due in its own transaction (`expand_in`), so
-a due-now invitation reaches the provider without waiting for the expand loop.
+An InviteToClinic handler has it expand what the handler's transaction has just made due in that
+transaction (`send_now`), so a due-now invitation reaches the provider without waiting for the expand loop.
 
 It is woken in-process when a commit makes work due, and polls as a fallback for work other
 replicas committed or that became due with time. All claims use FOR UPDATE SKIP LOCKED, so any
@@ -17,7 +17,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from msgkit.clock import Clock
@@ -162,16 +162,26 @@ class Dispatcher:
             return min(claimed.wait_seconds, self._poll)
         return None if claimed.found >= limit else self._poll
 
-    async def expand_in(self, uow: NotifyUnitOfWork, invitations: list[Invitation], now: datetime) -> Claimed:
+    async def send_now(
+        self, uow: NotifyUnitOfWork, invitations: Sequence[Invitation], now: datetime
+    ) -> Callable[[], None]:
         """Expand (and claim) invitations that `uow`'s open transaction made due now, sparing them the expand
-        loop's transaction; `launch` the result after the commit. Left to the loop when this replica is not
-        sending, or for more invitations than one of its batches."""
+        loop's transaction; the call returned launches the sends once `uow` has committed (`persistence.uow.
+        SendNow`). Left to the loop when this replica is not sending, or for more invitations than one of its
+        batches."""
         if self._stopping or not self._loops or len(invitations) > self._batch_size:
             uow.due_work(Due.INVITATIONS)
-            return NOTHING_CLAIMED
-        return await expand_now(
-            uow, invitations, now, catalogue=self._catalogue, policy=self._policy, send_limit=self._free_slots()
-        )
+            claimed = NOTHING_CLAIMED
+        else:
+            claimed = await expand_now(
+                uow,
+                list(invitations),
+                now,
+                catalogue=self._catalogue,
+                policy=self._policy,
+                send_limit=self._free_slots(),
+            )
+        return lambda: self.launch(claimed)
 
     def _free_slots(self) -> int:
         """How many more provider calls one claim may start: a batch at most, within max_in_flight."""

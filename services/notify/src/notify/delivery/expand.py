@@ -12,12 +12,12 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from notify import planning
 from notify.delivery.claim import NOTHING_ADMITTED, NOTHING_CLAIMED, Claimed, SendPolicy, admit
 from notify.domain.eligibility import judge
 from notify.domain.invitations import Invitation, InvitationStatus
 from notify.domain.notifications import Content, Notification, NotificationStatus, compose
 from notify.domain.templates import TemplateCatalogue
+from notify.ledger import cancelling
 from notify.persistence.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ async def _expand(
 ) -> tuple[Claimed, list[str]]:
     """The notifications of `due` (claimed up to `send_limit`), and the ids of those lacking a child or team copy."""
     composed = await _compose(uow, due, now, catalogue)
-    await planning.cancel(uow, composed.cancelled, now, None)
+    await cancelling.cancel(uow, composed.cancelled, now, None)
     claimed = await _insert_claiming(uow, composed.notes, now, policy, send_limit)
     await uow.invitations.set_status(composed.sending, InvitationStatus.SENDING, now)
     if len(claimed.notifications) < len(composed.notes):

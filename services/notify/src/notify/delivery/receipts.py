@@ -13,9 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from notify import planning
 from notify.delivery import events
 from notify.domain.notifications import NotificationStatus, delivery_transition
+from notify.ledger import cancelling
 from notify.persistence.notifications import settled_from_row
 from notify.persistence.uow import NotifyUnitOfWork
 
@@ -89,4 +89,4 @@ async def _apply(
     uow.publish(*events.sent([settled_from_row(row) for row in overtaken], now))
     outcomes = [events.Outcome(s, str(r.status), _reason(r.status)) for s, (_, r) in zip(settled, applied, strict=True)]
     uow.publish(*events.settled(outcomes, now))
-    await planning.settle(uow, [s.invitation_id for s in settled], now)
+    await cancelling.settle(uow, [s.invitation_id for s in settled], now)

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from notify import planning
 from notify.delivery import events
 from notify.domain.eligibility import Outcomes, check_message
 from notify.domain.notifications import Notification
 from notify.domain.templates import CONFIRMATION_KINDS, programmes_text
+from notify.ledger import cancelling
 from notify.persistence.uow import NotifyUnitOfWork
 
 
@@ -61,4 +61,4 @@ async def cancel(uow: NotifyUnitOfWork, items: Sequence[tuple[Notification, str]
     reasons = {n.id: reason for n, reason in items}
     cancelled = await uow.notifications.cancel(list(reasons.items()), now)
     uow.publish(*(events.cancelled(c, reasons[c.id]) for c in cancelled))
-    await planning.settle(uow, [c.invitation_id for c in cancelled], now)
+    await cancelling.settle(uow, [c.invitation_id for c in cancelled], now)

@@ -7,10 +7,10 @@ import random
 from collections import Counter
 from datetime import date, datetime
 
-from notify import planning
 from notify.delivery import events, rechecks
 from notify.delivery.claim import SendPolicy
 from notify.domain.notifications import Attempt, Failed, Retry, after_attempt
+from notify.ledger import cancelling
 from notify.persistence.uow import NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ async def record_attempts(
                 granted_on, Counter(a.notification.channel for a in attempts if not a.counted)
             )
         await rechecks.cancel(uow, [(a.notification, a.cancel_reason) for a in attempts if a.cancel_reason], now)
-        await planning.settle(uow, [s.invitation_id for s in sent + failed], now)
+        await cancelling.settle(uow, [s.invitation_id for s in sent + failed], now)
         await uow.commit()
     if failed:
         log.warning("notifications failed", extra={"count": len(failed), "ids": [f.id for f in failed][:20]})

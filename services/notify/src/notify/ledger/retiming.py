@@ -1,20 +1,20 @@
-"""Steps the use cases share: timing invitations from the local copies, re-timing, and cancelling the ineligible."""
+"""Timing invitations from the local copies of teams and clinic dates, and telling cohort (InvitationsScheduled).
+
+New invitations are timed as they are invited (`schedule`); every unsent invitation of a team again when
+its dates or settings change (`retime`, set-wise).
+"""
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.bulk import InvitationRequestRow
-from contracts.cohort import InvitationKind, InviteToClinic
-from contracts.common import MAX_BATCH, Programme
+from contracts.common import MAX_BATCH
 from contracts.envelope import Message
-from contracts.notify import InvitationCancelled, InvitationsScheduled
+from contracts.notify import InvitationsScheduled
 from msgkit.outbox import OutboxRow, spliced_row
-from notify.domain.eligibility import judge
 from notify.domain.invitations import Invitation, due_time, schedule_all
 from notify.domain.recipients import default_team
 from notify.persistence.uow import Due, NotifyUnitOfWork
@@ -24,37 +24,13 @@ def tracing(cause: Message | None) -> dict[str, Any]:
     return cause.caused_by(cause) if cause is not None else {}
 
 
-def draft(request: InvitationRequestRow, command: InviteToClinic) -> Invitation:
-    return Invitation(
-        id=str(uuid.uuid4()),
-        child_id=str(request["child_id"]),
-        team_ods=request["team_ods"],
-        academic_year=request["academic_year"],
-        programmes=tuple(dict.fromkeys(str(p) for p in request["programmes"])),
-        kind=str(request.get("kind", InvitationKind.INITIAL)),
-        trigger=str(request["trigger"]),
-        reason=str(request["reason"]),
-        requested_at=command.occurred_at,
-        requested_by=request.get("requested_by"),
-    )
-
-
-async def schedule(
-    uow: NotifyUnitOfWork, items: Sequence[Invitation], now: datetime, *, wake: bool = True
-) -> list[Invitation]:
-    """Set each invitation's due time from the team's settings and clinic dates; returns those that changed.
-
-    Unless `wake` is False (the caller expands what is due itself), a commit wakes the expand loop if
-    any is due now.
-    """
+async def schedule(uow: NotifyUnitOfWork, items: Sequence[Invitation], now: datetime) -> list[Invitation]:
+    """Set each invitation's due time from the team's settings and clinic dates; returns those that changed."""
     if not items:
         return []
     teams = await uow.copies.teams(i.team_ods for i in items)
     sessions = await uow.copies.clinic_sessions(i.team_ods for i in items)
-    changed = schedule_all(items, teams=teams, sessions=sessions, now=now)
-    if wake and any(i.due_by(now) for i in changed):
-        uow.due_work(Due.INVITATIONS)
-    return changed
+    return schedule_all(items, teams=teams, sessions=sessions, now=now)
 
 
 def _json_time(at: datetime | None) -> str | None:
@@ -98,7 +74,7 @@ async def retime(
     """Re-time every unsent invitation of a team (and year) from the current dates and settings, set-wise.
 
     The due time depends on the team, its clinic dates and, per invitation, only its year, programmes,
-    trigger and request time: each distinct combination is timed once here (by `due_at`, as new
+    trigger and request time: each distinct combination is timed once here (by `due_time`, as new
     invitations are), and PostgreSQL applies the result to every row of it in one statement. Rows
     a dispatcher holds are waited for (see the repository), so each is re-timed or sent, never both.
     Returns how many changed.
@@ -123,52 +99,3 @@ async def retime(
     if due_now:
         uow.due_work(Due.INVITATIONS)
     return changed
-
-
-def cancelled_event(invitation: Invitation, reason: str, cause: Message | None) -> InvitationCancelled:
-    return InvitationCancelled(
-        invitation_id=uuid.UUID(invitation.id),
-        child_id=uuid.UUID(invitation.child_id),
-        team_ods=invitation.team_ods,
-        programmes=[Programme(p) for p in invitation.programmes],
-        reason=reason,
-        **tracing(cause),
-    )
-
-
-async def cancel(
-    uow: NotifyUnitOfWork, items: Sequence[tuple[Invitation, str]], now: datetime, cause: Message | None
-) -> None:
-    await uow.invitations.cancel(items, now)
-    uow.publish(*(cancelled_event(i, reason, cause) for i, reason in items))
-
-
-async def settle(uow: NotifyUnitOfWork, invitation_ids: Iterable[str | None], now: datetime) -> None:
-    """Settle expanded invitations once their messages are done; those whose messages were cancelled are
-    cancelled too, with InvitationCancelled."""
-    settled = await uow.invitations.settle([i for i in invitation_ids if i], now)
-    uow.publish(*(cancelled_event(i, i.cancel_reason or "cancelled", None) for i in settled))
-
-
-async def cancel_ineligible(
-    uow: NotifyUnitOfWork, child_ids: Sequence[str], now: datetime, cause: Message | None
-) -> int:
-    """Cancel unsent invitations that can no longer be sent (vaccinated, refused, left, do-not-contact)."""
-    if not child_ids:
-        return 0
-    unsent = await uow.invitations.unsent(child_ids=child_ids)
-    if not unsent:
-        return 0
-    children = await uow.copies.children(child_ids)
-    outcomes = await uow.copies.outcomes(child_ids)
-    leavers = await uow.copies.leavers(child_ids)
-    doomed = []
-    for invitation in unsent:
-        child = children.get(invitation.child_id)
-        if child is None:
-            continue  # judged at send time, once the child's details have arrived
-        decision = judge(invitation, child, outcomes, leavers, at_send=False)
-        if decision.cancel_reason:
-            doomed.append((invitation, decision.cancel_reason))
-    await cancel(uow, doomed, now, cause)
-    return len(doomed)

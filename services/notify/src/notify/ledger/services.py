@@ -6,8 +6,8 @@ import logging
 import uuid
 from datetime import datetime
 
-from contracts.bulk import ChildrenUpsertedRows, InviteToClinicRows
-from contracts.cohort import ChildRemovedFromClinicCohort
+from contracts.bulk import ChildrenUpsertedRows, InvitationRequestRow, InviteToClinicRows
+from contracts.cohort import ChildRemovedFromClinicCohort, InvitationKind, InviteToClinic
 from contracts.consent import ConsentRecorded, ConsentStatus, SendParentMessage
 from contracts.envelope import Reply
 from contracts.notify import GetInvitationStatus
@@ -18,12 +18,12 @@ from contracts.sessions import (
     VaccinationOutcome,
     VaccinationRecorded,
 )
-from notify import planning
-from notify.delivery.dispatcher import Dispatcher
-from notify.domain.invitations import keep_new
+from notify.domain.invitations import Invitation, keep_new
 from notify.domain.notifications import Content, compose
 from notify.domain.recipients import do_not_contact_reason
 from notify.domain.templates import CONFIRMATION_KINDS, MessageKind, TemplateCatalogue
+from notify.ledger import retiming
+from notify.ledger.cancelling import cancel_ineligible
 from notify.persistence.uow import Due, NotifyUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ async def record_team(event: TeamUpdated, uow: NotifyUnitOfWork, now: datetime) 
         if not await uow.claim(event):
             return
         await uow.copies.save_team(event.team, event.occurred_at)
-        await planning.retime(uow, now, team_ods=event.team.ods_code, year=None, cause=event)
+        await retiming.retime(uow, now, team_ods=event.team.ods_code, year=None, cause=event)
         await uow.commit()
 
 
@@ -53,7 +53,7 @@ async def record_clinic_dates(event: ClinicDatesChanged, uow: NotifyUnitOfWork, 
         if not await uow.claim(event):
             return
         await uow.copies.save_clinic_dates(event)
-        await planning.retime(uow, now, team_ods=event.team_ods, year=event.academic_year, cause=event)
+        await retiming.retime(uow, now, team_ods=event.team_ods, year=event.academic_year, cause=event)
         await uow.commit()
 
 
@@ -63,7 +63,7 @@ async def record_children(event: ChildrenUpsertedRows, uow: NotifyUnitOfWork, no
             return
         await uow.copies.save_children(event.children, event.occurred_at)
         flagged = [str(c["child_id"]) for c in event.children if any(c.get(flag) for flag in DO_NOT_CONTACT)]
-        await planning.cancel_ineligible(uow, flagged, now, event)
+        await cancel_ineligible(uow, flagged, now, event)
         await uow.commit()
 
 
@@ -78,7 +78,7 @@ async def record_cohort_leaver(event: ChildRemovedFromClinicCohort, uow: NotifyU
             reason=event.reason,
             at=event.occurred_at,
         )
-        await planning.cancel_ineligible(uow, [str(event.child_id)], now, event)
+        await cancel_ineligible(uow, [str(event.child_id)], now, event)
         await uow.commit()
 
 
@@ -89,7 +89,7 @@ async def record_vaccination(event: VaccinationRecorded, uow: NotifyUnitOfWork, 
         if event.outcome is VaccinationOutcome.VACCINATED or event.reason is NotVaccinatedReason.ALREADY_HAD:
             child_id, programme, year = event.child_id, str(event.programme), event.academic_year
             await uow.copies.save_vaccinated(child_id=child_id, programme=programme, year=year)
-            await planning.cancel_ineligible(uow, [str(child_id)], now, event)
+            await cancel_ineligible(uow, [str(child_id)], now, event)
         await uow.commit()
 
 
@@ -105,18 +105,15 @@ async def record_consent(event: ConsentRecorded, uow: NotifyUnitOfWork, now: dat
             at=event.recorded_at,
         )
         if event.status is ConsentStatus.REFUSED:
-            await planning.cancel_ineligible(uow, [str(event.child_id)], now, event)
+            await cancel_ineligible(uow, [str(event.child_id)], now, event)
         await uow.commit()
 
 
-async def invite_to_clinic(
-    command: InviteToClinicRows, uow: NotifyUnitOfWork, now: datetime, dispatcher: Dispatcher | None = None
-) -> None:
+async def invite_to_clinic(command: InviteToClinicRows, uow: NotifyUnitOfWork, now: datetime) -> None:
     """Ledger first: programmes already invited drop out of initial invitations, in one statement.
 
-    With a `dispatcher`, invitations due now are expanded and claimed in this transaction and sent as
-    it commits: a child joining a clinic that is days away reaches the provider without waiting for
-    the expand loop's own transaction.
+    Invitations due now are sent as this transaction commits (`uow.send_now`): a child joining a clinic
+    that is days away reaches the provider without waiting for the dispatcher's expand loop.
     """
     async with uow:
         if not await uow.claim(command):
@@ -126,17 +123,28 @@ async def invite_to_clinic(
         await uow.copies.forget_leavers(
             [(str(r["child_id"]), r["team_ods"], r["academic_year"]) for r in requests], before=command.occurred_at
         )
-        drafts = [planning.draft(r, command) for r in requests]
-        claimed = await uow.invitations.claim_ledger(drafts)
-        new = keep_new(drafts, claimed)
-        await planning.schedule(uow, new, now, wake=dispatcher is None)
+        drafts = [draft(r, command) for r in requests]
+        new = keep_new(drafts, await uow.invitations.claim_ledger(drafts))
+        await retiming.schedule(uow, new, now)
         await uow.invitations.add(new, now)
-        planning.publish_scheduled(uow, new, command)
-        due = [i for i in new if i.due_by(now)]
-        sends = await dispatcher.expand_in(uow, due, now) if dispatcher is not None and due else None
+        retiming.publish_scheduled(uow, new, command)
+        await uow.send_now([i for i in new if i.due_by(now)], now)
         await uow.commit()
-    if dispatcher is not None and sends is not None:
-        dispatcher.launch(sends)
+
+
+def draft(request: InvitationRequestRow, command: InviteToClinic) -> Invitation:
+    return Invitation(
+        id=new_id(),
+        child_id=str(request["child_id"]),
+        team_ods=request["team_ods"],
+        academic_year=request["academic_year"],
+        programmes=tuple(dict.fromkeys(str(p) for p in request["programmes"])),
+        kind=str(request.get("kind", InvitationKind.INITIAL)),
+        trigger=str(request["trigger"]),
+        reason=str(request["reason"]),
+        requested_at=command.occurred_at,
+        requested_by=request.get("requested_by"),
+    )
 
 
 async def send_parent_message(
