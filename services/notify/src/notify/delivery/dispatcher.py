@@ -18,6 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from msgkit.clock import Clock
@@ -38,6 +39,17 @@ log = logging.getLogger(__name__)
 UowFactory = Callable[[], NotifyUnitOfWork]
 
 
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How much the dispatcher takes on at once and how often it looks (from settings)."""
+
+    batch_size: int  # invitations or notifications one claim takes at most
+    max_in_flight: int  # provider calls started and not yet recorded
+    poll_interval: float  # seconds between looks when nothing wakes it
+    stale_after: timedelta  # a `sending` row this old belongs to a replica that died mid-call
+    postpone: timedelta  # how long an invitation waits for its child's or team's details
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -48,11 +60,7 @@ class Dispatcher:
         catalogue: TemplateCatalogue,
         policy: SendPolicy,
         bucket: BucketShape,
-        batch_size: int,
-        max_in_flight: int,
-        poll_interval: float,
-        stale_after: timedelta,
-        postpone: timedelta,
+        pace: Pace,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -60,11 +68,11 @@ class Dispatcher:
         self._catalogue = catalogue
         self._policy = policy
         self._bucket = bucket
-        self._batch_size = batch_size
-        self._max_in_flight = max_in_flight
-        self._poll = poll_interval
-        self._stale_after = stale_after
-        self._postpone = postpone
+        self._batch_size = pace.batch_size
+        self._max_in_flight = pace.max_in_flight
+        self._poll = pace.poll_interval
+        self._stale_after = pace.stale_after
+        self._postpone = pace.postpone
         self._rng = random.Random()
         self._expand_wake = asyncio.Event()
         self._send_wake = asyncio.Event()
