@@ -44,9 +44,6 @@ KNOWN_LONG_FUNCTIONS = {
     "chaos/run.py:workload",
     "services/cohort/src/cohort/importer.py:validate_row",
     "services/cohort/src/cohort/queries.py:clinic_children",
-    "services/notify/benchmarks/bench_dispatch.py:run",
-    "services/notify/benchmarks/bench_invitations.py:run",
-    "services/notify/benchmarks/bench_latency.py:run",
     "shared/src/msgkit/runtime.py:build_app",
 }
 
