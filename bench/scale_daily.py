@@ -104,8 +104,16 @@ async def seed(dsn: str, sizes: Sizes) -> Counter[str]:
     try:
         for start in range(0, sizes.messages, SEED_CHUNK):
             end = min(sizes.messages, start + SEED_CHUNK)
-            await conn.execute(_SEED, end, round(sizes.email_share * 1000), templates["email"], templates["sms"],
-                               _PERSONALISATION, START, start)  # fmt: skip
+            await conn.execute(
+                _SEED,
+                end,
+                round(sizes.email_share * 1000),
+                templates["email"],
+                templates["sms"],
+                _PERSONALISATION,
+                START,
+                start,
+            )
         await conn.execute("ANALYZE notify.notifications")
         rows = await conn.fetch("SELECT channel, count(*) AS n FROM notify.notifications GROUP BY channel")
         return Counter({r["channel"]: r["n"] for r in rows})

@@ -151,9 +151,14 @@ class GovUkNotifyProvider:
         data = json.dumps(payload).encode() if payload is not None else None
         try:
             async with self._client().request(
-                method, self._base_url + path, data=data, params=params, headers=self._headers(body=data is not None),
-                timeout=self._timeout, allow_redirects=False,
-            ) as response:  # fmt: skip
+                method,
+                self._base_url + path,
+                data=data,
+                params=params,
+                headers=self._headers(body=data is not None),
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
                 return _Answer(response.status, await response.read(), _retry_after(response.headers))
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.InvalidURL) as exc:
             raise _NotSent(type(exc).__name__) from exc
