@@ -2,8 +2,9 @@
 
 Expanding an invitation claims, in the same transaction, those of its notifications that may go now
 (sending window, rate limit, daily limits, free call slots); the send loop claims the rest and retries.
-An InviteToClinic handler has it expand what the handler's transaction has just made due in that
-transaction (`send_now`), so a due-now invitation reaches the provider without waiting for the expand loop.
+The InviteToClinic use case has it expand, through its unit of work (`send_now`), what its transaction
+has just made due, in that transaction: a due-now invitation reaches the provider without waiting for
+the expand loop.
 
 It is woken in-process when a commit makes work due, and polls as a fallback for work other
 replicas committed or that became due with time. All claims use FOR UPDATE SKIP LOCKED, so any
@@ -173,10 +174,11 @@ class Dispatcher:
     async def send_now(
         self, uow: NotifyUnitOfWork, invitations: Sequence[Invitation], now: datetime
     ) -> Callable[[], None]:
-        """Expand (and claim) invitations that `uow`'s open transaction made due now, sparing them the expand
-        loop's transaction; the call returned launches the sends once `uow` has committed (`persistence.uow.
-        SendNow`). Left to the loop when this replica is not sending, or for more invitations than one of its
-        batches."""
+        """Expand (and claim) invitations `uow`'s open transaction made due now, sparing them the expand loop's
+        transaction; the call returned launches their sends once `uow` has committed (this is `SendNow`).
+
+        Left to the expand loop when this replica is not sending, or for more invitations than one batch.
+        """
         if self._stopping or not self._loops or len(invitations) > self._batch_size:
             uow.due_work(Due.INVITATIONS)
             claimed = NOTHING_CLAIMED
