@@ -24,28 +24,26 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from bench.figures import table
+from bench.scale_daily_counts import CountingProvider, count
 from bench.stack import admin_dsn
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine, session_factory
 from msgkit.migrations import upgrade
 from notify import migrate
-from notify.app import send_policy
 from notify.config import Settings
-from notify.default_templates import default_catalogue
-from notify.dispatcher import Dispatcher
-from notify.local_providers import LogProvider
-from notify.providers import OutboundMessage, ProviderReceipt, RetryableProviderError
-from notify.sending import DAY_END_GUARD
-from notify.tables import messaging
-from notify.templates import Channel, MessageKind
-from notify.timing import BucketShape, next_utc_midnight
-from notify.uow import NotifyUnitOfWork
+from notify.delivery.dispatcher import Dispatcher
+from notify.domain.default_templates import default_catalogue
+from notify.domain.templates import Channel, MessageKind
+from notify.domain.timing import DAY_END_GUARD, next_utc_midnight
+from notify.persistence.tables import messaging
+from notify.persistence.uow import NotifyUnitOfWork
+from notify.wiring import build_dispatcher
 from testkit import fresh_database, postgres_server
 
 # A Monday in a year no other run uses; the caps count by UTC day.
@@ -71,32 +69,6 @@ class Sizes:
 # 1,100,000 emails (5 days at 250,000) and 900,000 texts (4 days).
 FULL = Sizes(2_000_000, 0.55, 250_000, 250_000, replicas=2, batch_size=500, max_in_flight=1000, refuse_every=1000)
 QUICK = Sizes(50_000, 0.55, 10_000, 10_000, replicas=2, batch_size=500, max_in_flight=1000, refuse_every=1000)
-
-
-class CountingProvider:
-    """The log provider, counting what it accepted per (day of the run's clock, channel) and per reference."""
-
-    def __init__(self, clock: FixedClock, *, refuse_every: int = 0) -> None:
-        self._inner = LogProvider(remember=1_000)
-        self._clock = clock
-        self._refuse_every = refuse_every
-        self._calls = 0
-        self.refused: set[str] = set()
-        self.by_day: Counter[tuple[date, str]] = Counter()
-        self.references: Counter[str] = Counter()
-
-    async def send(self, message: OutboundMessage) -> ProviderReceipt:
-        self._calls += 1
-        if self._refuse_every and self._calls % self._refuse_every == 0 and message.reference not in self.refused:
-            self.refused.add(message.reference)
-            raise RetryableProviderError(429, error_code="RateLimitError")
-        receipt = await self._inner.send(message)
-        self.by_day[self._clock.now().date(), str(message.channel)] += 1
-        self.references[message.reference] += 1
-        return receipt
-
-    async def find_by_reference(self, reference: str) -> ProviderReceipt | None:
-        return await self._inner.find_by_reference(reference)
 
 
 def _templates() -> dict[str, str]:
@@ -132,8 +104,16 @@ async def seed(dsn: str, sizes: Sizes) -> Counter[str]:
     try:
         for start in range(0, sizes.messages, SEED_CHUNK):
             end = min(sizes.messages, start + SEED_CHUNK)
-            await conn.execute(_SEED, end, round(sizes.email_share * 1000), templates["email"], templates["sms"],
-                               _PERSONALISATION, START, start)  # fmt: skip
+            await conn.execute(
+                _SEED,
+                end,
+                round(sizes.email_share * 1000),
+                templates["email"],
+                templates["sms"],
+                _PERSONALISATION,
+                START,
+                start,
+            )
         await conn.execute("ANALYZE notify.notifications")
         rows = await conn.fetch("SELECT channel, count(*) AS n FROM notify.notifications GROUP BY channel")
         return Counter({r["channel"]: r["n"] for r in rows})
@@ -148,25 +128,23 @@ class Replica:
 
 
 def _replica(database_url: str, clock: FixedClock, provider: CountingProvider, sizes: Sizes) -> Replica:
-    """One notify replica's dispatcher as notify's app builds it, on an engine of its own."""
+    """One notify replica's dispatcher as notify's app builds it (`build_dispatcher`), on an engine of its own."""
     settings = Settings(
-        daily_email_limit=sizes.email_cap, daily_sms_limit=sizes.sms_cap, rate_limit_enabled=False,
-        dispatcher_batch_size=sizes.batch_size, max_in_flight=sizes.max_in_flight, dispatcher_poll_interval=0.1,
-    )  # fmt: skip
+        daily_email_limit=sizes.email_cap,
+        daily_sms_limit=sizes.sms_cap,
+        rate_limit_enabled=False,
+        dispatcher_batch_size=sizes.batch_size,
+        max_in_flight=sizes.max_in_flight,
+        dispatcher_poll_interval=0.1,
+    )
     engine = create_engine(database_url, schema="notify", pool_size=4)
     sessions = session_factory(engine)
-    dispatcher: Dispatcher | None = None
 
     def new_uow() -> NotifyUnitOfWork:
-        on_due = dispatcher.wake if dispatcher is not None else lambda due: None
-        return NotifyUnitOfWork(sessions, messaging, consumer="notify", on_due=on_due)
+        return NotifyUnitOfWork(sessions, messaging, consumer="notify", on_due=dispatcher.wake)
 
-    dispatcher = Dispatcher(
-        new_uow, clock=clock, provider=provider, catalogue=default_catalogue(), policy=send_policy(settings),
-        bucket=BucketShape(1.0, 1.0), batch_size=settings.dispatcher_batch_size, max_in_flight=settings.max_in_flight,
-        poll_interval=settings.dispatcher_poll_interval, stale_after=timedelta(seconds=settings.stale_sending_seconds),
-        postpone=timedelta(seconds=settings.postpone_seconds),
-    )  # fmt: skip
+    catalogue = default_catalogue()
+    dispatcher = build_dispatcher(settings, new_uow=new_uow, clock=clock, provider=provider, catalogue=catalogue)
     return Replica(dispatcher, engine.dispose)
 
 
@@ -190,6 +168,15 @@ class _State:
     soonest: datetime | None  # the first retry later today of a channel with room left
 
 
+async def _settled(conn: asyncpg.Connection, now: datetime, caps: dict[str, int]) -> _State:
+    state = await _state(conn, now, caps)
+    # Twice in a row: a claim that had not committed when the first look was taken has by the second.
+    if state.idle:
+        await asyncio.sleep(0.3)
+        state = await _state(conn, now, caps)
+    return state
+
+
 async def _state(conn: asyncpg.Connection, now: datetime, caps: dict[str, int]) -> _State:
     rows = await conn.fetch(_STATE, now, now.date())
     room = [r for r in rows if r["granted"] < caps[r["channel"]]]
@@ -203,38 +190,12 @@ async def run(database_url: str, sizes: Sizes, *, timeout: float) -> dict[str, A
     clock = FixedClock(START)
     provider = CountingProvider(clock, refuse_every=sizes.refuse_every)
     replicas = [_replica(database_url, clock, provider, sizes) for _ in range(sizes.replicas)]
-    caps = {"email": sizes.email_cap, "sms": sizes.sms_cap}
     conn = await asyncpg.connect(admin_dsn(database_url))
-    days: list[dict[str, Any]] = []
     began = time.monotonic()
     try:
         for r in replicas:
             await r.dispatcher.start()
-        day_began = time.monotonic()
-        while True:
-            if time.monotonic() - began > timeout:
-                raise TimeoutError(f"not all sent after {timeout:g}s")
-            state = await _state(conn, clock.now(), caps)
-            # Twice in a row: a claim that had not committed when the first look was taken has by the second.
-            if state.idle:
-                await asyncio.sleep(0.3)
-                state = await _state(conn, clock.now(), caps)
-            if not state.idle:
-                await asyncio.sleep(0.2)
-                continue
-            if state.soonest is not None:  # refused sends backing off: the day goes on to their retries
-                last_claim = next_utc_midnight(clock.now()) - DAY_END_GUARD
-                clock.set(min(max(state.soonest, clock.now() + RETRY_STEP), last_claim))
-            else:
-                days.append({"day": str(clock.now().date()), "seconds": round(time.monotonic() - day_began, 1)})
-                print(f"[{time.strftime('%H:%M:%S')}] daily: {clock.now().date()} done in {days[-1]['seconds']}s; "
-                      f"{state.pending:,} pending", flush=True)  # fmt: skip
-                if not state.pending:
-                    break
-                clock.set(next_utc_midnight(clock.now()))
-                day_began = time.monotonic()
-            for r in replicas:
-                r.dispatcher.wake()
+        days = await _days(conn, clock, replicas, caps=_caps(sizes), began=began, timeout=timeout)
     finally:
         for r in replicas:
             await r.dispatcher.stop()
@@ -243,55 +204,42 @@ async def run(database_url: str, sizes: Sizes, *, timeout: float) -> dict[str, A
     return {"provider": provider, "days": days, "seconds": time.monotonic() - began}
 
 
-_SENT_BY_DAY = """
-    SELECT CAST(sent_at AT TIME ZONE 'UTC' AS date) AS day, channel, count(*) AS n
-    FROM notify.notifications WHERE status = 'sent' GROUP BY 1, 2 ORDER BY 1, 2
-"""
+async def _days(
+    conn: asyncpg.Connection,
+    clock: FixedClock,
+    replicas: list[Replica],
+    *,
+    caps: dict[str, int],
+    began: float,
+    timeout: float,
+) -> list[dict[str, Any]]:
+    """Move the clock on whenever nothing more may go: to the next retries within the day, else to midnight UTC."""
+    days: list[dict[str, Any]] = []
+    day_began = time.monotonic()
+    while True:
+        if time.monotonic() - began > timeout:
+            raise TimeoutError(f"not all sent after {timeout:g}s")
+        state = await _settled(conn, clock.now(), caps)
+        if not state.idle:
+            await asyncio.sleep(0.2)
+            continue
+        if state.soonest is not None:  # refused sends backing off: the day goes on to their retries
+            last_claim = next_utc_midnight(clock.now()) - DAY_END_GUARD
+            clock.set(min(max(state.soonest, clock.now() + RETRY_STEP), last_claim))
+        else:
+            days.append({"day": str(clock.now().date()), "seconds": round(time.monotonic() - day_began, 1)})
+            done = f"{clock.now().date()} done in {days[-1]['seconds']}s; {state.pending:,} pending"
+            print(f"[{time.strftime('%H:%M:%S')}] daily: {done}", flush=True)
+            if not state.pending:
+                return days
+            clock.set(next_utc_midnight(clock.now()))
+            day_began = time.monotonic()
+        for r in replicas:
+            r.dispatcher.wake()
 
 
-async def count(database_url: str, seeded: Counter[str], sizes: Sizes, provider: CountingProvider) -> dict[str, Any]:
-    conn = await asyncpg.connect(admin_dsn(database_url))
-    try:
-        sent = {(r["day"], r["channel"]): int(r["n"]) for r in await conn.fetch(_SENT_BY_DAY)}
-        statuses = dict(await conn.fetch("SELECT status, count(*) FROM notify.notifications GROUP BY status"))
-        granted = {
-            (r["day"], r["channel"]): int(r["sent"]) for r in await conn.fetch("SELECT * FROM notify.daily_sends")
-        }
-    finally:
-        await conn.close()
-    caps = {"email": sizes.email_cap, "sms": sizes.sms_cap}
-    by_day: dict[str, dict[str, int]] = {}
-    for (day, channel), n in sorted(sent.items()):
-        by_day.setdefault(str(day), {})[channel] = n
-    over = {d for (d, c), n in sent.items() if n > caps[c]}
-    over_at_provider = {d for (d, c), n in provider.by_day.items() if n > caps[c]}
-    unsent = int(statuses.get("pending", 0)) + int(statuses.get("sending", 0))
-    total = sum(seeded.values())
-    return {
-        "daily_cap_days": len({d for d, _ in sent}),
-        "daily_cap_exceeded": len(over | over_at_provider),
-        "lost": total - int(statuses.get("sent", 0)) - unsent,
-        "sent_by_day": by_day,
-        "messages": total,
-        "messages_by_channel": dict(seeded),
-        "statuses": {k: int(v) for k, v in statuses.items()},
-        "provider_sends": sum(provider.by_day.values()),
-        "provider_duplicates": sum(n - 1 for n in provider.references.values() if n > 1),
-        "provider_refused": len(provider.refused),
-        "granted_by_day": {f"{d} {c}": n for (d, c), n in sorted(granted.items())},
-        "caps_unused_days": _unused(by_day, caps),
-        "caps": caps,
-    }
-
-
-def _unused(by_day: dict[str, dict[str, int]], caps: dict[str, int]) -> int:
-    """Days on which a channel sent less than its cap while it still had messages for later days."""
-    return sum(
-        1
-        for day, sent in by_day.items()
-        for channel, cap in caps.items()
-        if sent.get(channel, 0) < cap and any(later > day and channel in v for later, v in by_day.items())
-    )
+def _caps(sizes: Sizes) -> dict[str, int]:
+    return {"email": sizes.email_cap, "sms": sizes.sms_cap}
 
 
 @contextmanager
@@ -304,14 +252,14 @@ def _database() -> Iterator[str]:
 
 def simulate(sizes: Sizes, *, timeout: float = 7200.0) -> dict[str, Any]:
     """Seed `sizes.messages` due messages in a fresh database and send them all; the figures, counted afterwards."""
-    logging.getLogger("notify.local_providers").setLevel(logging.WARNING)  # a line a send otherwise
+    logging.getLogger("notify.delivery.local_providers").setLevel(logging.WARNING)  # a line a send otherwise
     with _database() as database_url:
         began = time.monotonic()
         seeded = asyncio.run(seed(admin_dsn(database_url), sizes))
         seeded_in = time.monotonic() - began
         print(f"[{time.strftime('%H:%M:%S')}] daily: seeded {sum(seeded.values()):,} in {seeded_in:.1f}s", flush=True)
         ran = asyncio.run(run(database_url, sizes, timeout=timeout))
-        found = asyncio.run(count(database_url, seeded, sizes, ran["provider"]))
+        found = asyncio.run(count(database_url, seeded, _caps(sizes), ran["provider"]))
     return found | {
         "daily_sizes": asdict(sizes),
         "daily_seed_seconds": round(seeded_in, 1),

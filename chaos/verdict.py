@@ -17,7 +17,7 @@ from chaos.plan import missing_fault_kinds, provider_fault_counts
 from chaos.stack import Stack
 from chaos.suite import Outcome, say
 from chaos.workload import Child, recipients
-from notify.default_templates import default_catalogue
+from notify.domain.default_templates import default_catalogue
 
 # What both suites' summaries show first, in this order.
 COUNTS = ("expected", "delivered", "lost", "duplicates", "extra_sends", "unexpected", "misaddressed")

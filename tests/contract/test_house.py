@@ -21,26 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE_ROOTS = ("shared/src", "services", "cli/src", "admin/src", "testkit", "bench", "chaos", "cluster", "docs")
 MAX_FILE_LINES = 300
 MAX_FUNCTION_LINES = 40
-# Issue 18 is shrinking these to nothing: a file or function fixed must leave its list (the tests say so),
-# and nothing may join them.
-KNOWN_LONG_FILES = {
-    "bench/scale_daily.py",
-    "services/notify/src/notify/domain.py",
-    "services/notify/src/notify/notification_repository.py",
-    "services/notify/src/notify/providers.py",
-    "services/notify/src/notify/repository.py",
-    "services/notify/src/notify/sending.py",
-}
-KNOWN_LONG_FUNCTIONS = {
-    "bench/scale_daily.py:run",
-    "services/notify/benchmarks/bench_dispatch.py:run",
-    "services/notify/benchmarks/bench_invitations.py:run",
-    "services/notify/benchmarks/bench_latency.py:run",
-    "services/notify/src/notify/app.py:create_app",
-    "services/notify/src/notify/scheduling.py:invitation_due_at",
-    "services/notify/src/notify/sending.py:_expand",
-    "services/notify/src/notify/sending.py:record_attempts",
-}
 
 SERVICES = {"sessions", "cohort", "consent", "notify"}
 CLIENTS = {"clinics_cli", "consent_form"}
@@ -105,8 +85,7 @@ def test_no_source_file_is_longer_than_the_house_allows() -> None:
         for path in source_files()
         if (n := len(path.read_text().splitlines())) > MAX_FILE_LINES
     }
-    assert set(long) <= KNOWN_LONG_FILES, "new long files"
-    assert set(long) >= KNOWN_LONG_FILES, "no longer long: take them off KNOWN_LONG_FILES"
+    assert long == {}
 
 
 def test_no_function_is_longer_than_the_house_allows() -> None:
@@ -117,8 +96,7 @@ def test_no_function_is_longer_than_the_house_allows() -> None:
                 length = (node.end_lineno or node.lineno) - node.lineno + 1
                 if length > MAX_FUNCTION_LINES:
                     long[f"{path.relative_to(ROOT).as_posix()}:{node.name}"] = length
-    assert set(long) <= KNOWN_LONG_FUNCTIONS, "new long functions"
-    assert set(long) >= KNOWN_LONG_FUNCTIONS, "no longer long: take them off KNOWN_LONG_FUNCTIONS"
+    assert long == {}
 
 
 def test_imports_only_point_down_and_never_across_services() -> None:

@@ -17,7 +17,8 @@ from msgkit.clock import FixedClock
 from msgkit.db import create_engine
 from notify.app import create_app
 from notify.config import Settings
-from notify.providers import GovUkNotifyProvider, Provider
+from notify.delivery.govuk_notify import GovUkNotifyProvider
+from notify.delivery.providers import Provider
 from notify_stub import NotifyStub
 from testkit import Observer, observe, running
 

@@ -21,8 +21,8 @@ from contracts.cohort import (
 from contracts.common import Programme
 from contracts.envelope import Message
 from contracts.sessions import ClinicDate, ClinicDatesChanged, TeamSettings, TeamUpdated
-from notify.providers import OutboundMessage
-from notify.templates import Channel, MessageKind
+from notify.delivery.providers import OutboundMessage
+from notify.domain.templates import Channel, MessageKind
 from notify_stub import make_api_key
 
 # Monday 12 January 2026, 10:00 in London (GMT): inside the default 09:00-19:00 window; year 2025.

@@ -16,8 +16,9 @@ import jwt
 import pytest
 import pytest_asyncio
 
-from notify.providers import AmbiguousProviderError, GovUkNotifyProvider, OutboundMessage, parse_api_key
-from notify.templates import Channel, MessageKind
+from notify.delivery.govuk_notify import GovUkNotifyProvider, parse_api_key
+from notify.delivery.providers import AmbiguousProviderError, OutboundMessage
+from notify.domain.templates import Channel, MessageKind
 from notify_stub import NotifyStub, make_api_key
 from notify_stub.http import HttpServer, Request, Response
 

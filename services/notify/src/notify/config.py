@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from msgkit.settings import ServiceSettings, settings_config
-from notify.providers import DEFAULT_BASE_URL
+from notify.delivery.govuk_notify import DEFAULT_BASE_URL
 
 
 class Settings(ServiceSettings):

@@ -12,8 +12,8 @@ from contracts.notify import GetInvitationStatus
 from contracts.sessions import ClinicDatesChanged, TeamUpdated, VaccinationRecorded
 from msgkit.broker import BULK, declare_publishers, make_router, subscription
 from msgkit.wiring import Now, UoW, Wired
-from notify import services
-from notify.uow import NotifyUnitOfWork
+from notify.ledger import services
+from notify.persistence.uow import NotifyUnitOfWork
 from notify.wiring import NotifyWiring
 
 Uow = UoW[NotifyUnitOfWork]
@@ -44,8 +44,8 @@ async def on_consent_recorded(event: ConsentRecorded, uow: Uow, now: Now) -> Non
     await services.record_consent(event, uow, now)
 
 
-async def on_invite_to_clinic(command: InviteToClinicRows, uow: Uow, now: Now, wiring: Parts) -> None:
-    await services.invite_to_clinic(command, uow, now, wiring.dispatcher)
+async def on_invite_to_clinic(command: InviteToClinicRows, uow: Uow, now: Now) -> None:
+    await services.invite_to_clinic(command, uow, now)
 
 
 async def on_send_parent_message(command: SendParentMessage, uow: Uow, now: Now, wiring: Parts) -> None:

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from msgkit.db import create_engine, session_factory
-from notify.limits import SendLimits
-from notify.sending import SendPolicy, claim_sends, expand_due
-from notify.timing import BucketShape
+from notify.delivery.claim import SendPolicy, claim_sends
+from notify.delivery.expand import expand_due
+from notify.domain.timing import BucketShape
+from notify.persistence.limits import SendLimits
 from testkit import eventually
 
 from ..notify_support import Harness, invite, parent, request

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from msgkit.db import create_engine
 from msgkit.migrations import alembic_config, upgrade
 from notify.migrate import MIGRATIONS
-from notify.tables import metadata
+from notify.persistence.tables import metadata
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,10 @@ from contracts.common import MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentResponse, ConsentRoute, ConsentStatus
 from contracts.envelope import Message
 from contracts.notify import GetInvitationStatus
-from notify import rechecking
-from notify.domain import Notification
-from notify.tables import messaging
-from notify.uow import NotifyUnitOfWork
+from notify.delivery import rechecks
+from notify.domain.notifications import Notification
+from notify.persistence.tables import messaging
+from notify.persistence.uow import NotifyUnitOfWork
 from notify_stub import Fault, FaultKind, NotifyStub
 from testkit import eventually
 
@@ -231,7 +231,7 @@ async def test_copies_are_read_once_per_batch_and_only_what_its_kinds_need(
         ]:
             statements.clear()
             async with uow:
-                kept = await rechecking.recheck(uow, batch, now)
+                kept = await rechecks.recheck(uow, batch, now)
             assert (len(kept), sorted(statements)) == (len(batch), expected)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", seen)

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from notify.providers import GovUkNotifyProvider, OutboundMessage, ProviderReceipt
+from notify.delivery.govuk_notify import GovUkNotifyProvider
+from notify.delivery.providers import OutboundMessage, ProviderReceipt
 from notify_stub import NotifyStub
 from notify_stub.faults import RollingLimit
 

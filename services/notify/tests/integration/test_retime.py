@@ -15,9 +15,9 @@ from contracts.cohort import InvitationKind, InvitationRequest, InvitationTrigge
 from contracts.common import MAX_BATCH, Programme
 from contracts.notify import InvitationsScheduled
 from msgkit.db import session_factory
-from notify import planning
-from notify.domain import InvitationStatus
-from notify.repository import InvitationRepository
+from notify.domain.invitations import InvitationStatus
+from notify.ledger import retiming
+from notify.persistence.invitations import InvitationRepository
 from testkit import eventually
 
 from ..notify_support import YEAR, Harness, clinic_dates, invite, team_updated
@@ -201,7 +201,7 @@ async def test_an_invitation_timed_during_a_retiming_gets_the_new_dates(
     late = invite(*requests(harness.team, 1), at=harness.clock.now())
     async with app.context.get("wiring").new_uow() as uow:
         await uow.copies.save_clinic_dates(moved)
-        assert await planning.retime(uow, harness.clock.now(), team_ods=harness.team, year=YEAR, cause=None) == 5
+        assert await retiming.retime(uow, harness.clock.now(), team_ods=harness.team, year=YEAR, cause=None) == 5
         await harness.publish(late)
         await eventually(lambda: _waiting_for_an_advisory_lock(engine), what="the invitation waiting")
         assert not await harness.processed(late)

@@ -9,9 +9,10 @@ import pytest
 
 from contracts.common import MAX_BATCH
 from contracts.notify import InvitationsScheduled
-from notify import events, planning
-from notify.domain import Invitation
-from notify.notification_repository import Settled
+from notify.delivery import events
+from notify.domain.invitations import Invitation
+from notify.ledger import retiming
+from notify.persistence.notifications import Settled
 
 pytestmark = pytest.mark.unit
 
@@ -68,7 +69,7 @@ def invitation(n: int, *, due: datetime | None) -> Invitation:
 
 def test_scheduled_rows_read_back_as_the_contract_says_in_batches() -> None:
     items = [invitation(n, due=AT if n % 3 else None) for n in range(MAX_BATCH + 2)]
-    rows = planning.scheduled_rows(items, None)
+    rows = retiming.scheduled_rows(items, None)
     decoded = [InvitationsScheduled.model_validate_json(row["body"]) for row in rows]  # type: ignore[arg-type]
     assert [len(d.invitations) for d in decoded] == [MAX_BATCH, 2]
     first = decoded[0].invitations[1]

@@ -11,9 +11,9 @@ from email import message_from_bytes
 import pytest
 import pytest_asyncio
 
-from notify.local_providers import LogProvider, SmtpProvider
-from notify.providers import AmbiguousProviderError, RetryableProviderError
-from notify.templates import Channel
+from notify.delivery.local_providers import LogProvider, SmtpProvider
+from notify.delivery.providers import AmbiguousProviderError, RetryableProviderError
+from notify.domain.templates import Channel
 
 from ..notify_support import outbound_message
 

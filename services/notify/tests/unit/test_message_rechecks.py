@@ -6,18 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notify.domain import (
-    TRANSITIONS,
-    Child,
-    Decision,
-    Notification,
-    NotificationStatus,
-    Outcomes,
-    Parent,
-    check_consent_request,
-    check_message,
-    delivery_transition,
-)
+from notify.domain.eligibility import Decision, Outcomes, check_consent_request, check_message
+from notify.domain.notifications import TRANSITIONS, Notification, NotificationStatus, delivery_transition
+from notify.domain.recipients import Child, Parent
 
 pytestmark = pytest.mark.unit
 

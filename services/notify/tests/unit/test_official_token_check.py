@@ -22,8 +22,9 @@ from notifications_python_client.authentication import decode_jwt_token, get_tok
 from notifications_python_client.base import BaseAPIClient
 from notifications_python_client.errors import TokenError
 
-from notify.providers import GovUkNotifyProvider, OutboundMessage, PermanentProviderError
-from notify.templates import Channel, MessageKind
+from notify.delivery.govuk_notify import GovUkNotifyProvider
+from notify.delivery.providers import OutboundMessage, PermanentProviderError
+from notify.domain.templates import Channel, MessageKind
 
 pytestmark = pytest.mark.unit
 

@@ -14,16 +14,15 @@ import jwt
 import pytest
 import pytest_asyncio
 
-from notify.default_templates import default_catalogue
-from notify.providers import (
+from notify.delivery.govuk_notify import GovUkNotifyProvider, parse_api_key
+from notify.delivery.providers import (
     AmbiguousProviderError,
-    GovUkNotifyProvider,
     OutboundMessage,
     PermanentProviderError,
     RetryableProviderError,
-    parse_api_key,
 )
-from notify.templates import Channel, MessageKind, personalisation
+from notify.domain.default_templates import default_catalogue
+from notify.domain.templates import Channel, MessageKind, personalisation
 from notify_stub import Fault, FaultKind, NotifyStub, make_api_key
 
 pytestmark = pytest.mark.unit

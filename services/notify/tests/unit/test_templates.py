@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from notify.default_templates import default_catalogue
-from notify.templates import (
+from notify.domain.default_templates import default_catalogue
+from notify.domain.templates import (
     Channel,
     MessageKind,
     MissingPersonalisation,
