@@ -253,3 +253,9 @@ class VaccinationDetails(BaseModel):
     parent_present: bool = False
     performed_at: AwareDatetime
     recorded_by: RecordedActor
+
+
+class ListTeamSchools(Query):
+    """The schools of a team (its locations of kind school), for a parent choosing their child's school."""
+
+    team_ods: OdsCode
