@@ -26,6 +26,8 @@ _PATTERN_EXAMPLES = {
     r"^\d{6}$": "123456",
     r"^(school|community_clinic)$": "school",
     PRINTABLE_PATTERN: "Nurse Joy",
+    r"^[A-Z0-9 ]{5,8}$": "LS1 4AP",
+    r"^[a-z0-9_]{1,60}$": "asthma",
 }
 _FORMAT_EXAMPLES = {
     "uuid": FIXED_ID,
