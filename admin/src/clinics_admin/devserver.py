@@ -70,7 +70,7 @@ def dev_processes(services: list[str]) -> list[ServiceProcess]:
 
 async def run(services: list[str], *, migrate_only: bool, broker_admin: BrokerAdmin | None = None) -> int:
     """Bootstrap, migrate and (unless `migrate_only`) serve until SIGINT/SIGTERM; the exit status."""
-    await bootstrap(broker_admin)
+    await provision(broker_admin)
     processes = dev_processes(services)
     for p in processes:
         try:
@@ -129,7 +129,7 @@ async def _until_ready_or_stopped(processes: list[ServiceProcess], stop: asyncio
     return True
 
 
-async def bootstrap(broker_admin: BrokerAdmin | None) -> None:
+async def provision(broker_admin: BrokerAdmin | None) -> None:
     """The database, its roles, each service's RabbitMQ user and the topology; CannotStart in one line if not."""
     database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     rabbitmq_url = os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
