@@ -5,20 +5,23 @@ from __future__ import annotations
 import logging
 import random
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from typer.testing import CliRunner
 
 from clinics_cli import deadletters, demo, output, views
-from clinics_cli.client import EXIT_USAGE, CliError, _missing_entity, connect_failure, safe_url
+from clinics_cli.client import EXIT_USAGE, Client, CliError, _missing_entity, connect_failure, safe_url
 from clinics_cli.deadletters import dead_letter_queue
 from clinics_cli.importing import read_rows
 from clinics_cli.main import app
-from contracts import topology
+from contracts import cohort, topology
 from contracts.common import CLINIC_URNS
+from contracts.envelope import Message
 from msgkit.clock import academic_year_of
 
 pytestmark = pytest.mark.unit
@@ -169,6 +172,32 @@ def test_demo_children_have_valid_nhs_numbers_and_the_promised_mix() -> None:
         digits = [int(d) for d in cells[3]]
         check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
         assert digits[9] == (0 if check == 11 else check)
+
+
+class ServicesThatSendLater:
+    """A stand-in for the services: notify sends the consent request only on the third look at the log."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def ask(self, message: Message, *, timeout: float | None = None) -> dict[str, Any]:
+        self.asked.append(type(message).__name__)
+        if not isinstance(message, cohort.GetActivityLog):
+            return {}
+        looks = self.asked.count("GetActivityLog")
+        sent = [
+            {"kind": "notification_sent", "details": {"message": "consent_clinic_request", "channel": channel}}
+            for channel in (["email"] if looks == 2 else ["email", "sms"] if looks > 2 else [])
+        ]
+        return {"child_id": str(message.child_id), "entries": sent}
+
+
+async def test_the_demo_phones_the_parent_only_once_the_consent_request_has_gone_out_on_both_channels() -> None:
+    services = ServicesThatSendLater()
+    run = demo.Demo(cast(Client, services), as_json=True)
+    await demo.consent_by_phone(run, uuid.uuid4())
+    looks = ["GetActivityLog"] * 3
+    assert services.asked == ["SendConsentRequest", *looks, "RecordConsent"]
 
 
 @pytest.mark.parametrize("today", [date(2026, 11, 21), date(2027, 8, 28), date(2027, 8, 31)])

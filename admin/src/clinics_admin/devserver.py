@@ -3,6 +3,9 @@
 The runner's choices (ports 8101-8104 on 127.0.0.1, each service's own role and RabbitMQ user, the log
 provider, logs in .run/logs) are defaults: any `<SERVICE>_*` variable set in the environment wins, and
 DEV_LOG_DIR moves the logs, so a second stack (another database and vhost) can run beside the first.
+
+Where PostgreSQL or RabbitMQ does not answer at its local URL, the runner starts a private one there, its files
+under .run/, and stops it when it stops (`clinics_admin.local_servers`); where it cannot, it says why in one line.
 """
 
 from __future__ import annotations
@@ -11,11 +14,17 @@ import argparse
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from clinics_admin.bootstrap import ensure_broker, ensure_roles
+import asyncpg
+from aiormq.exceptions import AMQPError
+
+from clinics_admin.bootstrap import BrokerAdmin, ensure_broker, ensure_roles
+from clinics_admin.endpoints import CannotStart, postgres_endpoint, rabbitmq_endpoints
+from clinics_admin.local_servers import LocalServers
 from clinics_admin.processes import ServiceProcess, service_env, stop_all
 from contracts.topology import SERVICES
 
@@ -23,9 +32,13 @@ DEFAULT_PORTS = {"sessions": 8101, "cohort": 8102, "consent": 8103, "notify": 81
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/clinics"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_LOG_DIR = ".run/logs"
+# Where private servers keep their files (git-ignored), like the logs relative to where make dev runs.
+RUN_DIR = Path(".run")
 # uvicorn re-raises the signal it shut down gracefully on, so a clean stop can end "killed by SIGTERM";
 # one that outlived its grace and was SIGKILLed, or that exited with an error, is not clean.
 CLEAN_EXITS = (None, 0, -signal.SIGTERM, -signal.SIGINT)
+# Ctrl-C, a stop, and the terminal closing: each stops the services and the servers the runner started.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def dev_env(service: str, *, database_url: str, rabbitmq_url: str) -> dict[str, str]:
@@ -55,21 +68,22 @@ def dev_processes(services: list[str]) -> list[ServiceProcess]:
     ]
 
 
-async def run(services: list[str], *, migrate_only: bool) -> int:
+async def run(services: list[str], *, migrate_only: bool, broker_admin: BrokerAdmin | None = None) -> int:
     """Bootstrap, migrate and (unless `migrate_only`) serve until SIGINT/SIGTERM; the exit status."""
-    await ensure_roles(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
-    # Each service's own RabbitMQ user (least privilege) and the whole topology, declared as admin.
-    await ensure_broker(os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL))
+    await provision(broker_admin)
     processes = dev_processes(services)
     for p in processes:
-        p.migrate()
+        try:
+            p.migrate()
+        except subprocess.CalledProcessError as exc:
+            raise CannotStart(f"{p.service}: migration failed: {_last_line(exc.stderr)}") from exc
         print(f"{p.service}: migrated")
     if migrate_only:
         return 0
     # Installed before the first child starts: a signal while they start up stops them too, never orphans them.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     failed = False
     try:
@@ -115,12 +129,56 @@ async def _until_ready_or_stopped(processes: list[ServiceProcess], stop: asyncio
     return True
 
 
+async def provision(broker_admin: BrokerAdmin | None) -> None:
+    """The database, its roles, each service's RabbitMQ user and the topology; CannotStart in one line if not."""
+    database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    rabbitmq_url = os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
+    try:
+        await ensure_roles(database_url)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        shown = postgres_endpoint(database_url).shown
+        raise CannotStart(f"could not set up PostgreSQL at {shown}: {type(exc).__name__}: {exc}") from exc
+    try:
+        # Each service's own RabbitMQ user (least privilege) and the whole topology, declared as admin.
+        await ensure_broker(rabbitmq_url, admin=broker_admin)
+    except subprocess.CalledProcessError as exc:
+        shown = rabbitmq_endpoints(rabbitmq_url)[0].shown
+        raise CannotStart(f"could not set up RabbitMQ at {shown}: rabbitmqctl: {_last_line(exc.stderr)}") from exc
+    except (OSError, RuntimeError, AMQPError) as exc:
+        shown = rabbitmq_endpoints(rabbitmq_url)[0].shown
+        raise CannotStart(f"could not set up RabbitMQ at {shown}: {type(exc).__name__}: {exc}") from exc
+
+
+def _last_line(output: str | bytes | None) -> str:
+    text = output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def serve(services: list[str], *, migrate_only: bool) -> int:
+    """Have the servers (starting private ones where missing), then `run`; stop what was started. The exit status."""
+    database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    rabbitmq_url = os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
+    # Until the services run (and their loop handles them), these stop the runner as Ctrl-C does, with what it started.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.default_int_handler)
+    try:
+        with LocalServers(database_url, rabbitmq_url, RUN_DIR, say=lambda line: print(line, flush=True)) as servers:
+            return asyncio.run(run(services, migrate_only=migrate_only, broker_admin=servers.rabbitmq_admin))
+    except CannotStart as exc:
+        print(f"make dev: {exc}".replace("\n", "\nmake dev: "), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("services", nargs="*", default=list(SERVICES))
     parser.add_argument("--migrate-only", action="store_true")
     args = parser.parse_args()
-    sys.exit(asyncio.run(run(args.services, migrate_only=args.migrate_only)))
+    sys.exit(serve(args.services, migrate_only=args.migrate_only))
 
 
 if __name__ == "__main__":

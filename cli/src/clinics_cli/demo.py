@@ -16,7 +16,7 @@ from clinics_cli import output, views
 from clinics_cli.client import EXIT_TIMEOUT, Client, CliError
 from clinics_cli.importing import import_rows
 from contracts import cohort, consent, notify, sessions
-from contracts.common import CLINIC_URNS, URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, Programme
+from contracts.common import CLINIC_URNS, URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, MessageKind, Programme
 from contracts.nhs_number import with_check_digit
 from msgkit.clock import LONDON, SystemClock, academic_year_of, london_today, readable
 
@@ -101,12 +101,15 @@ async def eventually(
 
 async def walk(client: Client, *, as_json: bool) -> dict[str, Any] | None:
     demo = Demo(client, as_json)
+    # Each step is shown once it has happened, so the output reads in the order things happened.
     await set_up_team(demo)
     await import_cohort(demo)
+    await show_invitations_sent(demo)
     school_session = await run_school_session(demo)
     await send_clinic_invitations(demo, school_session)
-    await show_invitations_sent(demo)
-    await run_clinic(demo)
+    home = await demo.child(demo.named(URN_HOME_EDUCATED))
+    await consent_by_phone(demo, home)
+    await run_clinic(demo, home)
     await show_activity_log(demo)
     return demo.report if as_json else None
 
@@ -202,15 +205,34 @@ def _both_channels_sent(status: dict[str, Any]) -> bool:
     return sent >= {"email", "sms"}
 
 
-async def run_clinic(demo: Demo) -> None:
-    c, clinic_id = demo.client, uuid.UUID(demo.report["clinic_session"]["session_id"])
-    home = await demo.child(demo.named(URN_HOME_EDUCATED))
+async def consent_by_phone(demo: Demo, home: uuid.UUID) -> None:
+    """What a nurse does: send the consent request, and once it has gone out, phone the parent."""
+    c = demo.client
     await c.ask(consent.SendConsentRequest(child_id=home, team_ods=demo.ods, programmes=FLU, requested_by=NURSE))
+    # The phone call comes once the activity log shows the request gone out, as a nurse would see it.
+    await eventually(
+        lambda: c.ask(cohort.GetActivityLog(child_id=home)),
+        lambda log: _consent_request_channels(log) >= {"email", "sms"},
+        "the consent request to be sent by email and SMS",
+    )
+    demo.say("home-educated child: consent request sent to the parent by email and SMS")
     await c.ask(consent.RecordConsent(
         child_id=home, team_ods=demo.ods, programme=Programme.FLU, response=consent.ConsentResponse.GIVEN,
         route=consent.ConsentRoute.PHONE, recorded_by=NURSE,
     ))  # fmt: skip
-    demo.say("home-educated child: consent request sent, then consent given by phone")
+    demo.say("the nurse phones the parent: consent given by phone")
+
+
+def _consent_request_channels(log: dict[str, Any]) -> set[str]:
+    """The channels the activity log shows a consent request sent on."""
+    return {
+        e["details"].get("channel") for e in log["entries"]
+        if e["kind"] == "notification_sent" and e["details"].get("message") == MessageKind.CONSENT_CLINIC_REQUEST
+    }  # fmt: skip
+
+
+async def run_clinic(demo: Demo, home: uuid.UUID) -> None:
+    c, clinic_id = demo.client, uuid.UUID(demo.report["clinic_session"]["session_id"])
     walk_in = await demo.child(demo.named("110002"))
     await c.ask(cohort.AddWalkIn(child_id=walk_in, team_ods=demo.ods, requested_by=NURSE))
     for child_id, present in ((home, False), (walk_in, True)):
