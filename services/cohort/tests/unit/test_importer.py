@@ -598,7 +598,10 @@ def test_relationship_with_any_parent_detail_is_allowed(column: str) -> None:
         ("447412345678", "07412345678"),
         ("7412345678", "07412345678"),  # leading zero lost by a spreadsheet
         ("01632 960001", "01632960001"),
-        ("016977 4321", "0169774321"),
+        ("01697 73333", "0169773333"),
+        ("0113 496 0123", "01134960123"),  # a landline is a phone number (issue 19, item 8)
+        ("07700 900982", "07700900982"),  # Ofcom's drama ranges, which test data use
+        ("(0113) 496.0123", "01134960123"),
         ("020 7946 0000", "02079460000"),
         ("0300 123 4567", "03001234567"),
         ("+44 808 157 0192", "08081570192"),
@@ -622,6 +625,8 @@ def test_good_phone_numbers(raw: str, expected: str) -> None:
         "0",
         "+",
         "07412 34567x",
+        "07412345678 ext 12",  # an extension reaches no parent by text
+        "016977 4321",  # no such number in the UK plan
     ],
 )
 def test_bad_phone_numbers(raw: str) -> None:
