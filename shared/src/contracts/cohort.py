@@ -124,7 +124,11 @@ class InviteToClinic(Command):
 
 
 class ImportCohortChunk(Command):
-    """One chunk of a cohort CSV upload: raw rows with their spreadsheet row numbers, staged until committed."""
+    """One chunk of a cohort CSV upload: raw rows with their spreadsheet row numbers, staged until committed.
+
+    Chunks carry the file's rows in order up to its last non-blank row (`contracts.cohort_csv`): every row
+    sent is checked, a blank one too; the template's instruction row, first in the first chunk, is skipped.
+    """
 
     import_id: uuid.UUID
     team_ods: OdsCode

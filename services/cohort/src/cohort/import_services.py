@@ -49,7 +49,7 @@ async def stage_chunk(command: ImportCohortChunk, uow: CohortUnitOfWork, now: da
             return _chunk_reply(*previous)
         if state.status is not ImportStatus.STAGING:
             return Reply.failure("already_committed", "This import has been committed; start a new one")
-        checked = validate_rows(command.header, command.rows, today=london_date(now))
+        checked = validate_rows(command.header, command.rows, today=london_date(now), first=command.sequence == 0)
         # Ids for children the commit may find new: time-ordered, so a bulk import appends to their indexes.
         rows = [(row, time_ordered_uuid()) for row in checked.rows]
         await uow.imports.stage(command.import_id, command.team_ods, command.sequence, rows, checked.errors)
