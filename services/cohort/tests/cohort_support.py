@@ -142,10 +142,11 @@ async def import_rows(
     team_ods: str,
     header: list[str],
     rows: Sequence[tuple[int, list[str]]],
+    import_id: uuid.UUID | None = None,
     **commit: Any,
 ) -> tuple[list[Reply], Reply]:
     """Stream rows in chunks as the CLI does, then commit; returns the chunk replies and the commit reply."""
-    import_id = uuid.uuid4()
+    import_id = import_id or uuid.uuid4()
     chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)] or [[]]
     replies = []
     for sequence, chunk in enumerate(chunks):
