@@ -91,10 +91,10 @@ class ImportRepository:
         self.checks = ImportChecks(session)
         self.reviews = ImportReviewRepository(session)
 
-    async def open(self, import_id: uuid.UUID, team_ods: str) -> ImportState:
+    async def open(self, import_id: uuid.UUID, team_ods: str, *, at: datetime) -> ImportState:
         """The import, created on its first chunk and locked, so no chunk is staged once a commit has begun."""
         await self.session.execute(
-            insert(imports).values(import_id=import_id, team_ods=team_ods).on_conflict_do_nothing()
+            insert(imports).values(import_id=import_id, team_ods=team_ods, created_at=at).on_conflict_do_nothing()
         )
         state = await self.state(import_id, for_update=True)
         assert state is not None

@@ -50,7 +50,7 @@ async def stage_chunk(command: ImportCohortChunk, uow: CohortUnitOfWork, now: da
     """Validate a chunk's rows and stage them; a repeated (import, sequence) returns the first answer."""
     async with uow:
         await uow.imports.plan_for_growth()
-        state = await uow.imports.open(command.import_id, command.team_ods)
+        state = await uow.imports.open(command.import_id, command.team_ods, at=now)
         if state.team_ods != command.team_ods:
             return _other_team()
         if (previous := await uow.imports.chunk(command.import_id, command.sequence)) is not None:

@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 from faststream.rabbit import RabbitBroker
+from sqlalchemy import text
 
-from cohort.import_services import commit_import, resume_unfinished
+from cohort.import_services import abandon_stale_imports, commit_import, resume_unfinished
 from cohort.importer import parse_cohort_csv
 from cohort.uow import CohortUnitOfWork
 from contracts.cohort import CommitCohortImport, ImportCohortChunk, SetChildFlags
@@ -326,3 +327,50 @@ async def test_a_commit_stopped_part_way_resumes_without_doing_anything_twice(
     invitations = await eventually(lambda: _invitations(tap, team, 2_500), what="every invitation")
     await _marker(client, tap, uuid.UUID(invitations[0]["child_id"]))
     assert len(tap.invitations(team)) == 2_500 == len({i["child_id"] for i in tap.invitations(team)})
+
+
+STAGED = "SELECT count(*) FROM import_rows WHERE import_id = :i"
+STATUS = "SELECT status FROM imports WHERE import_id = :i"
+
+
+async def test_a_rejected_import_keeps_no_personal_data_and_answers_the_same(
+    client: RabbitBroker, runtime: Runtime
+) -> None:
+    """Issue 19, item 4: "nothing was imported" leaves nothing staged, valid rows' details included."""
+    team, import_id = new_team(), uuid.uuid4()
+    bad = child_row(2, urn="100001")
+    bad[2] = "not a date"
+    rows = [(2, child_row(1, urn="100001")), (3, bad), (4, child_row(3, urn="888888"))]
+    _, reply = await import_rows(client, team, HEADER, rows, import_id=import_id)
+    assert reply.error is not None and reply.error.code == "invalid_file"
+    assert await scalar(runtime, STAGED, i=import_id) == 0
+    assert await scalar(runtime, STATUS, i=import_id) == "rejected"
+    again = await ask(client, CommitCohortImport(import_id=import_id, team_ods=team))
+    assert again.error == reply.error  # a redelivered commit: the same refusal, nothing imported
+    late = await ask(
+        client, ImportCohortChunk(import_id=import_id, team_ods=team, sequence=1, header=HEADER, rows=rows)
+    )
+    assert late.error is not None and late.error.code == "import_closed"
+    assert await scalar(runtime, "SELECT count(*) FROM children WHERE team_ods = :t", t=team) == 0
+
+
+async def test_imports_never_committed_are_abandoned_after_a_day_and_their_rows_deleted(
+    client: RabbitBroker, runtime: Runtime, clock: FixedClock
+) -> None:
+    team, stale, fresh = new_team(), uuid.uuid4(), uuid.uuid4()
+    rows = [(2, child_row(1, urn="100001"))]
+    for import_id in (stale, fresh):
+        assert (await ask(client, ImportCohortChunk(import_id=import_id, team_ods=team, sequence=0, header=HEADER,
+                                                    rows=rows))).ok  # fmt: skip
+    async with runtime.sessions() as session:
+        await session.execute(
+            text("UPDATE imports SET created_at = created_at - interval '25 hours' WHERE import_id = :i"), {"i": stale}
+        )
+        await session.commit()
+    uow = CohortUnitOfWork(runtime.sessions, runtime.tables, consumer="cohort", on_commit=runtime.wake_relay)
+    assert await abandon_stale_imports(uow, clock.now()) == 1
+    assert (await scalar(runtime, STAGED, i=stale), await scalar(runtime, STAGED, i=fresh)) == (0, 1)
+    assert await scalar(runtime, STATUS, i=stale) == "abandoned"
+    late = await ask(client, CommitCohortImport(import_id=stale, team_ods=team))
+    assert late.error is not None and late.error.code == "import_closed"
+    assert (await ask(client, CommitCohortImport(import_id=fresh, team_ods=team))).ok
