@@ -13,7 +13,7 @@ from typing import Any
 from cohort import import_activity
 from cohort.activity import Entry, source_key
 from cohort.domain import Child, CohortYear, Join, Trigger, reason_for_school
-from cohort.import_rules import HeldRow, MatchedOn, differences, rekeyed_parents, row_programmes
+from cohort.import_rules import COMPARED, HeldRow, MatchedOn, differences, rekeyed_parents, row_programmes
 from cohort.messages import children_upserted
 from cohort.services import join_and_invite
 from cohort.uow import CohortUnitOfWork
@@ -103,15 +103,7 @@ async def _apply(command: DecideImportReview, held: HeldRow, uow: CohortUnitOfWo
 
 
 def _details(child: Child) -> dict[str, Any]:
-    return {
-        "nhs_number": child.nhs_number,
-        "first_name": child.first_name,
-        "last_name": child.last_name,
-        "date_of_birth": child.date_of_birth,
-        "postcode": child.postcode,
-        "school_urn": child.school_urn,
-        "year_group": child.year_group,
-    }
+    return {name: getattr(child, name) for name in COMPARED}
 
 
 def _entry(
