@@ -46,17 +46,21 @@ MATCH_BY_NHS_NUMBER = text(
 )
 # import_rules.candidates: the pairs agreeing on three of the four details are the union of four equi-joins
 # (each a hash join), then each row keeps its one candidate, or its one exact candidate among several.
-# Rows left with several are returned (an error each); rows with none stay new.
-_SAME = {
-    "first, last, born": "r.f = c.f AND r.l = c.l AND r.d = c.d",
-    "first, last, postcode": "r.f = c.f AND r.l = c.l AND r.p = c.p",
-    "first, born, postcode": "r.f = c.f AND r.d = c.d AND r.p = c.p",
-    "last, born, postcode": "r.l = c.l AND r.d = c.d AND r.p = c.p",
-}
+# Rows left with several are returned (an error each); rows with none stay new. "Not both numbered" is
+# two joins per rule, so that each side is filtered before it is joined: a file and a team whose every
+# child is numbered (a re-import) join nothing, however alike their names, birthdays and postcodes.
+_SAME = (
+    "r.f = c.f AND r.l = c.l AND r.d = c.d",
+    "r.f = c.f AND r.l = c.l AND r.p = c.p",
+    "r.f = c.f AND r.d = c.d AND r.p = c.p",
+    "r.l = c.l AND r.d = c.d AND r.p = c.p",
+)
+_NOT_BOTH_NUMBERED = ("r_unnumbered r JOIN c", "r JOIN c_unnumbered c")
 _PAIRS = "\n        UNION\n".join(
     f"""        SELECT r.row_number, c.id, (r.f = c.f AND r.l = c.l AND r.d = c.d AND r.p = c.p) AS exact
-        FROM r JOIN c ON {on} WHERE r.nhs_number IS NULL OR c.nhs_number IS NULL"""
-    for on in _SAME.values()
+        FROM {sides} ON {on}"""
+    for on in _SAME
+    for sides in _NOT_BOTH_NUMBERED
 )
 MATCH_BY_DETAILS = text(
     f"""
@@ -64,9 +68,13 @@ MATCH_BY_DETAILS = text(
         SELECT row_number, nhs_number, lower(first_name) AS f, lower(last_name) AS l, date_of_birth AS d,
                postcode AS p
         FROM import_rows WHERE import_id = :id AND child_id IS NULL
+    ), r_unnumbered AS MATERIALIZED (
+        SELECT * FROM r WHERE nhs_number IS NULL
     ), c AS MATERIALIZED (
         SELECT id, nhs_number, lower(first_name) AS f, lower(last_name) AS l, date_of_birth AS d, postcode AS p
         FROM children WHERE team_ods = :team
+    ), c_unnumbered AS MATERIALIZED (
+        SELECT * FROM c WHERE nhs_number IS NULL
     ), pairs AS (
 {_PAIRS}
     ), chosen AS (
