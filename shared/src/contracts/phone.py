@@ -22,9 +22,9 @@ class PhoneKind(StrEnum):
 
 _UK = 44
 # Ofcom's numbers for drama and testing, which libphonenumber calls invalid but test data and staff
-# examples use (the real service adds the mobile range to its own library the same way).
+# examples use: the mobile range as the real service adds it to its own library (07700 9xxxxx).
 _DRAMA = {
-    PhoneKind.MOBILE: re.compile(r"7700900\d{3}"),
+    PhoneKind.MOBILE: re.compile(r"77009\d{5}"),
     PhoneKind.LANDLINE: re.compile(r"1632960\d{3}"),
 }
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE})

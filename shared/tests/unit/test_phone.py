@@ -17,6 +17,7 @@ pytestmark = pytest.mark.unit
         ("447412345678", "07412345678", PhoneKind.MOBILE),
         ("7412345678", "07412345678", PhoneKind.MOBILE),  # a spreadsheet dropped the zero
         ("07700 900982", "07700900982", PhoneKind.MOBILE),  # Ofcom's drama range
+        ("07700 912345", "07700912345", PhoneKind.MOBILE),
         ("0113 496 0123", "01134960123", PhoneKind.LANDLINE),
         ("01632 960001", "01632960001", PhoneKind.LANDLINE),
         ("020-7946-0000", "02079460000", PhoneKind.LANDLINE),
@@ -30,7 +31,7 @@ def test_uk_numbers_are_stored_nationally_with_their_kind(text: str, stored: str
 
 @pytest.mark.parametrize(
     "text",
-    ["", "invalid", "0741234567", "074123456789", "+33 6 12 34 56 78", "09012345678", "07412345678 x12",
+    ["", "invalid", "0741234567", "074123456789", "+33 6 12 34 56 78", "09012345678", "07700 212345", "07412345678 x12",
      "０７４１２３４５６７８", "0" * 200],
 )  # fmt: skip
 def test_what_is_not_a_uk_number_people_can_be_reached_on(text: str) -> None:
