@@ -9,6 +9,8 @@
    (consents, vaccinations, activity and school sessions in realistic shares, which the curve's imports lack).
 4. Daily caps (bench.scale_daily): 2,000,000 messages due against one GOV.UK Notify service's 250,000-a-day
    email and SMS caps, with a clock the run moves: the days they take, caps exceeded, messages lost.
+5. A long-running service (bench.scale_reimport): ten successive imports of one 100,000-row file into one
+   team on one set of processes, autovacuum off and then on; each within 2 x the first.
 
 Writes scale-results.json; exits 1 only if a part could not run (MISSED targets are printed).
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench import scale_curve, scale_daily, scale_queries, scale_retime
+from bench import scale_curve, scale_daily, scale_queries, scale_reimport, scale_retime
 from bench.cpu import CpuMeter
 from bench.figures import table
 from bench.runner import Part, Run, Servers, run
@@ -95,6 +97,8 @@ def _verdicts(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     ]  # fmt: skip
     rows += [(f"  {name}", f"{ms:.0f} ms", f"≤ {QUERY_P95_LIMIT_MS}", "met" if ms <= QUERY_P95_LIMIT_MS else "MISSED")
              for name, ms in sorted(p95.items())]  # fmt: skip
+    if "reimport_rows" in r:
+        rows += scale_reimport.verdicts(r)
     return rows
 
 
@@ -102,7 +106,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few tens of thousands of children (CI)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the figures (JSON)")
-    parser.add_argument("--only", nargs="*", default=None, help="some of: curve, retime, queries, daily")
+    parser.add_argument("--only", nargs="*", default=None, help="some of: curve, retime, queries, daily, reimport")
     args = parser.parse_args()
     # Re-timing runs on the curve's stack, with the curve's million children in the database.
     retime = not args.only or "retime" in args.only
@@ -112,6 +116,7 @@ def main() -> int:
             ("curve", lambda: _with_world(servers, lambda w: _curve_and_retime(w, quick=args.quick, retime=retime))),
             ("queries", lambda: _queries(servers, quick=args.quick)),
             ("daily", lambda: _daily(quick=args.quick)),
+            ("reimport", lambda: _with_world(servers, lambda w: _reimport(w, quick=args.quick))),
         ]
         return [(n, p) for n, p in every if not args.only or n in args.only or (n == "curve" and retime)]
 
@@ -138,6 +143,10 @@ def _queries(servers: Servers, *, quick: bool) -> dict[str, Any]:
         found = scale_queries.run(the_world, children=20_000 if quick else 1_000_000, teams=10)
     p95 = {name: q["service"]["p95_ms"] for name, q in found["queries"].items()}
     return {"query_p95_ms": p95, "queries": found}
+
+
+def _reimport(the_world: World, *, quick: bool) -> dict[str, Any]:
+    return scale_reimport.reimport(the_world, imports=10, rows=10_000 if quick else 100_000)
 
 
 def _daily(*, quick: bool) -> dict[str, Any]:

@@ -41,12 +41,14 @@ def logging_left_as_found() -> Iterator[None]:
     logging.getLogger().handlers[:] = handlers
 
 
-def test_rows_are_numbered_as_in_a_spreadsheet_and_blank_rows_skipped(tmp_path: Path) -> None:
+def test_rows_are_numbered_as_in_a_spreadsheet_and_only_trailing_blank_rows_left_out(tmp_path: Path) -> None:
     path = tmp_path / "cohort.csv"
-    path.write_bytes("\ufeffCHILD_FIRST_NAME,CHILD_LAST_NAME\nAmélie,Smith\n,\nBen,Jones\n".encode())
+    path.write_bytes("\ufeffCHILD_FIRST_NAME,CHILD_LAST_NAME\nAmélie,Smith\n,\n\nBen,Jones\n,\n , \n".encode())
     header, rows = read_rows(path)
     assert header == ["CHILD_FIRST_NAME", "CHILD_LAST_NAME"]
-    assert rows == [(2, ["Amélie", "Smith"]), (4, ["Ben", "Jones"])]
+    # The blank row between two children is sent (the service reports its missing cells); the empty
+    # line (row 4) and the blank rows at the end are not.
+    assert rows == [(2, ["Amélie", "Smith"]), (3, ["", ""]), (5, ["Ben", "Jones"])]
 
 
 def test_an_iso_8859_1_file_is_read(tmp_path: Path) -> None:

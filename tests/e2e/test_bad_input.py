@@ -185,6 +185,11 @@ def _unknown_id_requests() -> list[tuple[Message, bool]]:
         (cohort.SetChildFlags(child_id=unknown, archived=True, changed_by="Nurse"), True),
         (cohort.PreviewClinicInvitations(session_id=unknown), False),
         (cohort.CommitCohortImport(import_id=unknown, team_ods=ods), True),
+        (cohort.ListImportReviews(import_id=unknown), False),
+        (
+            cohort.DecideImportReview(import_id=unknown, row_number=2, decision="use_upload", decided_by="Nurse"),
+            True,
+        ),
         (cohort.ListClinicChildren(team_ods=ods, programme=Programme.FLU, academic_year=2025), False),
         (cohort.FindChildren(team_ods=ods, nhs_number="9434765919"), False),
         (consent.SendConsentRequest(child_id=unknown, team_ods=ods, programmes=flu, requested_by="Nurse"), True),

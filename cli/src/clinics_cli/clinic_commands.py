@@ -127,7 +127,7 @@ def import_cohort(
             client, path, team_ods=team, programmes=programme, academic_year=year, show_progress=not options.json
         )
 
-    call(work, views.record("imported"))
+    call(work, views.imported)
 
 
 @child_app.command("find")

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from clinics_cli import output
 from clinics_cli.client import EXIT_USAGE, Client, CliError
 from contracts.cohort import CommitCohortImport, ImportCohortChunk
+from contracts.cohort_csv import without_trailing_blank_rows
 from contracts.common import Programme
 
 CHUNK_ROWS = 2000
@@ -26,7 +27,11 @@ Rows = list[tuple[int, list[str]]]
 
 
 def read_rows(path: Path) -> tuple[list[str], Rows]:
-    """Header and rows, numbered as in a spreadsheet (header is row 1); UTF-8 or ISO-8859-1."""
+    """Header and rows, numbered as in a spreadsheet (header is row 1); UTF-8 or ISO-8859-1.
+
+    Empty lines and the blank rows after the last child are left out; a blank row between two children is
+    sent, so the service can say which cells it lacks.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -38,7 +43,7 @@ def read_rows(path: Path) -> tuple[list[str], Rows]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
-        rows = [(number, cells) for number, cells in enumerate(reader, start=2) if any(c.strip() for c in cells)]
+        rows = without_trailing_blank_rows([(number, cells) for number, cells in enumerate(reader, start=2) if cells])
     except (StopIteration, csv.Error) as exc:
         raise CliError(f"{path} is not a CSV file in the cohort upload format", EXIT_USAGE) from exc
     return header, rows

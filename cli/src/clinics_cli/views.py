@@ -110,3 +110,14 @@ def clinic_children(data: dict[str, Any]) -> None:
 
 def row_errors(details: list[dict[str, Any]]) -> None:
     output.table(details, title="rows with errors", columns=["row", "column", "message"])
+
+
+def imported(data: dict[str, Any]) -> None:
+    output.mapping(data, title="imported")
+    held = data.get("needs_review") or 0
+    if held:
+        records = "1 record needs" if held == 1 else f"{held} records need"
+        output.say(
+            f"{records} review: nothing in them is changed or invited until decided"
+            f" (clinics imports review {data['import_id']})"
+        )

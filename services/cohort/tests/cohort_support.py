@@ -19,6 +19,7 @@ from sqlalchemy import text
 import contracts.cohort
 from contracts import topology
 from contracts.cohort import CommitCohortImport, FindChildren, ImportCohortChunk, InvitationKind
+from contracts.cohort_csv import without_trailing_blank_rows
 from contracts.common import Channel, MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentResponse, ConsentRoute, ConsentStatus
 from contracts.envelope import Message, Reply
@@ -39,14 +40,14 @@ def new_team() -> str:
 
 
 def read_csv(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """As the CLI reads a file: header, then (spreadsheet row number, cells) of non-blank rows."""
+    """As the CLI reads a file: header, then (spreadsheet row number, cells) up to the last non-blank row."""
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         content = data.decode("iso-8859-1")
     reader = csv.reader(io.StringIO(content, newline=""))
     header = next(reader)
-    rows = [(n, cells) for n, cells in enumerate(reader, start=2) if any(c.strip() for c in cells)]
+    rows = without_trailing_blank_rows([(n, cells) for n, cells in enumerate(reader, start=2) if cells])
     return header, rows
 
 
@@ -141,10 +142,11 @@ async def import_rows(
     team_ods: str,
     header: list[str],
     rows: Sequence[tuple[int, list[str]]],
+    import_id: uuid.UUID | None = None,
     **commit: Any,
 ) -> tuple[list[Reply], Reply]:
     """Stream rows in chunks as the CLI does, then commit; returns the chunk replies and the commit reply."""
-    import_id = uuid.uuid4()
+    import_id = import_id or uuid.uuid4()
     chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)] or [[]]
     replies = []
     for sequence, chunk in enumerate(chunks):

@@ -124,7 +124,11 @@ class InviteToClinic(Command):
 
 
 class ImportCohortChunk(Command):
-    """One chunk of a cohort CSV upload: raw rows with their spreadsheet row numbers, staged until committed."""
+    """One chunk of a cohort CSV upload: raw rows with their spreadsheet row numbers, staged until committed.
+
+    Chunks carry the file's rows in order up to its last non-blank row (`contracts.cohort_csv`): every row
+    sent is checked, a blank one too; the template's instruction row, first in the first chunk, is skipped.
+    """
 
     import_id: uuid.UUID
     team_ods: OdsCode
@@ -140,6 +144,26 @@ class CommitCohortImport(Command):
     team_ods: OdsCode
     academic_year: AcademicYear | None = None
     programmes: list[Programme] | None = None
+
+
+class ReviewDecision(StrEnum):
+    """What staff decide for an import row held for review."""
+
+    USE_UPLOAD = "use_upload"  # the existing child takes the uploaded details
+    KEEP_EXISTING = "keep_existing"  # the upload is discarded
+    KEEP_BOTH = "keep_both"  # they are two children: the upload becomes a new one
+
+
+class DecideImportReview(Command):
+    """Staff's decision on a cohort import row held for review; nothing of it is applied before this.
+
+    *Keep both* is for a possible duplicate only: a row that matched its child by NHS number is that child.
+    """
+
+    import_id: uuid.UUID
+    row_number: int = Field(ge=2)
+    decision: ReviewDecision
+    decided_by: Actor
 
 
 class InviteChildToClinic(Command):
@@ -216,6 +240,15 @@ class ListClinicChildren(Query):
     # Keyset paging: the reply's `next_cursor`, for the page after it (with `page` left at 1). It reads as
     # fast at the thousandth page as at the first; `page` alone still works, but reads every child before.
     after: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class ListImportReviews(Query):
+    """The rows of a cohort import held for staff review, each upload beside the existing child it matched,
+    in row order (`after_row`: the reply's `next_after`, for the page after it)."""
+
+    import_id: uuid.UUID
+    after_row: int = Field(default=0, ge=0)
+    page_size: PageSize = 50
 
 
 class FindChildren(Query):

@@ -1,10 +1,13 @@
-"""Value types that several services' messages share."""
+"""Value types that several services' messages share, and the school-year rules every service reads."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
@@ -81,6 +84,52 @@ class Programme(StrEnum):
 
 
 Programmes = Annotated[list[Programme], Field(min_length=1, max_length=5)]
+
+# --- year groups: who a programme is for ------------------------------------------------------
+
+# Reception is year group 0; children start it in the academic year they turn five.
+RECEPTION = 0
+_AGE_STARTING_SCHOOL = 5
+# The year groups each programme offers (the real service's Programme::DEFAULT_YEAR_GROUPS): every
+# service that decides who a programme is for reads them here, and the cohort import's SQL is given
+# the birth dates they stand for (`birth_dates_for`).
+YEAR_GROUPS: Mapping[Programme, range] = MappingProxyType(
+    {
+        Programme.FLU: range(RECEPTION, 12),
+        Programme.HPV: range(8, 12),
+        Programme.MENACWY: range(9, 12),
+        Programme.TD_IPV: range(9, 12),
+        Programme.MMR: range(RECEPTION, 12),
+    }
+)
+
+
+def birth_academic_year(date_of_birth: date) -> int:
+    """The academic year (1 September to 31 August) a child was born in, which fixes their school year."""
+    return date_of_birth.year if date_of_birth.month >= 9 else date_of_birth.year - 1
+
+
+def year_group(date_of_birth: date, academic_year: int) -> int:
+    """The child's year group in `academic_year`: 0 is reception, 11 the last year of compulsory school."""
+    return academic_year - birth_academic_year(date_of_birth) - _AGE_STARTING_SCHOOL
+
+
+def offers(programme: str, group: int) -> bool:
+    """Whether `programme` is for children of year group `group`."""
+    return group in YEAR_GROUPS[Programme(programme)]
+
+
+def programmes_for(programmes: Iterable[str], group: int) -> tuple[str, ...]:
+    """The programmes of these that are for year group `group`, in the order given (once each)."""
+    return tuple(p for p in dict.fromkeys(programmes) if offers(p, group))
+
+
+def birth_dates_for(programme: str, academic_year: int) -> tuple[date, date]:
+    """The first and last date of birth of the children `programme` is for in `academic_year`."""
+    groups = YEAR_GROUPS[Programme(programme)]
+    oldest = academic_year - groups[-1] - _AGE_STARTING_SCHOOL
+    youngest = academic_year - groups[0] - _AGE_STARTING_SCHOOL
+    return date(oldest, 9, 1), date(youngest + 1, 8, 31)
 
 
 class MessageKind(StrEnum):

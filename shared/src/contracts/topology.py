@@ -147,6 +147,8 @@ ANSWERS: Final[dict[str, tuple[type[Message], ...]]] = {
     "cohort": (
         cohort.ImportCohortChunk,
         cohort.CommitCohortImport,
+        cohort.ListImportReviews,
+        cohort.DecideImportReview,
         cohort.InviteChildToClinic,
         cohort.AddWalkIn,
         cohort.ChangeChildSchool,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cohort import import_activity
 from cohort.domain import HIDDEN, CohortYear, Invitation, Join, JoinReason, mask_recipient
 from contracts.common import MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentRequested
@@ -236,4 +237,5 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
         f" ({d['route'].replace('_', ' ')}), recorded by {d['recorded_by']}"
     ),
     "vaccination_recorded": _vaccination,
+    **import_activity.DESCRIBE,
 }

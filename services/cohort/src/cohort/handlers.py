@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faststream.rabbit import RabbitRouter
 
-from cohort import event_services, import_services, query_services, services
+from cohort import event_services, import_reviews, import_services, query_services, services
 from cohort.uow import CohortUnitOfWork
 from cohort.wiring import CohortWiring
 from contracts import cohort, consent, notify, sessions
@@ -80,6 +80,14 @@ async def on_commit_cohort_import(command: cohort.CommitCohortImport, uow: Uow, 
     return await import_services.commit_import(command, uow, now)
 
 
+async def on_list_import_reviews(query: cohort.ListImportReviews, uow: Uow) -> Reply:
+    return await import_reviews.list_reviews(query, uow)
+
+
+async def on_decide_import_review(command: cohort.DecideImportReview, uow: Uow, now: Now) -> Reply:
+    return await import_reviews.decide_review(command, uow, now)
+
+
 async def on_invite_child_to_clinic(command: cohort.InviteChildToClinic, uow: Uow, now: Now) -> Reply:
     return await services.invite_child(command, uow, now)
 
@@ -131,6 +139,8 @@ def build_router() -> RabbitRouter:
     sub(**subscription("cohort", notify.NotificationCancelled), channel=GROUPED)(on_notification_cancelled)
     sub(**subscription("cohort", cohort.ImportCohortChunk))(on_import_cohort_chunk)
     sub(**subscription("cohort", cohort.CommitCohortImport))(on_commit_cohort_import)
+    sub(**subscription("cohort", cohort.ListImportReviews))(on_list_import_reviews)
+    sub(**subscription("cohort", cohort.DecideImportReview))(on_decide_import_review)
     sub(**subscription("cohort", cohort.InviteChildToClinic))(on_invite_child_to_clinic)
     sub(**subscription("cohort", cohort.AddWalkIn))(on_add_walk_in)
     sub(**subscription("cohort", cohort.ChangeChildSchool))(on_change_child_school)

@@ -14,8 +14,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cohort import import_sql as sql
+from cohort.import_checks import ImportChecks, plan_params
+from cohort.import_review_repository import ImportReviewRepository
 from cohort.import_rules import ImportPlan, ImportStatus, child_identity, parent_id
 from cohort.importer import CohortRow, RowError
+from cohort.sql_text import literal
 from cohort.tables import import_chunks, import_errors, imports
 
 
@@ -85,11 +88,13 @@ class ImportRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.checks = ImportChecks(session)
+        self.reviews = ImportReviewRepository(session)
 
-    async def open(self, import_id: uuid.UUID, team_ods: str) -> ImportState:
+    async def open(self, import_id: uuid.UUID, team_ods: str, *, at: datetime) -> ImportState:
         """The import, created on its first chunk and locked, so no chunk is staged once a commit has begun."""
         await self.session.execute(
-            insert(imports).values(import_id=import_id, team_ods=team_ods).on_conflict_do_nothing()
+            insert(imports).values(import_id=import_id, team_ods=team_ods, created_at=at).on_conflict_do_nothing()
         )
         state = await self.state(import_id, for_update=True)
         assert state is not None
@@ -173,25 +178,6 @@ class ImportRepository:
         """
         await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
-    async def errors(self, import_id: uuid.UUID) -> list[RowError]:
-        e = import_errors.c
-        rows = await self.session.execute(
-            select(e.row_number, e.column, e.message).where(e.import_id == import_id).order_by(e.row_number, e.column)
-        )
-        return [RowError(r.row_number, r.column, r.message) for r in rows]
-
-    async def match(self, import_id: uuid.UUID, team_ods: str) -> list[RowError]:
-        """Find each row's existing child; returns errors for rows that are the same child as another."""
-        params = {"id": import_id, "team": team_ods}
-        await self.session.execute(sql.MATCH_BY_NHS_NUMBER, params)
-        await self.session.execute(sql.MATCH_BY_DETAILS, params)
-        rows = (await self.session.execute(sql.DUPLICATES, {"id": import_id})).all()
-        return [RowError(r.row_number, r.col, f"is the same child as row {r.first_row}") for r in rows]
-
-    async def classify(self, import_id: uuid.UUID) -> None:
-        """Give new children their ids and mark each row created, updated or unchanged."""
-        await self.session.execute(sql.CLASSIFY, {"id": import_id})
-
     async def start_applying(self, import_id: uuid.UUID, plan: ImportPlan) -> None:
         await self.session.execute(
             update(imports)
@@ -235,10 +221,10 @@ class ImportRepository:
             "team": team_ods,
             "lo": lo,
             "hi": hi,
-            "programmes": list(plan.programmes),
             "year": plan.academic_year,
             "today": plan.joined_on,
             "at": at,
+            **plan_params(plan),
         }
         row = (await self.session.execute(sql.JOIN, params)).one()
         return ImportJoins(row.joined, row.joins, row.invitations)
@@ -251,10 +237,38 @@ class ImportRepository:
         return {r.outcome: r.n for r in rows}
 
     async def finish(self, import_id: uuid.UUID, result: dict[str, Any]) -> None:
-        """Mark the import committed with its result; the staged rows are no longer needed."""
+        """Mark the import committed with its result; the staged rows are no longer needed (held rows wait
+        in import_reviews)."""
+        await self._close(import_id, ImportStatus.COMMITTED, result)
+
+    async def reject(self, import_id: uuid.UUID, reply: dict[str, Any]) -> None:
+        """Mark the import refused, keeping the refusal for a redelivered commit, and delete its staged rows:
+        an import that imported nothing keeps no child's or parent's details."""
+        await self._close(import_id, ImportStatus.REJECTED, reply)
+
+    async def _close(self, import_id: uuid.UUID, status: ImportStatus, result: dict[str, Any]) -> None:
         await self.session.execute(
             update(imports)
             .where(imports.c.import_id == import_id)
-            .values(status=ImportStatus.COMMITTED, result=result, committed_at=text("now()"))
+            .values(status=status, result=result, committed_at=text("now()"))
         )
         await self.session.execute(text("DELETE FROM import_rows WHERE import_id = :id"), {"id": import_id})
+
+    async def abandon_stale(self, *, started_before: datetime) -> int:
+        """Imports still staging that began before `started_before` are abandoned and their rows deleted."""
+        found = await self.session.execute(_ABANDON, {"before": started_before})
+        return len(found.all())
+
+
+_ABANDON = text(
+    f"""
+    WITH stale AS (
+        UPDATE imports SET status = {literal(ImportStatus.ABANDONED)}, committed_at = now()
+        WHERE status = {literal(ImportStatus.STAGING)} AND created_at < :before
+        RETURNING import_id
+    ), deleted AS (
+        DELETE FROM import_rows r USING stale WHERE r.import_id = stale.import_id
+    )
+    SELECT import_id FROM stale
+    """
+)

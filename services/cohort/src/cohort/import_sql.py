@@ -1,4 +1,5 @@
-"""The set-based SQL of cohort imports: matching, classifying and applying staged rows in batches.
+"""The set-based SQL of cohort imports: applying checked and classified rows in batches (import_match_sql
+checks and classifies them).
 
 Every rule here is the domain's, rendered from it (`cohort.domain`, `cohort.import_rules`): the clinic
 URNs and their join reasons, who never joins, the row outcomes. The message items the database builds
@@ -11,80 +12,19 @@ from sqlalchemy import text
 
 from cohort.activity import JOINED
 from cohort.domain import NEVER_JOIN, SCHOOL_JOIN_REASONS, InvitationKind, Trigger
+from cohort.import_match_sql import FOR_PROGRAMME, PLAN_PROGRAMMES
 from cohort.import_rules import RowOutcome
-from cohort.importer.columns import CHILD_NHS_NUMBER
 from cohort.sql_text import case_of, in_list, json_object, literal, none_of
 
 # Which rows join the clinic cohort by their school, and why (domain.reason_for_school), over rows `r`.
 JOINS_BY_SCHOOL = f"r.school_urn IN ({in_list(SCHOOL_JOIN_REASONS)})"
 JOIN_REASON = case_of("r.school_urn", SCHOOL_JOIN_REASONS)
-# import_rules.is_applied over rows `r`.
-APPLIED = f"(r.outcome <> {literal(RowOutcome.UNCHANGED)} OR {JOINS_BY_SCHOOL})"
+# Rows that change their child (import_rules.is_applied), and import_rules.is_applied, over rows `r`.
+CHANGES = f"r.outcome IN ({in_list([RowOutcome.CREATED, RowOutcome.UPDATED])})"
+APPLIED = f"({CHANGES} OR (r.outcome = {literal(RowOutcome.UNCHANGED)} AND {JOINS_BY_SCHOOL}))"
 # domain.ChildFlags.may_join over children `c`.
 MAY_JOIN = none_of("c", NEVER_JOIN)
 
-# Two rows are one child (import_rules.same_children) when they share an NHS number, or name, birth date
-# and postcode with one lacking it, or when both match the same existing child. Each is a window over the
-# import's rows (n log n): the details rule was a self-join on row_number < row_number, which a generic
-# plan once ran as a nested loop over 100,000 x 100,000 rows (minutes, in the national curve). A row's
-# earliest twin by details is the partition's first row if the row lacks an NHS number, else the
-# partition's first row lacking one; either is earlier than the row exactly when it is smaller. Of two
-# rules naming the same first row, the NHS number is blamed.
-DUPLICATES = text(
-    f"""
-    SELECT DISTINCT ON (row_number) row_number, col, first_row FROM (
-        SELECT row_number, {literal(CHILD_NHS_NUMBER)} AS col, first_row FROM (
-            SELECT row_number, min(row_number) OVER (PARTITION BY nhs_number) AS first_row
-            FROM import_rows WHERE import_id = :id AND nhs_number IS NOT NULL) same_number
-        WHERE row_number <> first_row
-        UNION ALL
-        SELECT row_number, '', first_row FROM (
-            SELECT row_number, CASE WHEN nhs_number IS NULL THEN min(row_number) OVER same_details
-                                    ELSE min(row_number) FILTER (WHERE nhs_number IS NULL) OVER same_details
-                               END AS first_row
-            FROM import_rows WHERE import_id = :id
-            WINDOW same_details AS (PARTITION BY lower(first_name), lower(last_name), date_of_birth, postcode)
-        ) same_details
-        WHERE first_row < row_number
-        UNION ALL
-        SELECT row_number, '', first_row FROM (
-            SELECT row_number, min(row_number) OVER (PARTITION BY child_id) AS first_row
-            FROM import_rows WHERE import_id = :id AND child_id IS NOT NULL) same_match
-        WHERE row_number <> first_row) found
-    ORDER BY row_number, first_row, col DESC
-    """
-)
-MATCH_BY_NHS_NUMBER = text(
-    """
-    UPDATE import_rows r SET child_id = c.id FROM children c
-    WHERE r.import_id = :id AND r.child_id IS NULL AND r.nhs_number IS NOT NULL
-      AND c.team_ods = :team AND c.nhs_number = r.nhs_number
-    """
-)
-MATCH_BY_DETAILS = text(
-    """
-    UPDATE import_rows r SET child_id = c.id FROM children c
-    WHERE r.import_id = :id AND r.child_id IS NULL AND r.nhs_number IS NULL
-      AND c.team_ods = :team AND lower(c.last_name) = lower(r.last_name) AND lower(c.first_name) = lower(r.first_name)
-      AND c.date_of_birth = r.date_of_birth AND c.postcode = r.postcode
-    """
-)
-# New children take the ids made when their rows were staged, so a retried commit creates the same children.
-CLASSIFY = text(
-    f"""
-    UPDATE import_rows r SET child_id = coalesce(r.child_id, r.new_child_id), outcome = CASE
-        WHEN r.child_id IS NULL THEN {literal(RowOutcome.CREATED)}
-        WHEN EXISTS (
-            SELECT 1 FROM children c
-            WHERE c.id = r.child_id AND c.first_name = r.first_name AND c.last_name = r.last_name
-              AND c.date_of_birth = r.date_of_birth AND c.postcode = r.postcode AND c.school_urn = r.school_urn
-              AND c.year_group IS NOT DISTINCT FROM r.year_group
-              AND (r.nhs_number IS NULL OR c.nhs_number = r.nhs_number)
-              AND c.parents = r.parents)
-        THEN {literal(RowOutcome.UNCHANGED)} ELSE {literal(RowOutcome.UPDATED)} END
-    WHERE r.import_id = :id AND r.outcome IS NULL
-    """
-)
 NEXT_BATCH = text(
     f"""
     SELECT min(row_number) AS lo, max(row_number) AS hi FROM (
@@ -116,7 +56,7 @@ UPSERT_CHILDREN = text(
                                school_urn, year_group, parents)
     SELECT r.child_id, :team, r.nhs_number, r.first_name, r.last_name, r.date_of_birth, r.postcode,
            r.school_urn, r.year_group, r.parents
-    FROM import_rows r WHERE {IN_BATCH} AND r.outcome <> {literal(RowOutcome.UNCHANGED)}
+    FROM import_rows r WHERE {IN_BATCH} AND {CHANGES}
     ON CONFLICT (id) DO UPDATE SET
         nhs_number = coalesce(excluded.nhs_number, c.nhs_number), first_name = excluded.first_name,
         last_name = excluded.last_name, date_of_birth = excluded.date_of_birth, postcode = excluded.postcode,
@@ -153,7 +93,8 @@ JOINED_DETAILS = {
     "academic_year": "CAST(:year AS integer)",
     "joined_on": "CAST(:today AS date)",
 }
-# Children of the clinic URNs join for the import's programmes (existing memberships are skipped; the names
+# Children of the clinic URNs join for the import's programmes their year group is in (existing memberships
+# are skipped; rows held for review join nobody until decided; the names
 # go in with them, so the membership trigger of migration 0004 need not rewrite the row), their activity
 # entries are written, and the joins come back as the JSON arrays of the outgoing messages' items: one
 # round trip and no per-child Python per batch.
@@ -162,10 +103,9 @@ JOIN = text(
     WITH joined AS (
         INSERT INTO clinic_memberships (child_id, team_ods, academic_year, programme, joined_on, reason, last_name,
                                         first_name)
-        SELECT r.child_id, :team, :year, prog, :today, {JOIN_REASON}, c.last_name, c.first_name
-        FROM import_rows r JOIN children c ON c.id = r.child_id
-             CROSS JOIN unnest(CAST(:programmes AS varchar[])) AS prog
-        WHERE {IN_BATCH} AND {JOINS_BY_SCHOOL} AND {MAY_JOIN}
+        SELECT r.child_id, :team, :year, p.programme, :today, {JOIN_REASON}, c.last_name, c.first_name
+        FROM import_rows r JOIN children c ON c.id = r.child_id JOIN {PLAN_PROGRAMMES} ON {FOR_PROGRAMME}
+        WHERE {IN_BATCH} AND {APPLIED} AND {JOINS_BY_SCHOOL} AND {MAY_JOIN}
         ON CONFLICT DO NOTHING
         RETURNING child_id, programme, reason
     ), children_joined AS (

@@ -241,7 +241,41 @@ import_rows = Table(
     Column("new_child_id", Uuid, nullable=False),
     Column("child_id", Uuid),
     Column("outcome", String(20)),
+    # How the row found its existing child (import_rules.MatchedOn), if it did.
+    Column("matched_on", String(20)),
     PrimaryKeyConstraint("import_id", "row_number", name="pk_import_rows"),
+)
+
+# Rows held for staff to decide (migration 0005): what was uploaded, beside the existing child it matched.
+import_reviews = Table(
+    "import_reviews",
+    metadata,
+    Column("import_id", Uuid, nullable=False),
+    Column("row_number", Integer, nullable=False),
+    Column("team_ods", String(10), nullable=False),
+    Column("child_id", Uuid, nullable=False),
+    Column("matched_on", String(20), nullable=False),
+    Column("nhs_number", String(10)),
+    Column("first_name", String(300), nullable=False),
+    Column("last_name", String(300), nullable=False),
+    Column("date_of_birth", Date, nullable=False),
+    Column("postcode", String(10), nullable=False),
+    Column("school_urn", String(6), nullable=False),
+    Column("year_group", SmallInteger),
+    Column("parents", JSONB, nullable=False),
+    Column("new_child_id", Uuid, nullable=False),
+    Column("decision", String(20)),
+    Column("decided_by", String(200)),
+    Column("decided_at", DateTime(timezone=True)),
+    _created(),
+    PrimaryKeyConstraint("import_id", "row_number", name="pk_import_reviews"),
+)
+Index(
+    "ix_import_reviews_undecided",
+    import_reviews.c.team_ods,
+    import_reviews.c.import_id,
+    import_reviews.c.row_number,
+    postgresql_where=import_reviews.c.decision.is_(None),
 )
 
 import_errors = Table(

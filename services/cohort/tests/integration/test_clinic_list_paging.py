@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from faststream.rabbit import RabbitBroker
 
-from contracts.cohort import ClinicChildrenFilter, ListClinicChildren
+from contracts.cohort import ClinicChildrenFilter, DecideImportReview, ListClinicChildren, ReviewDecision
 from contracts.common import Programme
 from msgkit.runtime import Runtime
 
-from ..cohort_support import ask, child_row, import_children, new_team
+from ..cohort_support import HEADER, ask, child_row, import_children, import_rows, new_team
 
 pytestmark = pytest.mark.integration
 
@@ -96,8 +96,12 @@ async def test_a_name_change_moves_a_child_in_the_list(client: RabbitBroker, run
     team = new_team()
     adams, brown = await import_children(client, team, [named(5_400, "Al", "Adams"), named(5_401, "Al", "Brown")])
     assert ids(await listed(client, team)) == [adams, brown]
-    [renamed] = await import_children(client, team, [named(5_400, "Al", "Young")])  # the same NHS number
-    assert renamed == adams
+    # The same NHS number with another name: held for review, then staff use the upload.
+    import_id = uuid.uuid4()
+    _, held = await import_rows(client, team, HEADER, [(2, named(5_400, "Al", "Young"))], import_id=import_id)
+    assert held.data is not None and held.data["needs_review"] == 1
+    decision = DecideImportReview(import_id=import_id, row_number=2, decision=ReviewDecision.USE_UPLOAD, decided_by="t")
+    assert (await ask(client, decision)).ok
     data = await listed(client, team)
     assert ids(data) == [brown, adams] and data["children"][1]["last_name"] == "Young"
 

@@ -16,8 +16,10 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cohort import activity, import_sql
+from cohort import activity, import_match_sql, import_sql
 from cohort.domain import CohortYear, Join, JoinReason
+from cohort.import_checks import plan_params
+from cohort.import_rules import ImportPlan
 from contracts.cohort import (
     ChildrenJoinedClinicCohort,
     ChildrenUpserted,
@@ -66,10 +68,11 @@ async def test_the_items_an_import_batch_builds_are_valid_messages(cohort_sql: A
             {"id": import_id, "n": number, "nhs": nhs_number, "last": f"O'Doe{number}", "urn": urn,
              "parents": json.dumps(parents), "new": uuid.uuid4()},
         )  # fmt: skip
-    await cohort_sql.execute(import_sql.CLASSIFY, {"id": import_id})
+    await cohort_sql.execute(import_match_sql.CLASSIFY, {"id": import_id})
     batch = {"id": import_id, "team": team, "lo": 2, "hi": 4}
     snapshots = (await cohort_sql.execute(import_sql.UPSERT_CHILDREN, batch)).scalars().all()
-    plan = {"programmes": ["flu", "hpv"], "year": 2025, "today": TODAY, "at": AT}
+    # Year group 5 is flu's, not HPV's: the joins are for flu alone.
+    plan = {"year": 2025, "today": TODAY, "at": AT, **plan_params(ImportPlan(("flu", "hpv"), 2025, TODAY))}
     joined = (await cohort_sql.execute(import_sql.JOIN, {**batch, **plan})).one()
 
     children = [ChildSnapshot.model_validate_json(s) for s in snapshots]
@@ -87,6 +90,7 @@ async def test_the_items_an_import_batch_builds_are_valid_messages(cohort_sql: A
         (InviteToClinic, "invitations", joined.invitations),
     ]:
         message.model_validate_json(spliced_row(message, field, items)["body"])  # type: ignore[arg-type]
+    assert {tuple(j.programmes) for j in joins} == {("flu",)}
     await _joined_entries_are_activitys(cohort_sql, joins)
 
 
@@ -98,5 +102,7 @@ async def _joined_entries_are_activitys(sql: AsyncConnection, joins: list[Cohort
     stored = {r.child_id: (r.occurred_at, r.kind, r.details) for r in rows}
     cohort = CohortYear("RITEM", 2025, TODAY)
     for j in joins:
-        twin = activity.joined(Join(j.child_id, ("flu", "hpv"), JoinReason(j.reason)), cohort, at=AT, source=j.child_id)
+        twin = activity.joined(
+            Join(j.child_id, tuple(j.programmes), JoinReason(j.reason)), cohort, at=AT, source=j.child_id
+        )
         assert stored[j.child_id] == (twin.occurred_at, twin.kind, twin.details)

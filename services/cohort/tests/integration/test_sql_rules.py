@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import itertools
 import json
-import random
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Row, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cohort import import_sql
 from cohort.copies_sql import done
 from cohort.domain import Child, ChildFlags, Parent, programme_done, reason_for_school
-from cohort.import_rules import RowOutcome, SameChild, StagedChild, is_applied, same_children
+from cohort.import_rules import RowOutcome, is_applied
 from contracts.common import URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL
 
 pytestmark = pytest.mark.integration
@@ -132,47 +131,3 @@ async def test_a_contactable_child_is_the_domains(cohort_sql: AsyncConnection) -
 def _domain_child(child: uuid.UUID, parents: list[dict[str, str | None]]) -> Child:
     people = [Parent(uuid.uuid4(), p["name"], None, p["email"], p["phone"]) for p in parents]
     return Child(child, "RSQL", "Ada", "Lovelace", date(2015, 1, 1), URN_UNKNOWN_SCHOOL, parents=people)
-
-
-def _scenarios() -> list[list[StagedChild]]:
-    existing = [uuid.uuid4(), uuid.uuid4()]
-    written = [
-        [StagedChild(2, "9434765919", "Jane", "Doe", date(2014, 5, 6), "LS1 4AP"),
-         StagedChild(3, "9434765919", "Other", "Doe", date(2014, 5, 6), "LS1 4AP")],
-        [StagedChild(n, number, "Jane" if n != 4 else "JANE", "Doe", date(2014, 5, 6), "LS1 4AP")
-         for n, number in [(2, "9434765919"), (3, "4010232137"), (4, None), (5, "9999999999"), (6, None)]],
-        [StagedChild(2, "9434765919", "Jane", "Doe", date(2014, 5, 6), "LS1 4AP", existing[0]),
-         StagedChild(3, "4010232137", "Bo", "Doe", date(2014, 5, 6), "LS1 4AP", existing[0])],
-    ]  # fmt: skip
-    generated = random.Random(18)
-    for _ in range(6):
-        written.append(
-            [
-                StagedChild(
-                    n,
-                    generated.choice([None, None, None, "9434765919", "4010232137", "9990000018", "9990000026"]),
-                    generated.choice(["Jane", "jane", "JANE", "Bo", "Zoë"]),
-                    generated.choice(["Doe", "DOE", "Roe"]),
-                    generated.choice([date(2014, 5, 6), date(2015, 1, 1), date(2016, 2, 29)]),
-                    generated.choice(["LS1 4AP", "LS2 9JT"]),
-                    generated.choice([None, None, None, None, *existing]),
-                )
-                for n in range(2, 62)
-            ]
-        )
-    return written
-
-
-@pytest.mark.parametrize("rows", _scenarios(), ids=lambda rows: f"{len(rows)}-rows")
-async def test_rows_that_are_one_child_are_the_domains(cohort_sql: AsyncConnection, rows: list[StagedChild]) -> None:
-    import_id = uuid.uuid4()
-    for r in rows:
-        await cohort_sql.execute(
-            text("INSERT INTO import_rows (import_id, row_number, nhs_number, first_name, last_name, date_of_birth,"
-                 " postcode, school_urn, parents, new_child_id, child_id)"
-                 " VALUES (:id, :n, :nhs, :first, :last, :born, :postcode, '100001', '[]', :new, :matched)"),
-            {"id": import_id, "n": r.row_number, "nhs": r.nhs_number, "first": r.first_name, "last": r.last_name,
-             "born": r.date_of_birth, "postcode": r.postcode, "new": uuid.uuid4(), "matched": r.matched},
-        )  # fmt: skip
-    found: list[Row[Any]] = list((await cohort_sql.execute(import_sql.DUPLICATES, {"id": import_id})).all())
-    assert [SameChild(r.row_number, r.col, r.first_row) for r in found] == same_children(rows)

@@ -134,7 +134,9 @@ def test_chunk_rows_are_validated_against_the_raw_header() -> None:
     rows = [(2, ["Jane", "Doe", "2014-05-06", "ls1 4ap", "888888"]), (3, ["", "", "", "", ""]), (4, ["J", "D", "x"])]
     result = validate_rows(header, rows, today=date(2025, 10, 15))
     assert [r.row_number for r in result.rows] == [2] and result.rows[0].postcode == "LS1 4AP"
+    # A blank row that is sent is checked: the sender leaves out only the blank rows after the last child.
     assert {(e.row, e.column) for e in result.errors} == {
+        *((3, column.strip().upper()) for column in header),
         (4, "CHILD_DATE_OF_BIRTH"),
         (4, "CHILD_POSTCODE"),
         (4, "CHILD_SCHOOL_URN"),

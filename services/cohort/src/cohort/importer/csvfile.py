@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from cohort.importer.columns import READ_COLUMNS, REQUIRED_COLUMNS
 from cohort.importer.errors import FORMAT_MESSAGE, CohortFileError, RowError
+from contracts.cohort_csv import is_blank, is_instruction_row
 
 # Lines with their endings kept, so quoted fields spanning lines still parse; \r alone counts as an ending.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -56,14 +57,27 @@ def _check_header(header: list[str]) -> None:
 
 def _iter_rows(reader: Iterator[list[str]], header: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
     row_number = 1
+    first = True
+    blanks: list[tuple[int, dict[str, str]]] = []
     try:
         for fields in reader:
             row_number += 1
-            # Spreadsheets export trailing empty rows as ",,,,"; the real service ignores them.
-            if not "".join(fields).strip():
+            # An empty line holds no cells at all: the real service's parser skips it.
+            if not fields:
                 continue
+            if first and is_instruction_row(fields):
+                first = False
+                continue
+            first = False
             # Short rows leave trailing columns absent (read as blank); cells beyond the header are dropped.
-            yield row_number, dict(zip(header, fields, strict=False))
+            row = (row_number, dict(zip(header, fields, strict=False)))
+            # Blank rows count only when a child follows them: spreadsheets leave ",,,," rows at the end.
+            if is_blank(fields):
+                blanks.append(row)
+                continue
+            yield from blanks
+            blanks.clear()
+            yield row
     except csv.Error as exc:
         raise CohortFileError(
             [RowError(row_number + 1, "", "could not be read as CSV")],
@@ -75,8 +89,9 @@ def read_header_and_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict
     """Read the header now and return it with a lazy iterator of (spreadsheet row number, row) pairs.
 
     Column names are normalised (stripped, upper-case) in both the header and the row dicts; cells are raw.
-    Wholly blank rows are skipped. Raises CohortFileError for a bad header at once, and from the iterator
-    for a row that is not valid CSV.
+    The template's instruction row, empty lines and the blank rows after the last child are skipped; a
+    blank row before a child is a row (whose required cells are missing). Raises CohortFileError for a
+    bad header at once, and from the iterator for a row that is not valid CSV.
     """
     reader = csv.reader(_iter_lines(text), strict=True)
     try:

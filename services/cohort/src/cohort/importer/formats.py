@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from contracts.phone import parse_uk_phone
+
 # re.ASCII so that \d never accepts non-ASCII digits that int() would silently convert.
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
 _UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
@@ -12,15 +14,6 @@ _UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 _POSTCODE = re.compile(r"([A-Z]{1,2})([0-9IO])([0-9A-Z]?)([0-9IO])([A-Z]{2})", re.ASCII)
 _POSTCODE_DIGITS = {"I": "1", "O": "0"}
 _WHITESPACE = re.compile(r"\s+")
-_PHONE_PUNCTUATION = re.compile(r"[\s().\-]+")
-_PHONE_NATIONAL_LENGTHS: dict[str, tuple[int, ...]] = {
-    "1": (9, 10),
-    "2": (10,),
-    "3": (10,),
-    "5": (9, 10),
-    "7": (10,),
-    "8": (9, 10),
-}
 _EMAIL = re.compile(
     r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
     r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
@@ -43,34 +36,14 @@ def normalise_postcode(raw: str) -> str | None:
     return f"{area}{district}{district_suffix} {sector}{unit}"
 
 
-def _national_digits(number: str) -> str | None:
-    if number.startswith("+"):
-        return number[3:] if number.startswith("+44") else None
-    if number.startswith("0044"):
-        return number[4:]
-    if number.startswith("44") and len(number) >= 11:
-        return number[2:]
-    if number.startswith("0"):
-        return number[1:]
-    # Spreadsheets often drop the leading zero of a number stored as a number.
-    return number
-
-
 def normalise_phone(raw: str) -> str | None:
-    """Return ``raw`` as a UK national phone number such as "07412345678", or None if it is not one."""
-    national = _national_digits(_PHONE_PUNCTUATION.sub("", raw))
-    if national is None:
-        return None
-    if national.startswith("0"):
-        # "+44 (0)7700 900982" keeps a trunk zero after the country code.
-        national = national[1:]
-    if not national.isascii() or not national.isdigit():
-        return None
-    # Mobiles (7) and 02/03 numbers have ten national digits; some 01 areas and 05/08 numbers have nine.
-    allowed_lengths = _PHONE_NATIONAL_LENGTHS.get(national[0])
-    if allowed_lengths is None or len(national) not in allowed_lengths:
-        return None
-    return "0" + national
+    """Return ``raw`` as a UK national phone number such as "07412345678", or None if it is not one.
+
+    Mobiles and landlines alike (contracts.phone says which); whether a text may go to it is notify's
+    business at send time.
+    """
+    parsed = parse_uk_phone(raw)
+    return parsed[0] if parsed is not None else None
 
 
 def is_valid_email(email: str) -> bool:

@@ -11,6 +11,7 @@ from cohort.importer.columns import CHILD_FIRST_NAME, CHILD_LAST_NAME
 from cohort.importer.csvfile import decode_csv, normalise_header, read_header_and_rows
 from cohort.importer.errors import CohortFileError, RowError
 from cohort.importer.fields import ParentRow
+from contracts.cohort_csv import is_instruction_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +102,21 @@ def validate_rows(
     *,
     today: date,
     known_school_urns: Collection[str] | None = None,
+    first: bool = False,
 ) -> ParseResult:
     """Validate rows that arrive already split into cells (a chunk of an upload), with the raw header.
 
     A bad header makes every row uninterpretable, so only the header's errors (row 0) are returned then.
-    Wholly blank rows are skipped, as in parse_cohort_csv.
+    Empty lines (no cells) are skipped; every other row is checked, a blank one too (the sender leaves out
+    the blank rows after the last child). When the chunk is the `first` of its file, a first row that is
+    the template's instructions is skipped.
     """
     try:
         header = normalise_header(raw_header)
     except CohortFileError as exc:
         return ParseResult(rows=[], errors=exc.errors)
-    named = ((n, dict(zip(header, cells, strict=False))) for n, cells in rows if "".join(cells).strip())
+    sent = [(n, cells) for n, cells in rows if cells]
+    if first and sent and is_instruction_row(sent[0][1]):
+        sent = sent[1:]
+    named = ((n, dict(zip(header, cells, strict=False))) for n, cells in sent)
     return _validate_all(named, today=today, known_school_urns=known_school_urns)
