@@ -43,7 +43,9 @@ async def test_bucket_never_hands_out_more_than_capacity_plus_refill(engine: Asy
     await asyncio.gather(*(worker() for _ in range(8)))
     elapsed = time.monotonic() - started
     assert taken <= shape.capacity + shape.refill_per_second * elapsed
-    assert taken >= shape.capacity + shape.refill_per_second * 0.8  # and the bucket is actually used
+    # And the bucket refills: more than its capacity went out. A figure tied to the elapsed time would
+    # measure how busy the machine is (a loaded CI machine once took only 12 tokens in that second).
+    assert taken > shape.capacity
 
 
 async def test_daily_counts_of_both_channels_are_granted_in_one_go(engine: AsyncEngine) -> None:
