@@ -17,6 +17,9 @@ from notify.persistence import invitations_sql
 from notify.persistence.sql import any_id, driver
 from notify.persistence.tables import invitation_ledger, invitations
 
+# Re-timing streams its InvitationsScheduled events (a thousand items each) this many at a time.
+EVENTS_IN_MEMORY = 2
+
 
 @dataclass(frozen=True, slots=True)
 class RetimeKey:
@@ -159,7 +162,9 @@ class InvitationRepository:
         params: dict[str, Any] = {"team": team_ods, "now": now, "per_event": per_event, "due": json.dumps(by_key)}
         params |= {} if year is None else {"year": year}
         sql = invitations_sql.RETIME_TEAM.format(year="" if year is None else "AND i.academic_year = :year")
-        result = await self.session.stream(text(sql), params)
+        # A few events at a time: the cursor's default prefetch would hold every event of the team at once
+        # (100,000 invitations are ~25 MB of items), which was notify's peak at national scale.
+        result = await self.session.stream(text(sql), params, execution_options={"yield_per": EVENTS_IN_MEMORY})
         async for r in result:
             yield Retimed(int(r.changed), bool(r.due_now), r.items)
 
