@@ -25,7 +25,7 @@ from cohort.messages import children_upserted, joined_and_invited
 from cohort.uow import CohortUnitOfWork
 from contracts.cohort import AddWalkIn, ChangeChildSchool, InviteChildToClinic, SetChildFlags
 from contracts.envelope import Message, Reply
-from msgkit.clock import LONDON, academic_year_of, london_date
+from msgkit.clock import academic_year_of, london_date, readable
 
 
 async def join_and_invite(
@@ -127,8 +127,7 @@ async def _unsent(
         return None
     if unsent.due_at is None:
         return {"already_due_at": None, "message": "an invitation is already waiting for clinic dates"}
-    local = unsent.due_at.astimezone(LONDON)
-    when = f"{local.day} {local:%b %Y %H:%M}"
+    when = readable(unsent.due_at)  # London time, as staff read it: "8 Dec 2026 09:00"
     return {"already_due_at": unsent.due_at.isoformat(), "message": f"an invitation is already due at {when}"}
 
 
