@@ -192,6 +192,9 @@ class Attempt:
     provider_id: str | None = None
     retry: bool = False
     lookup: bool = False  # the provider may have it: look it up before any resend
+    # The send may still be in flight at the provider (it timed out or was cut off): the lookup must wait
+    # until it can no longer be, or it finds nothing while the provider is still taking the message.
+    in_flight: bool = False
     failure: NotificationStatus | None = None
     error: str = ""
     retry_after: float | None = None
@@ -219,18 +222,22 @@ class RetryPolicy:
     max_attempts: int
     base: float  # seconds of the first backoff step
     cap: float  # seconds no step exceeds
+    in_flight: float = 0.0  # seconds the provider may go on with a request after we gave up on it
 
 
 def after_attempt(attempt: Attempt, now: datetime, policy: RetryPolicy, rng: random.Random) -> Retry | Failed | None:
     """Retry (with backoff, in the message's window) or give up after an attempt; None if it was sent or cancelled.
 
-    A retry after the last allowed attempt is a technical failure.
+    A retry after the last allowed attempt is a technical failure. One whose send may still be in flight
+    at the provider waits at least `policy.in_flight`, so its lookup comes after the provider could still
+    take the message.
     """
     n = attempt.notification
     if attempt.retry and n.attempts >= policy.max_attempts:
         return Failed(S.TECHNICAL_FAILURE, f"gave up after {n.attempts}: {attempt.error}"[:300])
     if attempt.retry:
-        at = retry_at(now, attempts=n.attempts, base=policy.base, cap=policy.cap, floor=attempt.retry_after, rng=rng)
+        floor = max(attempt.retry_after or 0.0, policy.in_flight if attempt.in_flight else 0.0)
+        at = retry_at(now, attempts=n.attempts, base=policy.base, cap=policy.cap, floor=floor, rng=rng)
         return Retry(next_opening(at, n.window) if n.window else at, attempt.lookup, attempt.error[:300])
     if attempt.failure is not None:
         return Failed(attempt.failure, attempt.error[:300])

@@ -12,7 +12,7 @@ from notify.domain.timing import SendingWindow
 class Parent:
     parent_id: str
     email: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # a mobile: the copies give no other number (texts never reach a landline)
 
     @property
     def contactable(self) -> bool:

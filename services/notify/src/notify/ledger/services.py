@@ -124,7 +124,11 @@ async def invite_to_clinic(command: InviteToClinicRows, uow: NotifyUnitOfWork, n
             [(str(r["child_id"]), r["team_ods"], r["academic_year"]) for r in requests], before=command.occurred_at
         )
         drafts = [draft(r, command) for r in requests]
-        new = keep_new(drafts, await uow.invitations.claim_ledger(drafts))
+        claimed = await uow.invitations.claim_ledger(drafts)
+        repeats = [d for d in drafts if d.kind == InvitationKind.SUBSEQUENT]
+        new = keep_new(drafts, claimed, await uow.invitations.not_yet_sent(repeats))
+        # A repeat not made may have claimed programmes never invited; its invitation will not exist.
+        await uow.invitations.release_ledger(d.id for d in repeats if not d.programmes and d.id in claimed)
         await retiming.schedule(uow, new, now)
         await uow.invitations.add(new, now)
         retiming.publish_scheduled(uow, new, command)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.domain.invitations import UNSENT, Invitation, InvitationStatus
+from notify.domain.invitations import UNSENT, Invitation, InvitationStatus, PendingKey
 from notify.persistence import invitations_sql
 from notify.persistence.sql import any_id, driver
 from notify.persistence.tables import invitation_ledger, invitations
@@ -58,6 +58,19 @@ class InvitationRepository:
             [",".join(d.programmes) for d in drafts],
         )
         return {invitation_id: set(programmes.split(",")) for invitation_id, programmes in rows}
+
+    async def not_yet_sent(self, repeats: Sequence[Invitation]) -> dict[PendingKey, set[str]]:
+        """For staff repeats (after `claim_ledger`): one at a time per child, the programmes not yet sent."""
+        if not repeats:
+            return {}
+        keys = sorted({(r.child_id, r.team_ods, r.academic_year) for r in repeats})
+        columns = [list(column) for column in zip(*keys, strict=True)]
+        connection = await driver(self.session)
+        await connection.execute(invitations_sql.LOCK_LEDGER, *columns)
+        pending: dict[PendingKey, set[str]] = {}
+        for child, team, year, programme in await connection.fetch(invitations_sql.NOT_YET_SENT, *columns):
+            pending.setdefault((child, team, year), set()).add(programme)
+        return pending
 
     async def release_ledger(self, invitation_ids: Iterable[str]) -> None:
         """An invitation cancelled unsent invited nobody, so its programmes may be invited again."""
