@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from consent import domain
+from consent import domain, matching
 from consent.domain import Membership
 from consent.repository import ClinicSession, ConsentRequest
 from contracts.bulk import ChildrenJoinedClinicCohortRows, ChildSnapshotRow
@@ -25,6 +25,8 @@ def child_from_snapshot(s: ChildSnapshotRow) -> domain.Child:
             has_email=bool((p.get("email") or "").strip()),
             has_phone=bool((p.get("phone") or "").strip()),
             receive_updates=p.get("receive_updates", False),
+            email_key=matching.email_key(p.get("email")),
+            phone_key=matching.phone_key(p.get("phone")),
         )
         for p in s.get("parents", ())
     )
@@ -34,7 +36,20 @@ def child_from_snapshot(s: ChildSnapshotRow) -> domain.Child:
         s.get("invalidated", False),
         s.get("archived", False),
     )
-    return domain.Child(s["child_id"], s["team_ods"], *flags, parents)
+    key = matching.child_key(s["first_name"], s["last_name"], s["date_of_birth"], s.get("postcode"))
+    deceased, restricted, invalidated, archived = flags
+    return domain.Child(
+        s["child_id"],
+        s["team_ods"],
+        deceased,
+        restricted,
+        invalidated,
+        archived,
+        parents,
+        key,
+        first_name=s["first_name"],
+        last_name=s["last_name"],
+    )
 
 
 def memberships_from(event: ChildrenJoinedClinicCohortRows) -> list[Membership]:
@@ -128,7 +143,7 @@ def consent_requested(request: ConsentRequest, *, cause: Message) -> ConsentRequ
     )
 
 
-def consent_request_message(request: ConsentRequest, *, cause: Message) -> SendParentMessageCommand:
+def consent_request_message(request: ConsentRequest, *, form_url: str, cause: Message) -> SendParentMessageCommand:
     # Requests go to every contactable parent on both channels: the SMS opt-in gates only confirmations.
     return SendParentMessageCommand(
         child_id=request.child_id,
@@ -139,6 +154,7 @@ def consent_request_message(request: ConsentRequest, *, cause: Message) -> SendP
         parent_id=None,
         sms=True,
         requested_by=request.requested_by,
+        consent_form_url=form_url,
         **cause.caused_by(cause),
     )
 
