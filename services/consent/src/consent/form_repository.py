@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,7 +13,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent.tables import children, consent_forms, parents
+from consent.tables import children, consent_forms
 from contracts.consent import ConsentFormAnswers
 
 
@@ -147,8 +147,11 @@ class FormRepository:
         found = [_record(r) for r in await self.session.execute(query.order_by(consent_forms.c.seq))]
         return [f for f in found if f.state is FormState.CREATING or (f.team_ods, f.match_key) in pairs]
 
-    async def contact_keys(self, child_id: uuid.UUID) -> Sequence[Row[Any]]:
-        query = select(parents.c.parent_id, parents.c.email_key, parents.c.phone_key).where(
-            parents.c.child_id == child_id
+    async def needing_triage(self, response_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these online responses answered a health question yes."""
+        if not response_ids:
+            return set()
+        query = select(consent_forms.c.response_id).where(
+            consent_forms.c.response_id.in_(response_ids), consent_forms.c.needs_triage
         )
-        return list(await self.session.execute(query.order_by(parents.c.parent_id)))
+        return set((await self.session.execute(query)).scalars())

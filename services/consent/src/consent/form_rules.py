@@ -60,6 +60,8 @@ def form_problem(form: ConsentFormAnswers, offered: Sequence[str]) -> str | None
         return "only someone with parental responsibility can give consent"
     if form.text_updates and not form.phone:
         return "text updates need a phone number"
+    if (form.education_setting.value == "school") != (form.school_urn is not None):
+        return "a school URN goes with education setting school, and only with it"
     return next((p for a in form.answers if (p := _answer_problem(a, offered)) is not None), None)
 
 

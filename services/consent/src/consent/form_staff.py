@@ -52,19 +52,36 @@ async def get_response(query: GetConsentResponse, uow: ConsentUnitOfWork) -> Rep
     return Reply.success(form_messages.detail(record))
 
 
-async def _unmatched(uow: ConsentUnitOfWork, response_id: uuid.UUID) -> FormRecord | Reply:
+async def _unmatched(
+    uow: ConsentUnitOfWork, response_id: uuid.UUID, *, done: FormState, child_id: uuid.UUID | None = None
+) -> FormRecord | Reply:
+    """The unmatched response, locked; or the reply: not found, already done this way (a repeat), or not unmatched."""
     await uow.forms.lock(response_id)
     record = await uow.forms.get(response_id)
     if record is None:
         return Reply.failure(NOT_FOUND, "There is no online response with that id.")
+    if record.state is done and (child_id is None or record.child_id == child_id):
+        return Reply.success({**_decided(record), "duplicate": True})  # a redelivery, or staff asking twice
     if record.state is not FormState.UNMATCHED:
         return Reply.failure(NOT_UNMATCHED, f"That response is {record.state.value}, not unmatched.")
     return record
 
 
+def _decided(
+    record: FormRecord, state: FormState | None = None, child_id: uuid.UUID | None = None
+) -> dict[str, object]:
+    chosen = child_id or record.child_id
+    return {
+        "response_id": str(record.response_id),
+        "state": (state or record.state).value,
+        "child_id": str(chosen) if chosen else None,
+    }
+
+
 async def match_response(command: MatchConsentResponse, uow: ConsentUnitOfWork, now: datetime) -> Reply:
     async with uow:
-        if isinstance(record := await _unmatched(uow, command.response_id), Reply):
+        found = await _unmatched(uow, command.response_id, done=FormState.MATCHED, child_id=command.child_id)
+        if isinstance(record := found, Reply):
             return record
         child = await uow.consent.get_child(command.child_id)
         if child is None or child.team_ods != record.team_ods:
@@ -74,30 +91,30 @@ async def match_response(command: MatchConsentResponse, uow: ConsentUnitOfWork, 
         )
         await record_for_child(uow, record, child.child_id, cause=command)
         await uow.commit()
-    return Reply.success({"response_id": str(record.response_id), "child_id": str(child.child_id), "state": "matched"})
+    return Reply.success({**_decided(record, FormState.MATCHED, child.child_id), "duplicate": False})
 
 
 async def create_child(command: CreateChildFromConsentResponse, uow: ConsentUnitOfWork, now: datetime) -> Reply:
     """Ask cohort to add the child; the response is matched when the child arrives (ChildrenUpserted)."""
     async with uow:
-        if isinstance(record := await _unmatched(uow, command.response_id), Reply):
+        child_id = form_messages.created_child_id(command.response_id)
+        if isinstance(record := await _unmatched(uow, command.response_id, done=FormState.CREATING), Reply):
             return record
-        child_id = form_messages.created_child_id(record.response_id)
         await uow.forms.decide(record.response_id, FormState.CREATING, child_id=child_id, by=command.created_by, at=now)
         uow.publish(form_messages.add_child(record, created_by=command.created_by, cause=command))
         await uow.commit()
-    return Reply.success({"response_id": str(record.response_id), "child_id": str(child_id), "state": "creating"})
+    return Reply.success({**_decided(record, FormState.CREATING, child_id), "duplicate": False})
 
 
 async def archive_response(command: ArchiveConsentResponse, uow: ConsentUnitOfWork, now: datetime) -> Reply:
     async with uow:
-        if isinstance(record := await _unmatched(uow, command.response_id), Reply):
+        if isinstance(record := await _unmatched(uow, command.response_id, done=FormState.ARCHIVED), Reply):
             return record
         await uow.forms.decide(
             record.response_id, FormState.ARCHIVED, child_id=None, by=command.archived_by, at=now, notes=command.notes
         )
         await uow.commit()
-    return Reply.success({"response_id": str(record.response_id), "state": "archived"})
+    return Reply.success({**_decided(record, FormState.ARCHIVED), "duplicate": False})
 
 
 async def team_link(query: GetTeamConsentLink, uow: ConsentUnitOfWork, now: datetime, maker: LinkMaker) -> Reply:

@@ -142,9 +142,10 @@ async def get_consent_status(query: GetConsentStatus, uow: ConsentUnitOfWork) ->
         child = await uow.consent.get_child(query.child_id)
         responses = await uow.consent.responses_for(query.child_id)
         memberships = await uow.consent.memberships_of(query.child_id)
+        triage = await uow.forms.needing_triage({r.form_response_id for r in responses if r.form_response_id})
     if child is None and not responses:
         return Reply.failure(domain.NOT_FOUND, "unknown child: consent has no record of that child")
-    return Reply.success(messages.status_report(query.child_id, responses, memberships))
+    return Reply.success(messages.status_report(query.child_id, responses, memberships, triage))
 
 
 async def _plan_request(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from consent import tables
-from contracts.consent import OpenConsentForm, SubmitConsentForm
+from contracts.consent import GetConsentStatus, OpenConsentForm, SubmitConsentForm
 
 from .form_support import failed, flu, form, request_token, setup
 
@@ -67,6 +67,10 @@ async def test_a_health_yes_needs_triage_and_gets_the_triage_confirmation(harnes
     )
 
     assert reply.ok and reply.data["needs_triage"] is True
+    status = await harness.ask(GetConsentStatus(child_id=child.child_id))
+    [flu_status] = status.data["programmes"]
+    assert (flu_status["status"], flu_status["needs_triage"]) == ("given", True)  # staff see it
+    assert flu_status["responses"][0]["vaccine_methods"] == ["nasal", "injection"]
     messages = await harness.observer.wait_for("SendParentMessage", child.child_id, count=2)
     [triage] = [m for m in messages if m["kind"] == "consent_confirmation_triage"]
     assert triage["sms"] is False  # Mavis emails the triage wording only

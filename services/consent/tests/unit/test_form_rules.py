@@ -208,3 +208,9 @@ def test_a_link_is_open_until_the_day_before_the_last_clinic_date() -> None:
     windows = [ClinicWindow(frozenset({"flu"}), date(2026, 3, 20))]
     assert open_programmes(windows, ["flu", "hpv"], date(2026, 3, 20)) is not None
     assert open_programmes(windows, ["flu"], date(2026, 3, 21)) is None
+
+
+def test_a_school_urn_goes_with_the_school_setting() -> None:
+    assert form_problem(answers(education_setting="school"), ["flu"]) is not None
+    assert form_problem(answers(education_setting="school", school_urn="100001"), ["flu"]) is None
+    assert form_problem(answers(school_urn="100001"), ["flu"]) is not None
