@@ -214,3 +214,9 @@ def test_a_school_urn_goes_with_the_school_setting() -> None:
     assert form_problem(answers(education_setting="school"), ["flu"]) is not None
     assert form_problem(answers(education_setting="school", school_urn="100001"), ["flu"]) is None
     assert form_problem(answers(school_urn="100001"), ["flu"]) is not None
+
+
+@pytest.mark.parametrize("typed", ["07700 900123", "+44 7700 900123", "0044 7700 900123", "+44 (0)7700 900123"])
+def test_a_uk_mobile_has_one_key_however_it_is_written(typed: str) -> None:
+    assert matching.national_digits(typed) == "07700900123"
+    assert matching.phone_key(typed) == matching.phone_key("07700900123")
