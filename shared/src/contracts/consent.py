@@ -177,7 +177,12 @@ class SubmitConsentForm(Command):
 
 
 class ListConsentResponses(Query):
-    """Staff: a team's online responses, oldest first (by default only those not matched to a child)."""
+    """Staff: a team's online responses, oldest first (by default only those not matched to a child).
+
+    Replies `{"team_ods", "page", "page_size", "total", "responses": [...]}`; each response has its
+    `response_id`, `submitted_at`, `state` (unmatched, creating, matched, archived), `child_id`, `child_name`,
+    `date_of_birth`, `postcode`, `parent_name`, `needs_triage` and `answers` ({programme: response}).
+    """
 
     team_ods: OdsCode
     unmatched_only: bool = True
@@ -186,13 +191,21 @@ class ListConsentResponses(Query):
 
 
 class GetConsentResponse(Query):
-    """Staff: one online response as the parent gave it, and what became of it."""
+    """Staff: one online response as the parent gave it, and what became of it.
+
+    Replies a ListConsentResponses item with `form` (the ConsentFormAnswers), `decided_by`, `decided_at` and
+    `notes`; fails `not_found`.
+    """
 
     response_id: uuid.UUID
 
 
 class MatchConsentResponse(Command):
-    """Staff: this unmatched online response is about this child."""
+    """Staff: this unmatched online response is about this child (its answers are recorded for them).
+
+    Replies `{"response_id", "state", "child_id", "duplicate"}`; fails `not_found`, `not_unmatched` or
+    `wrong_team` (the child is not one of the response's team).
+    """
 
     response_id: uuid.UUID
     child_id: uuid.UUID
@@ -200,14 +213,18 @@ class MatchConsentResponse(Command):
 
 
 class CreateChildFromConsentResponse(Command):
-    """Staff: no child of the team is the one this response is about; add them from its details."""
+    """Staff: no child of the team is the one this response is about; add them from its details.
+
+    Consent asks cohort (AddChildFromConsentResponse) and replies as MatchConsentResponse with state
+    `creating`; the response is matched when the child arrives.
+    """
 
     response_id: uuid.UUID
     created_by: Actor
 
 
 class ArchiveConsentResponse(Command):
-    """Staff: set an unmatched response aside, saying why."""
+    """Staff: set an unmatched response aside, saying why (replies as MatchConsentResponse)."""
 
     response_id: uuid.UUID
     notes: ShortText
@@ -215,7 +232,11 @@ class ArchiveConsentResponse(Command):
 
 
 class GetTeamConsentLink(Query):
-    """Staff: the team's generic consent-form link (for posters and adverts: no child in it)."""
+    """Staff: the team's generic consent-form link (for posters and adverts: no child in it).
+
+    Replies `{"team_ods", "academic_year", "programmes", "url", "token"}`; fails `not_found` for a team
+    consent has not heard of.
+    """
 
     team_ods: OdsCode
     academic_year: AcademicYear | None = None
