@@ -158,7 +158,7 @@ RESPONSE_CONFLICT = "response_conflict"  # this response_id was used before with
 class OpenConsentForm(Query):
     """Sent by the consent form service when a parent follows a link: what may that link's holder see?
 
-    Replies ConsentFormView, or fails with `link_invalid` or `link_expired`.
+    Answered with `contracts.consent_form.ConsentFormView`, or fails with `link_invalid` or `link_expired`.
     """
 
     token: LinkToken
@@ -167,8 +167,9 @@ class OpenConsentForm(Query):
 class SubmitConsentForm(Command):
     """Sent by the consent form service: record a parent's answers, once per `response_id`.
 
-    Replies ConsentFormReceipt (`repeated` when this response_id was recorded before: nothing new is
-    recorded), or fails with `link_invalid`, `link_expired`, `form_invalid` or `response_conflict`.
+    Answered with `contracts.consent_form.ConsentFormReceipt` (`repeated` when this response_id was recorded
+    before: nothing new is recorded), or fails with `link_invalid`, `link_expired`, `form_invalid` or
+    `response_conflict`.
     """
 
     token: LinkToken

@@ -1,7 +1,8 @@
-"""The online consent form's value types: what a parent answers, and what consent answers about a link.
+"""The online consent form's value types: what a parent answers (the `form` of SubmitConsentForm), and what
+the consent service answers the form (the `data` of OpenConsentForm's and SubmitConsentForm's replies).
 
-Kept apart from `contracts.consent` (which re-exports every name here) so each module stays readable; the
-messages that carry them are defined there.
+Apart from `contracts.consent` so that its messages stay one page; `contracts.consent` re-exports every name
+here, so either import works.
 """
 
 from __future__ import annotations
