@@ -98,7 +98,7 @@ async def test_generic_link_responses_are_matched_or_left_for_staff(
     ods, row, kid = await setup(cli, client, tmp_path)
     email = row.parent_email or ""
     typed = answers(row, child_last_name="o’brien", email="someone.else@example.com", phone=None,
-                    address={"line_1": "1 Street", "town": "London", "postcode": "sw1a1aa"})  # fmt: skip
+                    address={"line_1": "1 Street", "town": "London", "postcode": "SW1A1AA"})  # fmt: skip
 
     async def known() -> bool:  # consent has the child once cohort's ChildrenUpserted has arrived
         return (await cli("consent", "status", kid)).code == 0
