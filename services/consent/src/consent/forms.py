@@ -41,9 +41,8 @@ class Target:
 
 
 async def _target(uow: ConsentUnitOfWork, link: links.Link) -> Target | None:
-    if isinstance(link, links.TeamLink):
-        programmes = await uow.consent.team_programmes(link.team_ods, link.academic_year)
-        return Target(LinkKind.TEAM, link.team_ods, link.academic_year, tuple(programmes))
+    if isinstance(link, links.TeamLink):  # its programmes are its clinics' (read with their windows below)
+        return Target(LinkKind.TEAM, link.team_ods, link.academic_year, ())
     request = await uow.consent.get_request(link.request_id)
     if request is None:
         return None
@@ -62,7 +61,8 @@ async def _open(
     if target is None or (target.kind is LinkKind.REQUEST and target.child is None):
         return Reply.failure(LINK_INVALID, "This link is not one the team sent.")
     windows = await uow.consent.clinic_windows(target.team_ods, target.academic_year)
-    still = form_rules.open_programmes(windows, target.programmes, london_date(now))
+    asked = target.programmes or tuple(sorted({p for w in windows for p in w.programmes}))
+    still = form_rules.open_programmes(windows, asked, london_date(now))
     if still is None:
         return Reply.failure(LINK_EXPIRED, "The consent window for this link has closed.")
     return target, still
