@@ -202,12 +202,14 @@ async def test_activity_log_of_an_unknown_child_is_not_found(client: RabbitBroke
 
 async def test_clinic_children_filters_and_pages(client: RabbitBroker, runtime: Runtime) -> None:
     team = new_team()
-    rows = [child_row(n, urn="888888", seed=3_000 + n) for n in range(4)]
-    invited, given, refused, vaccinated = await import_children(client, team, rows)
+    rows = [child_row(n, urn="888888", seed=3_000 + n) for n in range(6)]
+    invited, given, refused, vaccinated, follow_up, conflicting = await import_children(client, team, rows)
     events: list[Message] = [
         scheduled(invited, team, at=LATER, invitation_id=uuid.uuid4()),
         consent(given, team, at=LATER, status="given"),
         consent(refused, team, at=LATER, status="refused"),
+        consent(follow_up, team, at=LATER, status="follow_up_requested"),
+        consent(conflicting, team, at=LATER, status="conflicting"),
         vaccination(vaccinated, team, at=LATER),
     ]
     for event in events:
@@ -221,15 +223,18 @@ async def test_clinic_children_filters_and_pages(client: RabbitBroker, runtime: 
         assert reply.data is not None, reply.error
         return reply.data["total"], [uuid.UUID(c["child_id"]) for c in reply.data["children"]]
 
-    assert (await listed(ClinicChildrenFilter.ALL))[0] == 4
+    assert (await listed(ClinicChildrenFilter.ALL))[0] == 6
     assert await listed(ClinicChildrenFilter.INVITED) == (1, [invited])
-    assert set((await listed(ClinicChildrenFilter.NOT_INVITED))[1]) == {given, refused, vaccinated}
-    assert await listed(ClinicChildrenFilter.NEEDS_CONSENT) == (1, [invited])
+    not_invited = {given, refused, vaccinated, follow_up, conflicting}
+    assert set((await listed(ClinicChildrenFilter.NOT_INVITED))[1]) == not_invited
+    # Follow-up requested and conflicting answers are for staff to act on, as no answer is (issue 20).
+    total, needing = await listed(ClinicChildrenFilter.NEEDS_CONSENT)
+    assert (total, set(needing)) == (3, {invited, follow_up, conflicting})
     assert await listed(ClinicChildrenFilter.CONSENT_GIVEN) == (1, [given])
     assert await listed(ClinicChildrenFilter.CONSENT_REFUSED) == (1, [refused])
     assert await listed(ClinicChildrenFilter.VACCINATED) == (1, [vaccinated])
-    total, page_two = await listed(ClinicChildrenFilter.ALL, page=2, page_size=3)
-    assert total == 4 and len(page_two) == 1
+    total, page_two = await listed(ClinicChildrenFilter.ALL, page=2, page_size=4)
+    assert total == 6 and len(page_two) == 2
 
 
 async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, runtime: Runtime) -> None:

@@ -55,6 +55,15 @@ class TeamRepository:
     async def has_location(self, team_ods: str, kind: LocationKind, location_id: str) -> bool:
         return await self._db.get(LocationRow, (team_ods, kind.value, location_id)) is not None
 
+    async def schools(self, team_ods: str) -> list[tuple[str, str]]:
+        """The team's schools (URN, name) by name, for a parent choosing their child's school."""
+        rows = await self._db.execute(
+            select(LocationRow.location_id, LocationRow.name)
+            .where(LocationRow.team_ods == team_ods, LocationRow.kind == LocationKind.SCHOOL.value)
+            .order_by(LocationRow.name, LocationRow.location_id)
+        )
+        return [(r.location_id, r.name) for r in rows]
+
     async def clinic_venues(self, team_ods: str) -> frozenset[str]:
         rows = await self._db.scalars(
             select(LocationRow.location_id).where(

@@ -187,6 +187,7 @@ class NotifyStub:
             template_id=payload["template_id"],
             personalisation=payload.get("personalisation") or {},
             received_at=datetime.now(UTC),
+            sanitise_content_for=list(payload.get("sanitise_content_for") or []),
         )
         self.sent.append(sent)
         self._by_id[sent.id] = sent

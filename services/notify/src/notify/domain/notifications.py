@@ -4,8 +4,8 @@ how it is composed, and what becomes of it after an attempt."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -122,6 +122,8 @@ class Content:
     academic_year: int
     invitation_id: str | None = None
     window: SendingWindow | None = None
+    # Personalisation beyond the child's and team's (a consent request's form link, an online response's).
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 def personalise(child: Child, team: Team, programmes: Sequence[str]) -> dict[str, str]:
@@ -145,12 +147,13 @@ def compose(
     new_id: Callable[[], str],
     sms: bool = True,
     only_parent: str | None = None,
+    to: Sequence[Recipient] | None = None,
 ) -> list[Notification]:
-    """One notification per contactable parent and channel, in the team's template for the message's kind."""
-    values = personalise(content.child, content.team, content.programmes)
+    """One notification per contactable parent and channel (or per recipient in `to`), in the team's template."""
+    values = {**personalise(content.child, content.team, content.programmes), **content.extra}
+    chosen = recipients(content.child.parents, sms=sms, only_parent=only_parent) if to is None else to
     return [
-        _notification(content, recipient, catalogue, values, now=now, notification_id=new_id())
-        for recipient in recipients(content.child.parents, sms=sms, only_parent=only_parent)
+        _notification(content, recipient, catalogue, values, now=now, notification_id=new_id()) for recipient in chosen
     ]
 
 

@@ -53,7 +53,7 @@ def default_team(ods_code: str) -> Team:
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    parent_id: str
+    parent_id: str | None  # None: contact details given on the consent form, of no parent on record
     channel: str  # "email" | "sms"
     to: str
 
