@@ -85,3 +85,18 @@ async def test_a_client_user_cannot_consume_any_queue_nor_publish_events(privile
             exchange = channel.default_exchange if not target else await channel.get_exchange(target, ensure=False)
             with pytest.raises(ChannelAccessRefused):
                 await exchange.publish(aio_pika.Message(b"{}", user_id=client), routing_key="cohort.find_children")
+
+
+@pytest.mark.unit
+def test_staff_commands_default_to_the_cli_user_and_operators_tools_to_the_admin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from clinics_cli.client import broker_url
+    from msgkit.senders import connection_user
+
+    monkeypatch.delenv("CLINICS_RABBITMQ_URL", raising=False)
+    monkeypatch.delenv("RABBITMQ_URL", raising=False)
+    assert connection_user(broker_url()) == "clinics_cli"
+    assert connection_user(broker_url(operator=True)) == "guest"  # make dev's admin: `clinics dead-letters`
+    monkeypatch.setenv("CLINICS_RABBITMQ_URL", "amqp://ops:pw@mq/")
+    assert connection_user(broker_url()) == connection_user(broker_url(operator=True)) == "ops"

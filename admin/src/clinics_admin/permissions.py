@@ -73,3 +73,14 @@ def client_permissions(client: str) -> Permissions:
 
 def principal_permissions(principal: str) -> Permissions:
     return broker_permissions(principal) if principal in SERVICES else client_permissions(principal)
+
+
+def main() -> None:
+    """Print every broker user's permissions (configure, write, read), for a platform that makes the users."""
+    for principal in topology.principals():
+        p = principal_permissions(principal)
+        print(f"{principal}\tconfigure={p.configure}\twrite={p.write}\tread={p.read}")
+
+
+if __name__ == "__main__":
+    main()
