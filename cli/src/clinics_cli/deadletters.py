@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 import aio_pika
 import typer
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
+from aiormq.exceptions import ChannelAccessRefused
 
 from clinics_cli import letters, output
 from clinics_cli.client import (
@@ -34,6 +35,7 @@ T = TypeVar("T")
 REASON_HEADER = letters.REASON_HEADER
 # Seconds to wait for the broker to confirm one replayed letter.
 PUBLISH_TIMEOUT = 30.0
+OPERATORS_ONLY = "access refused: dead letters are for operators; set CLINICS_RABBITMQ_URL to an operator's broker URL"
 Service = Annotated[str | None, typer.Option("--service", help="Only this service's queues.")]
 Queue = Annotated[str, typer.Argument(help="A dead-letter queue, e.g. cohort.team_updated.dlq (.dlq optional).")]
 Limit = Annotated[int, typer.Option(min=1, help="At most this many messages.")]
@@ -189,7 +191,11 @@ async def _send_back(
 
 def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
-        return run_briefly(work())
+        try:
+            return run_briefly(work())
+        except ChannelAccessRefused:
+            # Staff's own broker user may not read dead letters: only an operator may (docs/security.md).
+            raise CliError(OPERATORS_ONLY, EXIT_UNREACHABLE) from None
     except CliError as exc:
         report(exc)
         raise typer.Exit(exc.exit_code) from None
