@@ -29,7 +29,14 @@ from pydantic import ValidationError
 from contracts import topology
 from contracts.envelope import Reply
 from msgkit import metrics
-from msgkit.senders import DIRECT_REPLY_TO, ORIGINAL_SENDER_HEADER, DeliveryCheck, Refused
+from msgkit.senders import (
+    DIRECT_REPLY_TO,
+    ORIGINAL_SENDER_HEADER,
+    REPLY_TO_NOT_ALLOWED,
+    DeliveryCheck,
+    Refused,
+    is_reply_queue,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +136,9 @@ class _DeadLetterMiddleware(BaseMiddleware):
         if exc_val is None or not isinstance(exc_val, Exception):
             metrics.MESSAGES_HANDLED.labels(self.policy.service, queue, "ok").inc()
             return False
+        if raw.reply_to and not is_reply_queue(raw.reply_to):
+            # Also when the delivery failed before the check ran (FastStream's parser): never answer into a queue.
+            exc_val = Refused(REPLY_TO_NOT_ALLOWED)
         if isinstance(exc_val, Refused):
             await self._dead_letter(raw, queue, str(exc_val))
             metrics.MESSAGES_HANDLED.labels(self.policy.service, queue, "refused").inc()

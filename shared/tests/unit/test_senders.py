@@ -92,3 +92,24 @@ async def test_a_body_of_another_type_is_refused_though_its_fields_fit() -> None
     for other in (body.replace(b'"GetSession"', b'"GetClinicSession"'), body.replace(b'"GetSession"', b'""'), missing):
         with pytest.raises(Refused, match=WRONG_TYPE):
             await decode(sessions.GetSession, other)
+
+
+async def test_a_failure_before_the_check_is_never_answered_into_a_work_queue() -> None:
+    """FastStream's parser runs before the middleware's check: its failure is dead-lettered, not answered."""
+    from msgkit.deadletter import REASON_HEADER, DeadLetterPolicy, _DeadLetterMiddleware
+
+    sent: list[dict[str, Any]] = []
+
+    class Broker:
+        async def publish(self, body: bytes, **kwargs: Any) -> None:
+            sent.append(kwargs)
+
+    raw = SimpleNamespace(reply_to=SEND, headers={}, user_id="clinics_cli", message_id="m", correlation_id="m")
+    raw.exchange, raw.routing_key, raw.body, raw.content_type = "cohort.requests", "cohort.find_children", b"", None
+    context = SimpleNamespace(get_local=lambda name: None)
+    policy = DeadLetterPolicy("cohort", Broker())  # type: ignore[arg-type]
+    middleware = _DeadLetterMiddleware(raw, context=context, policy=policy)
+    assert await middleware.after_processed(ValueError, ValueError("unparsable"), None) is True
+    (dead_letter,) = sent
+    assert dead_letter["exchange"] == "cohort.dead-letters" and dead_letter["routing_key"] != SEND
+    assert dead_letter["headers"][REASON_HEADER] == REPLY_TO_NOT_ALLOWED
