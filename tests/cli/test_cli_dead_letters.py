@@ -119,5 +119,18 @@ async def test_a_replayed_letter_is_the_same_message_without_its_death_marks() -
     (sent,) = channel.default_exchange.published
     assert sent.body == NESTED and sent.type == "TeamUpdated" and sent.message_id == "m1"
     assert (sent.priority, sent.correlation_id, sent.app_id) == (3, "c1", "cohort")
-    assert sent.user_id is None and sent.expiration is None  # the broker would refuse or expire them
-    assert set(sent.headers) == {"x-trace", "x-replayed-at"}
+    # Sent as the operator (the broker refuses any other user_id), saying whose it was: the letter was not
+    # dead-lettered by cohort, so its own publisher's user is the original sender (msgkit.senders judges it).
+    assert sent.user_id == "guest" and sent.expiration is None
+    assert set(sent.headers) == {"x-trace", "x-replayed-at", "x-original-user-id"}
+    assert sent.headers["x-original-user-id"] == "someone-else"
+
+
+async def test_a_letter_its_consumer_dead_lettered_is_replayed_as_its_original_senders() -> None:
+    channel = FakeChannel()
+    headers = {"x-death-reason": "boom", "x-original-user-id": "sessions"}
+    letter = FakeIncoming(NESTED, type="TeamUpdated", headers=headers)
+    letter.user_id = "cohort"  # cohort's msgkit dead-lettered it: its header is the broker-validated sender
+    assert await deadletters._send_back(channel, letter, "cohort.team_updated", operator="admin") is None  # type: ignore[arg-type]
+    (sent,) = channel.default_exchange.published
+    assert (sent.user_id, sent.headers["x-original-user-id"]) == ("admin", "sessions")

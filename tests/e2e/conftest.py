@@ -15,6 +15,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 
 from clinics_admin.processes import ServiceProcess
+from msgkit.failover import FailoverBroker
 from testkit import RabbitServer
 from testkit.stack import Stack, World, open_stack, world
 from testkit.stub import StubProcess
@@ -68,7 +69,7 @@ def notify_stub(e2e_stack: Stack) -> StubProcess:
 @pytest.fixture
 async def client(e2e_amqp_url: str, stack: dict[str, ServiceProcess]) -> AsyncIterator[RabbitBroker]:
     """A broker connection speaking the contract, as the CLI or another system would."""
-    broker = RabbitBroker(e2e_amqp_url, log_level=30)
+    broker = FailoverBroker(e2e_amqp_url, log_level=30)
     await broker.connect()
     try:
         yield broker

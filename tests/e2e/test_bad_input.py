@@ -28,7 +28,7 @@ from contracts.envelope import Message, Reply
 from msgkit import rpc
 from msgkit.broker import exchange
 from msgkit.deadletter import REASON_HEADER
-from testkit import eventually
+from testkit import admin_user, eventually
 
 from ..badinput.bodies import breakages, valid_body
 from .support import HEADER, child, child_id, import_rows, refusal
@@ -82,6 +82,7 @@ async def publish_raw(channel: AbstractChannel, junk: Junk, *, reply_to: str | N
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         type=junk.binding.message.__name__,
         reply_to=reply_to,
+        user_id=admin_user(),  # an operator's: the junk is judged on its body, not refused for its sender
     )
     await target.publish(message, routing_key=junk.binding.routing_key, mandatory=True)
 

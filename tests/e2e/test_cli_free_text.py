@@ -13,7 +13,7 @@ from faststream.rabbit import RabbitBroker
 
 from clinics_admin.processes import ServiceProcess
 from contracts import cohort, topology
-from testkit import eventually
+from testkit import admin_user, eventually
 
 from .cli_support import Cli, Result
 from .support import child, child_id, csv_text
@@ -89,7 +89,10 @@ async def test_a_name_with_a_control_character_is_dead_lettered_with_its_reason(
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         message = aio_pika.Message(
-            json.dumps(body).encode(), message_id=str(upserted.message_id), content_type="application/json"
+            json.dumps(body).encode(),
+            message_id=str(upserted.message_id),
+            content_type="application/json",
+            user_id=admin_user(),
         )
         await channel.default_exchange.publish(message, routing_key=binding.queue, mandatory=True)
 

@@ -14,7 +14,7 @@ from contracts import cohort, consent, topology
 from contracts.common import Programme
 from msgkit.clock import academic_year_of
 from msgkit.deadletter import REASON_HEADER
-from testkit import RabbitServer, eventually, free_port
+from testkit import RabbitServer, admin_user, eventually, free_port
 
 from .cli_support import Cli
 from .support import ask, child, child_id, csv_text
@@ -86,6 +86,7 @@ async def _publish(url: str, queue: str, body: bytes, **properties: object) -> N
     connection = await aio_pika.connect(url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
+        properties.setdefault("user_id", admin_user())  # an operator's letter: replayed, the queue accepts it
         message = aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, **properties)  # type: ignore[arg-type]
         await channel.default_exchange.publish(message, routing_key=queue, mandatory=True)
 

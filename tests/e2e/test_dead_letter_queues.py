@@ -16,7 +16,7 @@ import pytest
 from clinics_admin.bootstrap import RabbitmqctlAdmin
 from clinics_admin.dead_letter_bound import dead_letter_bound
 from contracts import topology
-from testkit import RabbitServer, eventually
+from testkit import RabbitServer, admin_user, eventually
 
 from .cli_support import Cli, Result
 
@@ -56,7 +56,8 @@ async def _queues(channel: aio_pika.abc.AbstractChannel, **target_arguments: obj
 
 async def _dead_letter(channel: aio_pika.abc.AbstractChannel, letters: Letters) -> None:
     for message_id, (body, headers) in letters.items():
-        message = aio_pika.Message(body, message_id=message_id, headers=headers, delivery_mode=2)  # type: ignore[arg-type]
+        # An operator's letter: replayed, the queue accepts it (msgkit.senders).
+        message = aio_pika.Message(body, message_id=message_id, headers=headers, delivery_mode=2, user_id=admin_user())  # type: ignore[arg-type]
         await channel.default_exchange.publish(message, routing_key=BINDING.dead_letter_queue, mandatory=True)
 
 

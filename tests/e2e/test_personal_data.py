@@ -22,7 +22,7 @@ from contracts import cohort, consent, topology
 from contracts.common import Programme
 from msgkit import rpc
 from msgkit.clock import academic_year_of
-from testkit import eventually
+from testkit import admin_user, eventually
 from testkit.data import HEADER, nhs_number
 from testkit.stub import StubProcess
 
@@ -75,7 +75,7 @@ async def send_bad_messages_carrying(client: RabbitBroker, amqp_url: str, rows: 
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         target = await channel.get_exchange(route.exchange, ensure=False)
-        message = aio_pika.Message(body, content_type="application/json", message_id=message_id)
+        message = aio_pika.Message(body, content_type="application/json", message_id=message_id, user_id=admin_user())
         await target.publish(message, routing_key=route.routing_key, mandatory=True)
     bad_find = json.dumps({"team_ods": "not an ods code", "nhs_number": row.nhs, "last_name": row.last_name})
     for raw in (bad_find.encode(), f'{{"last_name": "{row.last_name}", "nhs_number": {row.nhs}'.encode()):

@@ -5,7 +5,9 @@ Idempotent. Each service gets
 - a PostgreSQL login role that owns only its own schema (password `<SERVICE>_DB_PASSWORD`), and
 - a RabbitMQ user (password `<SERVICE>_AMQP_PASSWORD`) whose vhost permissions, built from
   `contracts.topology`, allow only its own queues, its own exchanges and the exchanges it reads from.
-Development passwords default to the service name; set real ones elsewhere.
+Each client of `contracts.topology.CLIENTS` (the staff CLI `clinics_cli`, the consent form `consent_form`) gets a
+RabbitMQ user (password `<CLIENT>_AMQP_PASSWORD`) that may only publish to the requests exchanges it asks through.
+Development passwords default to the user's name; set real ones elsewhere. docs/security.md has the whole model.
 
 The whole topology (every exchange, queue, binding and dead-letter queue) is declared here, as an admin
 step like migrations: a service may not configure another service's queues, so it cannot declare the
@@ -19,25 +21,28 @@ import asyncio
 import base64
 import json
 import os
-import re
 import shlex
 import subprocess
 import urllib.request
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
 from clinics_admin.dead_letter_bound import DEAD_LETTER_BOUND, OperatorPolicy
-from contracts import snapshots, topology
+
+# Re-exported ("as"): tests and tools import the permissions from here.
+from clinics_admin.permissions import DEFAULT_EXCHANGE as DEFAULT_EXCHANGE
+from clinics_admin.permissions import Permissions as Permissions
+from clinics_admin.permissions import broker_permissions as broker_permissions
+from clinics_admin.permissions import client_permissions as client_permissions
+from clinics_admin.permissions import principal_permissions
+from clinics_admin.permissions import published_exchanges as published_exchanges
+from contracts import topology
 from contracts.topology import SERVICES
 from msgkit.addresses import parse_addresses
 from msgkit.db import sync_url
-
-# Direct reply-to: requests are answered by publishing to the default exchange.
-DEFAULT_EXCHANGE = "amq.default"
 
 
 def role_password(service: str) -> str:
@@ -109,52 +114,6 @@ async def ensure_roles(admin_url: str, services: tuple[str, ...] = SERVICES) -> 
 
 
 # --- RabbitMQ ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Permissions:
-    """A RabbitMQ user's permissions in one vhost: three regular expressions over resource names."""
-
-    configure: str
-    write: str
-    read: str
-
-
-def _only(names: Iterable[str]) -> str:
-    """A regex matching exactly these names (an empty set matches nothing)."""
-    unique = sorted(set(names))
-    return "^(" + "|".join(re.escape(n) for n in unique) + ")$" if unique else "^$"
-
-
-def published_exchanges(service: str) -> set[str]:
-    """Exchanges a service publishes its events and commands to (not the requests it answers)."""
-    return {
-        topology.route_for(m).exchange
-        for m in snapshots.all_messages()
-        if topology.producer_of(m) == service and not topology.is_request(m)
-    }
-
-
-def broker_permissions(service: str) -> Permissions:
-    """What `service` may do, derived from the topology.
-
-    - configure (declare, delete): its own queues and dead-letter queues, the exchanges it publishes to,
-      its requests exchange and its dead-letter exchange;
-    - write (publish, and the queue side of a binding): the exchanges it publishes to, its dead-letter
-      exchange, the default exchange (replies to direct reply-to), and its own queues (to bind them);
-    - read (consume, and the exchange side of a binding): its own queues and the exchanges they are bound to.
-    """
-    own = topology.bindings(service)
-    queues = {b.queue for b in own}
-    dead_letter_queues = {b.dead_letter_queue for b in own}
-    dlx = topology.dead_letter_exchange(service)
-    publishes = published_exchanges(service)
-    requests = {topology.requests_exchange(service)} if topology.ANSWERS[service] else set()
-    return Permissions(
-        configure=_only(queues | dead_letter_queues | publishes | requests | {dlx}),
-        write=_only(publishes | {dlx, DEFAULT_EXCHANGE} | queues | dead_letter_queues),
-        read=_only(queues | dead_letter_queues | {b.exchange for b in own} | {dlx}),
-    )
 
 
 class BrokerAdmin(Protocol):
@@ -244,18 +203,23 @@ async def declare_broker_topology(admin_amqp_url: str) -> None:
 
 
 async def ensure_broker(
-    admin_amqp_url: str, *, admin: BrokerAdmin | None = None, services: tuple[str, ...] = SERVICES
+    admin_amqp_url: str,
+    *,
+    admin: BrokerAdmin | None = None,
+    services: tuple[str, ...] = SERVICES,
+    clients: tuple[str, ...] = tuple(topology.CLIENTS),
 ) -> None:
-    """Each service's RabbitMQ user with its least-privilege permissions, the dead letters' bound, the topology."""
+    """Each service's and each client's (topology.CLIENTS) RabbitMQ user with its least-privilege permissions,
+    the dead letters' bound, the topology."""
     admin = admin or RabbitmqctlAdmin()
     vhost = vhost_of(admin_amqp_url)
 
-    def one(service: str) -> None:
-        admin.put_user(service, amqp_password(service))
-        admin.set_permissions(vhost, service, broker_permissions(service))
+    def one(principal: str) -> None:
+        admin.put_user(principal, amqp_password(principal))
+        admin.set_permissions(vhost, principal, principal_permissions(principal))
 
-    # rabbitmqctl starts an Erlang VM per call: the services are set up side by side.
-    await asyncio.gather(*(asyncio.to_thread(one, s) for s in services))
+    # rabbitmqctl starts an Erlang VM per call: the users are set up side by side.
+    await asyncio.gather(*(asyncio.to_thread(one, p) for p in (*services, *clients)))
     await asyncio.to_thread(admin.set_operator_policy, vhost, DEAD_LETTER_BOUND)
     await declare_broker_topology(admin_amqp_url)
 

@@ -22,16 +22,19 @@ from typing import Any
 import asyncpg
 from aiormq.exceptions import AMQPError
 
-from clinics_admin.bootstrap import BrokerAdmin, ensure_broker, ensure_roles
+from clinics_admin.bootstrap import BrokerAdmin, ensure_broker, ensure_roles, service_amqp_url
 from clinics_admin.endpoints import CannotStart, postgres_endpoint, rabbitmq_endpoints
 from clinics_admin.local_servers import LocalServers
 from clinics_admin.processes import ServiceProcess, service_env, stop_all
 from contracts.topology import SERVICES
+from msgkit.addresses import parse_addresses
 
 DEFAULT_PORTS = {"sessions": 8101, "cohort": 8102, "consent": 8103, "notify": 8104}
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/clinics"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_LOG_DIR = ".run/logs"
+# What staff's CLI connects to where nothing is set (clinics_cli.client.STAFF_DEV_URL): make dev's default broker.
+CLI_DEFAULT_URL = "amqp://clinics_cli:clinics_cli@127.0.0.1:5672/"
 # Where private servers keep their files (git-ignored), like the logs relative to where make dev runs.
 RUN_DIR = Path(".run")
 # uvicorn re-raises the signal it shut down gracefully on, so a clean stop can end "killed by SIGTERM";
@@ -125,8 +128,20 @@ async def _until_ready_or_stopped(processes: list[ServiceProcess], stop: asyncio
         return True
     for p in processes:
         print(f"{p.service}: ready on {p.base_url} (logs: {p.log_path})")
+    print(cli_line(os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)))
     print("all services ready; Ctrl-C stops them", flush=True)
     return True
+
+
+def cli_line(rabbitmq_url: str) -> str:
+    """How staff's `clinics` reaches this stack as its own broker user, which may send only staff's requests."""
+    url = parse_addresses(service_amqp_url(rabbitmq_url, "clinics_cli"))
+    if str(url) == CLI_DEFAULT_URL:
+        return "clinics (staff CLI): connects as its own broker user clinics_cli; nothing to set"
+    return (
+        f"clinics (staff CLI): export CLINICS_RABBITMQ_URL={url.redacted()} "
+        "(*** is $CLINICS_CLI_AMQP_PASSWORD, by default clinics_cli)"
+    )
 
 
 async def provision(broker_admin: BrokerAdmin | None) -> None:

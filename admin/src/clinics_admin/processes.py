@@ -18,6 +18,7 @@ import httpx
 
 from clinics_admin.bootstrap import service_amqp_url, service_database_url
 from contracts.topology import SERVICES
+from msgkit.senders import connection_user
 
 # What a service reads from its environment: `<SERVICE>_*` (see each service's Settings), and these.
 SHARED_SETTINGS = ("DATABASE_URL", "RABBITMQ_URL")
@@ -51,6 +52,8 @@ def service_env(
             f"{prefix}_DATABASE_URL": service_database_url(database_url, service),
             f"{prefix}_RABBITMQ_URL": service_amqp_url(rabbitmq_url, service) if amqp_user else rabbitmq_url,
             f"{prefix}_DECLARE_TOPOLOGY": "false" if amqp_user else "true",
+            # `rabbitmq_url` is an admin's: the operator whose replays (and tests' messages) every queue accepts.
+            f"{prefix}_BROKER_OPERATORS": connection_user(rabbitmq_url),
             f"{prefix}_HTTP_PORT": str(port),
             f"{prefix}_HTTP_HOST": host,
             "PYTHONUNBUFFERED": "1",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from clinics_admin.devserver import DEFAULT_PORTS, dev_env, dev_processes
+from clinics_admin.devserver import DEFAULT_PORTS, cli_line, dev_env, dev_processes
 from clinics_admin.processes import ServiceProcess, service_env
 
 pytestmark = pytest.mark.unit
@@ -63,3 +63,14 @@ def test_a_test_stack_is_configured_by_its_harness_alone() -> None:
 def test_a_process_on_an_ipv6_address_is_asked_there() -> None:
     process = ServiceProcess("cohort", {}, 8102, Path("x.log"), host="::1")
     assert process.base_url == "http://[::1]:8102"
+
+
+def test_each_service_accepts_the_admin_it_was_given_as_its_operator() -> None:
+    env = dev_env("cohort", database_url=DATABASE, rabbitmq_url="amqp://ops:pw@mq:5672/dev")
+    assert (env["COHORT_RABBITMQ_URL"].split("@")[0], env["COHORT_BROKER_OPERATORS"]) == ("amqp://cohort:cohort", "ops")
+
+
+def test_make_dev_says_how_staffs_cli_connects_as_its_own_user() -> None:
+    assert "nothing to set" in cli_line(BROKER)  # the CLI's default is make dev's broker, as clinics_cli
+    line = cli_line("amqp://admin:s3cret@mq:5673/dev")
+    assert "CLINICS_RABBITMQ_URL=amqp://clinics_cli:***@mq:5673/dev" in line and "s3cret" not in line

@@ -40,10 +40,17 @@ class CliError(Exception):
         self.code = code
 
 
-def broker_url() -> str:
-    return (
-        os.environ.get("CLINICS_RABBITMQ_URL") or os.environ.get("RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672/"
-    )
+# Where nothing is set: make dev's broker, as the CLI's own user (clinics_admin.bootstrap makes it; under make dev
+# its password is its name), which may send exactly staff's requests (contracts.topology.CLIENTS["clinics_cli"]).
+STAFF_DEV_URL = "amqp://clinics_cli:clinics_cli@127.0.0.1:5672/"
+# `clinics dead-letters` is an operator's tool: make dev's admin user (see docs/security.md).
+OPERATOR_DEV_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def broker_url(*, operator: bool = False) -> str:
+    """$CLINICS_RABBITMQ_URL, else $RABBITMQ_URL (an admin's: the CLI then acts as an operator), else make dev's."""
+    default = OPERATOR_DEV_URL if operator else STAFF_DEV_URL
+    return os.environ.get("CLINICS_RABBITMQ_URL") or os.environ.get("RABBITMQ_URL") or default
 
 
 def quiet_libraries() -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 import aio_pika
 import typer
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
+from aiormq.exceptions import ChannelAccessRefused
 
 from clinics_cli import letters, output
 from clinics_cli.client import (
@@ -26,6 +27,7 @@ from clinics_cli.runner import options, report
 from contracts import topology
 from msgkit.addresses import AddressError
 from msgkit.failover import connect_first
+from msgkit.senders import ORIGINAL_SENDER_HEADER, connection_user
 
 app = typer.Typer(help="Inspect and replay dead-lettered messages.", no_args_is_help=True)
 
@@ -33,6 +35,7 @@ T = TypeVar("T")
 REASON_HEADER = letters.REASON_HEADER
 # Seconds to wait for the broker to confirm one replayed letter.
 PUBLISH_TIMEOUT = 30.0
+OPERATORS_ONLY = "access refused: dead letters are for operators; set CLINICS_RABBITMQ_URL to an operator's broker URL"
 Service = Annotated[str | None, typer.Option("--service", help="Only this service's queues.")]
 Queue = Annotated[str, typer.Argument(help="A dead-letter queue, e.g. cohort.team_updated.dlq (.dlq optional).")]
 Limit = Annotated[int, typer.Option(min=1, help="At most this many messages.")]
@@ -53,7 +56,7 @@ def dead_letter_queue(name: str) -> topology.Binding:
 
 @asynccontextmanager
 async def connection() -> AsyncIterator[AbstractConnection]:
-    url = options.broker_url
+    url = options.operator_url
     try:
         # Not robust: a one-shot command should fail and say so, not reconnect in the background.
         connected = await connect_first(url, timeout=CONNECT_TIMEOUT)
@@ -104,16 +107,33 @@ async def peek(queue_name: str, limit: int, *, body: bool) -> list[dict[str, Any
         return rows
 
 
-def _again(message: AbstractIncomingMessage) -> aio_pika.Message:
+def original_sender(message: AbstractIncomingMessage, binding: topology.Binding, operator: str) -> str:
+    """Who first sent a dead letter, as far as the broker vouches for it.
+
+    A letter the consuming service (or an earlier replay, by this operator) dead-lettered says so in its
+    header; one the broker dead-lettered (delivery limit) keeps its sender's own user_id; one published
+    straight into the dead-letter queue is its publisher's.
+    """
+    headers = message.headers or {}
+    said = headers.get(ORIGINAL_SENDER_HEADER)
+    if message.user_id in (binding.consumer, operator) and said is not None:
+        return said.decode(errors="replace") if isinstance(said, bytes) else str(said)
+    return message.user_id or ""
+
+
+def _again(message: AbstractIncomingMessage, *, operator: str, original: str) -> aio_pika.Message:
     """The letter as it was published, without the marks of its dead-lettering.
 
-    Not its user_id (the broker refuses one that is not the publisher's own) nor its expiration (which
-    may have passed while it waited in the dead-letter queue).
+    Sent as the operator (user_id: the broker refuses any but the publisher's own), saying whose it was: the
+    consumer accepts it only if that original sender is one it accepts (msgkit.senders), so a replay cannot
+    launder a message from a sender the queue refuses. Not its expiration (which may have passed while it
+    waited in the dead-letter queue).
     """
     headers = {k: v for k, v in (message.headers or {}).items() if k not in DEATH_HEADERS}
     headers["x-replayed-at"] = datetime.now(UTC).isoformat()
+    headers[ORIGINAL_SENDER_HEADER] = original
     return aio_pika.Message(
-        message.body, headers=headers, content_type=message.content_type,
+        message.body, headers=headers, content_type=message.content_type, user_id=operator,
         content_encoding=message.content_encoding, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         priority=message.priority, correlation_id=message.correlation_id, reply_to=message.reply_to,
         message_id=message.message_id, timestamp=message.timestamp, type=message.type, app_id=message.app_id,
@@ -128,6 +148,7 @@ async def replay(binding: topology.Binding, limit: int) -> dict[str, Any]:
     """
     replayed: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
+    operator = connection_user(options.operator_url)
     async with connection() as conn:
         channel = await conn.channel(publisher_confirms=True, on_return_raises=True)
         queue = await _queue(channel, binding.dead_letter_queue)
@@ -137,7 +158,7 @@ async def replay(binding: topology.Binding, limit: int) -> dict[str, Any]:
             if message is None:
                 break
             letter = {"message_id": letters.text_of(message.message_id), "type": letters.describe_type(message)}
-            error = await _send_back(channel, message, binding.queue)
+            error = await _send_back(channel, message, binding.queue, operator=operator)
             if error is None:
                 await message.ack()
                 replayed.append(letter)
@@ -146,13 +167,16 @@ async def replay(binding: topology.Binding, limit: int) -> dict[str, Any]:
     return {"queue": binding.dead_letter_queue, "to": binding.queue, "replayed": replayed, "failed": failed}
 
 
-async def _send_back(channel: AbstractChannel, message: AbstractIncomingMessage, queue: str) -> str | None:
+async def _send_back(
+    channel: AbstractChannel, message: AbstractIncomingMessage, queue: str, *, operator: str = "guest"
+) -> str | None:
     """Why the letter could not be published again, or None once the broker has confirmed it."""
     try:
         # The default exchange routes by queue name: only the consumer that failed sees it again.
-        await channel.default_exchange.publish(
-            _again(message), routing_key=queue, mandatory=True, timeout=PUBLISH_TIMEOUT
-        )
+        # A letter's original sender is judged against the queue it failed on.
+        binding = next(b for b in topology.all_bindings() if b.queue == queue)
+        again = _again(message, operator=operator, original=original_sender(message, binding, operator))
+        await channel.default_exchange.publish(again, routing_key=queue, mandatory=True, timeout=PUBLISH_TIMEOUT)
     except aio_pika.exceptions.PublishError:
         return f"returned by the broker: nothing routes to {queue}"
     except aio_pika.exceptions.DeliveryError:
@@ -167,7 +191,11 @@ async def _send_back(channel: AbstractChannel, message: AbstractIncomingMessage,
 
 def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
-        return run_briefly(work())
+        try:
+            return run_briefly(work())
+        except ChannelAccessRefused:
+            # Staff's own broker user may not read dead letters: only an operator may (docs/security.md).
+            raise CliError(OPERATORS_ONLY, EXIT_UNREACHABLE) from None
     except CliError as exc:
         report(exc)
         raise typer.Exit(exc.exit_code) from None

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from clinics_cli import clinic_commands, consent_responses, deadletters, demo, imports
-from clinics_cli.client import broker_url, quiet_libraries
+from clinics_cli.client import quiet_libraries
 from clinics_cli.runner import call, guarded, options
 from clinics_cli.setup_commands import session_app, team_app
 from msgkit.addresses import AddressError, parse_addresses
@@ -40,7 +40,7 @@ def main(
         typer.Option(
             "--url",
             help="RabbitMQ URL without a password, or a cluster's nodes separated by commas "
-            "(default: $CLINICS_RABBITMQ_URL, else $RABBITMQ_URL).",
+            "(default: $CLINICS_RABBITMQ_URL, else $RABBITMQ_URL, else make dev's broker as the CLI's own user).",
         ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each reply.", min=0.1)] = 10.0,
@@ -57,7 +57,7 @@ def main(
                 "no password on the command line: set CLINICS_RABBITMQ_URL instead", param_hint="--url"
             )
     options.json = json
-    options.url = url or broker_url()
+    options.url = url or ""
     options.timeout = timeout
 
 

@@ -30,6 +30,11 @@ class Options:
     def broker_url(self) -> str:
         return self.url or broker_url()
 
+    @property
+    def operator_url(self) -> str:
+        """For operators' commands (`clinics dead-letters`): the same, but make dev's admin where nothing is set."""
+        return self.url or broker_url(operator=True)
+
 
 options = Options()
 

@@ -14,6 +14,7 @@ from cohort.app import create_app
 from cohort.config import Settings
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine
+from msgkit.failover import FailoverBroker
 from msgkit.runtime import Runtime
 from testkit import running
 
@@ -62,7 +63,7 @@ async def runtime(cohort_database: str, amqp_url: str, clock: FixedClock) -> Asy
 
 @pytest.fixture
 async def client(runtime: Runtime, amqp_url: str) -> AsyncIterator[RabbitBroker]:
-    broker = RabbitBroker(amqp_url, log_level=40)
+    broker = FailoverBroker(amqp_url, log_level=40)
     await broker.connect()
     try:
         yield broker

@@ -9,7 +9,6 @@ from typing import Any
 
 import aio_pika
 import pytest
-from faststream.rabbit import RabbitBroker
 
 import testkit as testing
 from consent import tables
@@ -20,6 +19,7 @@ from contracts.common import Programme
 from contracts.sessions import ClinicDate, ClinicDatesChanged
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine
+from msgkit.failover import FailoverBroker
 from testkit import observe, running
 
 # 10 March 2026, midday in London: academic year 2025.
@@ -109,7 +109,7 @@ async def harness(consent_url: str, amqp_url: str, clock: FixedClock) -> AsyncIt
     url = consent_url
     settings = Settings(database_url=url, rabbitmq_url=amqp_url, http_port=0, log_json=False)
     engine = create_engine(url, schema="consent")
-    client = RabbitBroker(amqp_url)
+    client = FailoverBroker(amqp_url)
     await client.connect()
     connection = await aio_pika.connect(amqp_url)
     try:

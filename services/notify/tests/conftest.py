@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from msgkit.clock import FixedClock
 from msgkit.db import create_engine
+from msgkit.failover import FailoverBroker
 from notify.app import create_app
 from notify.config import Settings
 from notify.delivery.govuk_notify import GovUkNotifyProvider
@@ -103,7 +104,7 @@ async def observer(amqp_url: str) -> AsyncIterator[Observer]:
 
 @pytest.fixture
 async def client(amqp_url: str) -> AsyncIterator[RabbitBroker]:
-    broker = RabbitBroker(amqp_url, log_level=40)
+    broker = FailoverBroker(amqp_url, log_level=40)
     await broker.connect()
     try:
         yield broker

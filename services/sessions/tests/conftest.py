@@ -17,6 +17,7 @@ from contracts import topology
 from contracts.envelope import Message, Reply
 from msgkit import rpc
 from msgkit.clock import FixedClock
+from msgkit.failover import FailoverBroker
 from sessions.app import create_app
 from sessions.config import Settings
 from testkit import eventually, published_queue, running
@@ -120,7 +121,7 @@ async def client(sessions_database: str, amqp_url: str) -> AsyncIterator[Client]
     tap = EventTap()
     async with running(create_app(settings, clock=clock)):
         connection = await aio_pika.connect(amqp_url)
-        broker = RabbitBroker(amqp_url, log_level=30)
+        broker = FailoverBroker(amqp_url, log_level=30)
         async with connection:
             channel = await connection.channel()
             queue = await published_queue(channel, "sessions")

@@ -32,8 +32,9 @@ class Message(BaseModel):
     version: int = 1
 
     def model_post_init(self, context: Any, /) -> None:
-        # The type name travels with the body so dead letters and logs say what they are.
-        if not self.type:
+        # The type name travels with the body so dead letters and logs say what they are. A body that names
+        # one keeps it, even an empty one: a consumer refuses a type that is not its queue's (msgkit.broker).
+        if "type" not in self.model_fields_set:
             object.__setattr__(self, "type", type(self).__name__)
         object.__setattr__(self, "version", type(self).schema_version)
 

@@ -177,6 +177,50 @@ ANSWERS: Final[dict[str, tuple[type[Message], ...]]] = {
 }
 
 
+# Broker principals other than the four services, and the requests each may send: its RabbitMQ user's name,
+# then exactly those messages. A request is accepted only from a principal listing it here (a consumer checks
+# the delivery's broker-validated user_id), so giving a new client its requests is this one entry; its broker
+# user and permissions follow (clinics_admin.bootstrap). A service that asks another service would be listed
+# here by its own name too; none does today.
+CLIENTS: Final[dict[str, tuple[type[Message], ...]]] = {
+    # Staff's `clinics` CLI: the requests and commands its commands send (tests/cli checks against cli/).
+    "clinics_cli": (
+        sessions.UpsertTeam,
+        sessions.AddLocation,
+        sessions.CreateSchoolSession,
+        sessions.SetClinicDates,
+        sessions.CloseSchoolSession,
+        sessions.RecordVaccination,
+        sessions.GetSession,
+        sessions.GetClinicSession,
+        cohort.ImportCohortChunk,
+        cohort.CommitCohortImport,
+        cohort.ListImportReviews,
+        cohort.DecideImportReview,
+        cohort.InviteChildToClinic,
+        cohort.AddWalkIn,
+        cohort.ChangeChildSchool,
+        cohort.SetChildFlags,
+        cohort.PreviewClinicInvitations,
+        cohort.GetActivityLog,
+        cohort.ListClinicChildren,
+        cohort.FindChildren,
+        consent.SendConsentRequest,
+        consent.RecordConsent,
+        consent.GetConsentStatus,
+        consent.ListConsentResponses,
+        consent.GetConsentResponse,
+        consent.MatchConsentResponse,
+        consent.CreateChildFromConsentResponse,
+        consent.ArchiveConsentResponse,
+        consent.GetTeamConsentLink,
+        notify.GetInvitationStatus,
+    ),
+    # The online consent form parents fill in (issue 20): open it, list the team's schools, submit it.
+    "consent_form": (consent.OpenConsentForm, consent.SubmitConsentForm, sessions.ListTeamSchools),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Retired:
     """A message taken out of the contract: when, why, and who consumed it.
@@ -245,3 +289,19 @@ def published_by(producer: str) -> list[type[Message]]:
 
 def is_request(message: type[Message]) -> bool:
     return issubclass(message, Query) or message in ANSWERS[producer_of(message)]
+
+
+def clients_of(message: type[Message]) -> tuple[str, ...]:
+    """The principals (CLIENTS) that may send request `message`."""
+    return tuple(sorted(p for p, messages in CLIENTS.items() if message in messages))
+
+
+def senders(b: Binding) -> frozenset[str]:
+    """The broker users whose deliveries queue `b` accepts: an event's or command's producer service, or the
+    clients that may send a request. Operators (an installation's setting) come on top."""
+    return frozenset(clients_of(b.message)) if b.is_request else frozenset({producer_of(b.message)})
+
+
+def principals() -> tuple[str, ...]:
+    """Every broker user the contract knows: the four services, then the clients."""
+    return (*SERVICES, *CLIENTS)

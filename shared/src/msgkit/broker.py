@@ -17,6 +17,7 @@ from contracts.envelope import Message
 from msgkit.deadletter import DeadLetterPolicy
 from msgkit.failover import FailoverBroker
 from msgkit.outbox import OutgoingMessage
+from msgkit.senders import WRONG_TYPE, Refused
 from msgkit.settings import ServiceSettings
 
 PUBLISH_TIMEOUT = 30.0
@@ -122,19 +123,27 @@ def subscription(consumer: str, message: type[Message], *, read_as: type[Message
         durable=True,
         declare=False,
     )
-    return {"queue": queue, "exchange": source, "decoder": decoder_for(read_as or message)}
+    return {"queue": queue, "exchange": source, "decoder": decoder_for(read_as or message, contract=message)}
 
 
-def decoder_for(message: type[Message]) -> Callable[[StreamMessage[Any]], Awaitable[Message]]:
+def decoder_for(
+    message: type[Message], *, contract: type[Message] | None = None
+) -> Callable[[StreamMessage[Any]], Awaitable[Message]]:
     """Parse the body straight into the message's model with pydantic's JSON parser.
 
     FastStream's default is json.loads into dicts, then validation of those dicts into the model: about
     1.6 times the CPU for a 1,000-child ChildrenUpserted (32 ms against 19.5 ms here). A body that is not
-    valid JSON or not the message fails the same way, as a ValidationError, and is dead-lettered.
+    valid JSON or not the message fails the same way, as a ValidationError, and is dead-lettered. So does
+    one whose envelope `type` is missing or names another message (`contract`, the queue's, when `message`
+    is a cheaper reading of it), though its fields fit: a queue acts only on its own message.
     """
+    expected = (contract or message).__name__
 
     async def decode(msg: StreamMessage[Any]) -> Message:
-        return message.model_validate_json(msg.body)
+        decoded = message.model_validate_json(msg.body)
+        if decoded.type != expected or "type" not in decoded.model_fields_set:  # missing or another message
+            raise Refused(WRONG_TYPE)
+        return decoded
 
     return decode
 

@@ -2,6 +2,9 @@
 
 - A message that cannot be valid (bad JSON, wrong shape, `PermanentError`) goes to the queue's
   dead-letter queue at once with `x-death-reason`; a request gets an error reply instead.
+- A delivery `msgkit.senders` refuses (a sender the queue does not accept, a reply_to that is not a reply
+  queue, a body of another message type) is dead-lettered with that reason even if it is a request: it is
+  never handled and never answered.
 - Anything else is retried (nack + requeue) with growing back-off, and dead-lettered with its last
   error once the delivery count nears the queue's `x-delivery-limit`. Counting ourselves keeps this
   right on RabbitMQ 4.3+, where a nack no longer counts towards the broker's limit.
@@ -13,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -26,11 +29,18 @@ from pydantic import ValidationError
 from contracts import topology
 from contracts.envelope import Reply
 from msgkit import metrics
+from msgkit.senders import (
+    DIRECT_REPLY_TO,
+    ORIGINAL_SENDER_HEADER,
+    REPLY_TO_NOT_ALLOWED,
+    DeliveryCheck,
+    Refused,
+    is_reply_queue,
+)
 
 log = logging.getLogger(__name__)
 
 REASON_HEADER = "x-death-reason"
-DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
 class PermanentError(Exception):
@@ -82,9 +92,10 @@ def retry_delay(delivery_count: int) -> float:
 class DeadLetterPolicy:
     """Builds the per-message middleware; holds the broker it republishes dead letters with."""
 
-    def __init__(self, service: str, broker: RabbitBroker | None = None) -> None:
+    def __init__(self, service: str, broker: RabbitBroker | None = None, *, operators: Iterable[str] = ()) -> None:
         self.service = service
         self._broker = broker
+        self.deliveries = DeliveryCheck(operators)
         self.stopping = asyncio.Event()
 
     @property
@@ -125,6 +136,13 @@ class _DeadLetterMiddleware(BaseMiddleware):
         if exc_val is None or not isinstance(exc_val, Exception):
             metrics.MESSAGES_HANDLED.labels(self.policy.service, queue, "ok").inc()
             return False
+        if raw.reply_to and not is_reply_queue(raw.reply_to):
+            # Also when the delivery failed before the check ran (FastStream's parser): never answer into a queue.
+            exc_val = Refused(REPLY_TO_NOT_ALLOWED)
+        if isinstance(exc_val, Refused):
+            await self._dead_letter(raw, queue, str(exc_val))
+            metrics.MESSAGES_HANDLED.labels(self.policy.service, queue, "refused").inc()
+            return True
         if raw.reply_to:
             await self._reply_error(raw, exc_val)
             metrics.MESSAGES_HANDLED.labels(self.policy.service, queue, "error_reply").inc()
@@ -142,6 +160,13 @@ class _DeadLetterMiddleware(BaseMiddleware):
         # Hold the delivery briefly before the nack so an outage is not a hot redelivery loop.
         await self.policy.back_off(retry_delay(delivery_count))
         return False
+
+    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+        # Before the body is decoded: a refused delivery costs no parsing, and is never handled.
+        raw: IncomingMessage = self.msg  # type: ignore[assignment]
+        headers = raw.headers or {}
+        self.policy.deliveries.check(self._queue_name(), user_id=raw.user_id, reply_to=raw.reply_to, headers=headers)
+        return await call_next(msg)
 
     async def publish_scope(self, call_next: Callable[[Any], Awaitable[Any]], cmd: Any) -> Any:
         # RabbitMQ 3.x answers a mandatory publish to direct reply-to with basic.return although it
@@ -165,6 +190,9 @@ class _DeadLetterMiddleware(BaseMiddleware):
                 "x-dead-lettered-at": datetime.now(UTC).isoformat(),
             }
         )
+        # Who sent it, validated by the broker; an operator's replay already says whose it was.
+        if raw.user_id not in self.policy.deliveries.operators or ORIGINAL_SENDER_HEADER not in headers:
+            headers[ORIGINAL_SENDER_HEADER] = raw.user_id or ""
         await self.policy.broker.publish(
             raw.body,
             exchange=topology.dead_letter_exchange(self.policy.service),

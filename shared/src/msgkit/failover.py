@@ -33,6 +33,7 @@ from pamqp.commands import Basic
 from yarl import URL
 
 from msgkit.addresses import Addresses, parse_addresses
+from msgkit.senders import connection_user
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ class FailoverBroker(RabbitBroker):
         self._renewed_at = 0.0
         self._renewal: asyncio.Task[None] | None = None
         self.channel_renewals = 0
+        # The broker-validated sender of everything published on this connection (every node: one user).
+        self.user = connection_user(self.addresses.first)
         # Outermost, so it sees every publish's outcome (broker.publish, publishers, replies).
         self.insert_middleware(partial(_RenewOnNack, broker=self))
 
@@ -144,13 +147,17 @@ class FailoverBroker(RabbitBroker):
 
 
 class _RenewOnNack(BaseMiddleware):
-    """Tells the broker to renew its channel when a publish is nacked; the publish still fails."""
+    """Signs every publish with the connection's user (user_id), and tells the broker to renew its channel
+    when a publish is nacked; the publish still fails."""
 
     def __init__(self, msg: Any, /, *, context: Any, broker: FailoverBroker) -> None:
         super().__init__(msg, context=context)
         self._broker = broker
 
     async def publish_scope(self, call_next: Callable[[Any], Awaitable[Any]], cmd: Any) -> Any:
+        options = getattr(cmd, "message_options", None)
+        if isinstance(options, dict) and not options.get("user_id"):
+            options["user_id"] = self._broker.user
         try:
             return await call_next(cmd)
         except DeliveryError as exc:

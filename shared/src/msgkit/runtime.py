@@ -39,7 +39,7 @@ class Runtime:
         self.settings = settings
         self.service = settings.service_name
         self.tables = tables
-        self.dead_letters = DeadLetterPolicy(self.service)
+        self.dead_letters = DeadLetterPolicy(self.service, operators=settings.operators)
         self.broker: FailoverBroker = make_broker(
             settings.rabbitmq_url.get_secret_value(),
             service=self.service,

@@ -39,6 +39,11 @@ class ServiceSettings(BaseSettings):
     # Declare the other services' exchanges and queues this one touches. False under least privilege,
     # where `python -m clinics_admin.bootstrap` declares the whole topology and the service may configure only its own.
     declare_topology: bool = True
+    # Broker users whose messages every queue accepts besides the senders the contract names: the operators'
+    # admin user, which replays dead letters (`clinics dead-letters replay`) and which in-process tests publish
+    # as. Comma-separated; the default is make dev's admin user. Services, clients and the staff CLI are never
+    # operators. See docs/security.md.
+    broker_operators: str = "guest"
     # TLS. RabbitMQ: an amqps:// URL turns it on; a CA bundle (and a client certificate) are optional.
     rabbitmq_ca_file: str | None = None
     rabbitmq_cert_file: str | None = None
@@ -55,6 +60,10 @@ class ServiceSettings(BaseSettings):
         return value
 
     @property
+    def operators(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.broker_operators.split(",") if name.strip())
+
+    @property
     def schema_name(self) -> str:
         return self.db_schema or self.service_name
 
@@ -62,7 +71,12 @@ class ServiceSettings(BaseSettings):
     def from_env(cls, **overrides: Any) -> Self:
         """Read `<PREFIX>_*` variables, falling back to the shared DATABASE_URL and RABBITMQ_URL."""
         prefix = str(cls.model_config.get("env_prefix", ""))
-        for field, shared in (("database_url", "DATABASE_URL"), ("rabbitmq_url", "RABBITMQ_URL")):
+        shared_settings = (
+            ("database_url", "DATABASE_URL"),
+            ("rabbitmq_url", "RABBITMQ_URL"),
+            ("broker_operators", "BROKER_OPERATORS"),
+        )
+        for field, shared in shared_settings:
             own = f"{prefix}{shared}"
             if field not in overrides and own not in os.environ and shared in os.environ:
                 overrides[field] = os.environ[shared]

@@ -17,6 +17,7 @@ from contracts.sessions import GetSession, TeamSettings, TeamUpdated
 from msgkit import rpc
 from msgkit.deadletter import REASON_HEADER
 from msgkit.runtime import Runtime
+from msgkit.senders import connection_user
 from testkit import RabbitServer, eventually
 
 from .kit_service import publish, running_pair, seen, seen_count, tables
@@ -115,12 +116,17 @@ async def test_duplicate_delivery_has_one_effect(services: tuple[Runtime, Runtim
         exchange = await channel.get_exchange(b.exchange)
         for _ in range(3):  # what a relay crash between publish and delete, or a redelivery, looks like
             body = aio_pika.Message(
-                event.model_dump_json().encode(), content_type="application/json", message_id=str(event.message_id)
+                event.model_dump_json().encode(),
+                content_type="application/json",
+                message_id=str(event.message_id),
+                user_id=connection_user(amqp_url),  # the admin: an operator, whose messages every queue takes
             )
             await exchange.publish(body, routing_key=b.routing_key)
         marker = team_updated(ods="MARK")
         await exchange.publish(
-            aio_pika.Message(marker.model_dump_json().encode(), content_type="application/json"),
+            aio_pika.Message(
+                marker.model_dump_json().encode(), content_type="application/json", user_id=connection_user(amqp_url)
+            ),
             routing_key=b.routing_key,
         )
 
@@ -148,6 +154,7 @@ async def test_invalid_message_is_dead_lettered_with_reason_and_consumption_goes
             content_type="application/json",
             message_id=str(uuid.uuid4()),
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            user_id=connection_user(amqp_url),
         )
         await exchange.publish(bad, routing_key=b.routing_key)
         await publish(producer, team_updated(ods="AFTER"))

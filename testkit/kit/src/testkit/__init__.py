@@ -14,6 +14,7 @@ from testkit.harness import (
 )
 from testkit.servers import (
     RabbitServer,
+    admin_user,
     free_port,
     fresh_database,
     postgres_server,
@@ -26,6 +27,7 @@ __all__ = [
     "Harness",
     "Observer",
     "RabbitServer",
+    "admin_user",
     "eventually",
     "free_port",
     "fresh_database",

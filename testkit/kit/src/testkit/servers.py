@@ -23,9 +23,16 @@ import asyncpg
 
 from clinics_admin.bootstrap import local_ctl
 from msgkit.db import sync_url
+from msgkit.senders import connection_user
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def admin_user() -> str:
+    """The broker user the tests' own messages are sent as (user_id): the admin of the server the tests use,
+    which the services accept as an operator (msgkit.senders)."""
+    return connection_user(os.environ.get("RABBITMQ_URL") or DEFAULT_RABBITMQ_URL)
 
 
 def with_database(url: str, name: str) -> str:
