@@ -1,0 +1,102 @@
+"""The consent form's only way to the rest of the system: the contract's requests, over RabbitMQ."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Protocol
+
+from contracts.consent import (
+    ConsentFormAnswers,
+    ConsentFormReceipt,
+    ConsentFormView,
+    OpenConsentForm,
+    SubmitConsentForm,
+)
+from contracts.envelope import Message
+from contracts.sessions import ListTeamSchools
+from msgkit import rpc
+from msgkit.broker import make_broker, tls_options
+from msgkit.failover import FailoverBroker
+from msgkit.settings import ServiceSettings
+
+# A team's school list changes a few times a year; every parent of the team reads it.
+SCHOOLS_CACHE_SECONDS = 300.0
+
+
+class Refused(Exception):
+    """The service answered no: `code` is the contract's (link_invalid, link_expired, ...)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Unavailable(Exception):
+    """No answer in time: the service behind the request is down or overloaded."""
+
+
+class Gateway(Protocol):
+    async def open_form(self, token: str) -> ConsentFormView: ...
+
+    async def submit(self, token: str, response_id: uuid.UUID, form: ConsentFormAnswers) -> ConsentFormReceipt: ...
+
+    async def schools(self, team_ods: str) -> dict[str, str]: ...
+
+
+def schools_from(data: dict[str, Any]) -> dict[str, str]:
+    """URN → name from ListTeamSchools' reply: `schools`, each a location (location_id is the URN)."""
+    found: dict[str, str] = {}
+    for school in data.get("schools", []):
+        urn = str(school.get("urn") or school.get("location_id") or "")
+        if urn.isdigit() and len(urn) == 6:
+            found[urn] = str(school.get("name") or urn)
+    return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
+class BrokerGateway:
+    """msgkit's requester on the service's own broker connection (its own RabbitMQ user)."""
+
+    def __init__(self, settings: ServiceSettings, *, timeout: float) -> None:
+        self.broker: FailoverBroker = make_broker(
+            settings.rabbitmq_url.get_secret_value(),
+            service=settings.service_name,
+            prefetch_count=settings.prefetch_count,
+            graceful_timeout=settings.graceful_timeout,
+            ssl_options=tls_options(settings),
+        )
+        self.timeout = timeout
+        self._schools: dict[str, tuple[float, dict[str, str]]] = {}
+
+    async def start(self) -> None:
+        await self.broker.connect()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+
+    async def ping(self) -> bool:
+        return bool(await self.broker.ping(timeout=2.0))
+
+    async def _ask(self, message: Message) -> dict[str, Any]:
+        try:
+            reply = await rpc.request(self.broker, message, timeout=self.timeout)
+        except rpc.RequestTimeout as exc:
+            raise Unavailable(type(message).__name__) from exc
+        if not reply.ok:
+            raise Refused(reply.error.code if reply.error else "refused")
+        return reply.data or {}
+
+    async def open_form(self, token: str) -> ConsentFormView:
+        return ConsentFormView.model_validate(await self._ask(OpenConsentForm(token=token)))
+
+    async def submit(self, token: str, response_id: uuid.UUID, form: ConsentFormAnswers) -> ConsentFormReceipt:
+        data = await self._ask(SubmitConsentForm(token=token, response_id=response_id, form=form))
+        return ConsentFormReceipt.model_validate(data)
+
+    async def schools(self, team_ods: str) -> dict[str, str]:
+        cached = self._schools.get(team_ods)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        found = schools_from(await self._ask(ListTeamSchools(team_ods=team_ods)))
+        self._schools[team_ods] = (time.monotonic() + SCHOOLS_CACHE_SECONDS, found)
+        return found
