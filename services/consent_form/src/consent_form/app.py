@@ -13,6 +13,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram, make_asgi_app
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -137,7 +138,7 @@ class Service:
             await asyncio.sleep(PURGE_INTERVAL)
 
 
-def create_app(settings: Settings | None = None, *, gateway: Gateway | None = None) -> ASGIApp:
+def create_app(settings: Settings | None = None, *, gateway: Gateway | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     logs.configure(settings.service_name, level=settings.log_level, json=settings.log_json)
     service = Service(settings, gateway)
@@ -154,6 +155,10 @@ def create_app(settings: Settings | None = None, *, gateway: Gateway | None = No
         Route("/consent/{token}", j.start, methods=["GET"]),
         Route("/consent/{token}", j.begin, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=service.lifespan)
+    middleware = [
+        Middleware(Timing, service=settings.service_name),
+        Middleware(SecurityHeaders, hsts=settings.cookie_secure),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=service.lifespan)
     app.state.service = service
-    return Timing(SecurityHeaders(app, hsts=settings.cookie_secure), settings.service_name)
+    return app

@@ -1,0 +1,57 @@
+"""The form's requests over the real broker (msgkit's requester), answered by a stand-in responder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from consent_form.app import create_app
+from testkit import RabbitServer
+
+from .conftest import settings
+from .fakes import REQUEST_TOKEN, flu, hpv, make_view
+from .journey import FORM, submit, walk
+from .responder import Responder, responding
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def vhost(rabbit: RabbitServer) -> Iterator[str]:
+    with rabbit.fresh_vhost() as url:
+        yield url
+
+
+@pytest.fixture
+def responder(vhost: str) -> Iterator[Responder]:
+    with responding(vhost, {REQUEST_TOKEN: make_view(programmes=[flu(), hpv()])}) as responder:
+        yield responder
+
+
+@pytest.fixture
+def client(form_database: str, vhost: str, responder: Responder) -> Iterator[TestClient]:
+    app = create_app(settings(form_database, rabbitmq_url=vhost, request_timeout=5.0))
+    with TestClient(app) as client:
+        yield client
+
+
+def test_a_parent_answers_over_the_broker_and_a_resubmit_is_the_same_response(
+    client: TestClient, responder: Responder
+) -> None:
+    walk(client, REQUEST_TOKEN)
+    assert "Hill Top Primary" in client.get(FORM + "check-answers").text
+    first = submit(client)
+    assert first.headers["location"] == FORM + "confirmation"
+
+    [(response_id, command)] = responder.recorded.items()
+    assert command.token == REQUEST_TOKEN and command.form.child_last_name == "Lovelace"
+    assert {"OpenConsentForm", "ListTeamSchools", "SubmitConsentForm"} <= set(responder.received)
+    assert client.get("/health/ready").json()["checks"] == {"broker": True, "database": True}
+
+
+def test_an_invalid_link_is_refused_by_the_consent_service(client: TestClient) -> None:
+    page = client.get("/consent/req.not-a-real-one")
+
+    assert page.status_code == 404 and "This link does not work" in page.text
