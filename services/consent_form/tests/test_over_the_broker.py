@@ -46,7 +46,8 @@ def test_a_parent_answers_over_the_broker_and_a_resubmit_is_the_same_response(
     assert first.headers["location"] == FORM + "confirmation"
 
     [(response_id, command)] = responder.recorded.items()
-    assert command.token == REQUEST_TOKEN and command.form.child_last_name == "Lovelace"
+    assert command.response_id == response_id and command.token == REQUEST_TOKEN
+    assert command.form.child_last_name == "Lovelace"
     assert {"OpenConsentForm", "ListTeamSchools", "SubmitConsentForm"} <= set(responder.received)
     assert client.get("/health/ready").json()["checks"] == {"broker": True, "database": True}
 
