@@ -1,66 +1,34 @@
-"""What the consent form's tests answer in place of the consent and sessions services."""
+"""What the consent form's page tests answer in place of the consent and sessions services."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
 
 from consent_form.gateway import Refused
-from contracts.common import Programme
-from contracts.consent import (
-    ConsentFormAnswers,
-    ConsentFormReceipt,
-    ConsentFormView,
-    FormProgramme,
-    HealthQuestion,
-    LinkKind,
-    VaccineMethod,
+from contracts.consent import ConsentFormAnswers, ConsentFormReceipt, ConsentFormView
+from testkit.form_responder import (
+    EXPIRED_TOKEN,
+    OTHER_TOKEN,
+    REQUEST_TOKEN,
+    SCHOOLS,
+    TEAM_TOKEN,
+    flu,
+    hpv,
+    make_view,
 )
 
-REQUEST_TOKEN = "req.abc123"
-OTHER_TOKEN = "req.other456"
-TEAM_TOKEN = "team.xyz789"
-EXPIRED_TOKEN = "req.expired"
-SCHOOLS = {"100001": "Hill Top Primary", "100002": "Riverside Academy"}
-
-
-def flu() -> FormProgramme:
-    return FormProgramme(
-        programme=Programme.FLU,
-        vaccine_methods=[VaccineMethod.NASAL, VaccineMethod.INJECTION],
-        health_questions=[
-            HealthQuestion(question_id="asthma", question="Has your child been diagnosed with asthma?"),
-            HealthQuestion(
-                question_id="allergy", question="Does your child have a severe allergy?", hint="Such as to eggs"
-            ),
-        ],
-    )
-
-
-def hpv() -> FormProgramme:
-    return FormProgramme(
-        programme=Programme.HPV,
-        vaccine_methods=[VaccineMethod.INJECTION],
-        health_questions=[HealthQuestion(question_id="bleeding", question="Does your child have a bleeding disorder?")],
-    )
-
-
-def make_view(
-    *, kind: LinkKind = LinkKind.REQUEST, programmes: list[FormProgramme] | None = None, child: str = "Ada"
-) -> ConsentFormView:
-    return ConsentFormView(
-        link_kind=kind,
-        team_ods="RYG",
-        team_name="Leeds Community Vaccinations",
-        team_email="vaccinations@example.nhs.uk",
-        team_phone="0113 496 0000",
-        academic_year=2026,
-        programmes=programmes or [flu()],
-        child_first_name=child if kind is LinkKind.REQUEST else None,
-        child_last_name="Lovelace" if kind is LinkKind.REQUEST else None,
-        closes_on=date(2027, 3, 1),
-    )
+__all__ = [
+    "EXPIRED_TOKEN",
+    "OTHER_TOKEN",
+    "REQUEST_TOKEN",
+    "SCHOOLS",
+    "TEAM_TOKEN",
+    "FakeGateway",
+    "flu",
+    "hpv",
+    "make_view",
+]
 
 
 @dataclass

@@ -9,11 +9,11 @@ from starlette.testclient import TestClient
 
 from consent_form.app import create_app
 from testkit import RabbitServer
+from testkit.form_responder import Responder, responding
 
 from .conftest import settings
 from .fakes import REQUEST_TOKEN, flu, hpv, make_view
 from .journey import FORM, submit, walk
-from .responder import Responder, responding
 
 pytestmark = pytest.mark.integration
 

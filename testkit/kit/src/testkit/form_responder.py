@@ -1,5 +1,6 @@
-"""A stand-in for the consent and sessions services on the real broker: answers the form's requests as
-the contract says, in a thread of its own (the app under test runs in the test client's)."""
+"""The consent form's counterparts for tests: links' views as the consent service answers them, and a
+stand-in for the consent and sessions services on the real broker that answers the form's requests as the
+contract says, in a thread of its own (the app or browser under test runs elsewhere)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,69 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
 
 from contracts import topology
-from contracts.consent import ConsentFormReceipt, ConsentFormView, OpenConsentForm, SubmitConsentForm
+from contracts.common import Programme
+from contracts.consent import (
+    ConsentFormReceipt,
+    ConsentFormView,
+    FormProgramme,
+    HealthQuestion,
+    LinkKind,
+    OpenConsentForm,
+    SubmitConsentForm,
+    VaccineMethod,
+)
 from contracts.envelope import Reply
 from contracts.sessions import ListTeamSchools
 
-from .fakes import SCHOOLS
+REQUEST_TOKEN = "req.abc123"
+OTHER_TOKEN = "req.other456"
+TEAM_TOKEN = "team.xyz789"
+EXPIRED_TOKEN = "req.expired"
+SCHOOLS = {"100001": "Hill Top Primary", "100002": "Riverside Academy"}
+
+
+def flu() -> FormProgramme:
+    return FormProgramme(
+        programme=Programme.FLU,
+        vaccine_methods=[VaccineMethod.NASAL, VaccineMethod.INJECTION],
+        health_questions=[
+            HealthQuestion(question_id="asthma", question="Has your child been diagnosed with asthma?"),
+            HealthQuestion(
+                question_id="allergy", question="Does your child have a severe allergy?", hint="Such as to eggs"
+            ),
+        ],
+    )
+
+
+def hpv() -> FormProgramme:
+    return FormProgramme(
+        programme=Programme.HPV,
+        vaccine_methods=[VaccineMethod.INJECTION],
+        health_questions=[HealthQuestion(question_id="bleeding", question="Does your child have a bleeding disorder?")],
+    )
+
+
+def make_view(
+    *, kind: LinkKind = LinkKind.REQUEST, programmes: list[FormProgramme] | None = None, child: str = "Ada"
+) -> ConsentFormView:
+    return ConsentFormView(
+        link_kind=kind,
+        team_ods="RYG",
+        team_name="Leeds Community Vaccinations",
+        team_email="vaccinations@example.nhs.uk",
+        team_phone="0113 496 0000",
+        academic_year=2026,
+        programmes=programmes or [flu()],
+        child_first_name=child if kind is LinkKind.REQUEST else None,
+        child_last_name="Lovelace" if kind is LinkKind.REQUEST else None,
+        closes_on=date(2027, 3, 1),
+    )
 
 
 class Responder:
