@@ -36,6 +36,8 @@ from contracts.topology import SERVICES
 from msgkit.addresses import parse_addresses
 from msgkit.db import sync_url
 
+# Clients of the services with a database role of their own (the consent form keeps parents' drafts).
+CLIENTS = ("consent_form",)
 # Direct reply-to: requests are answered by publishing to the default exchange.
 DEFAULT_EXCHANGE = "amq.default"
 
@@ -274,7 +276,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.database_url:
         parser.error("DATABASE_URL is not set")
-    asyncio.run(ensure_roles(args.database_url))
+    asyncio.run(ensure_roles(args.database_url, (*SERVICES, *CLIENTS)))
     print("database and service roles ready")
     if args.rabbitmq_url:
         admin = ManagementApiAdmin(args.rabbitmq_management_url) if args.rabbitmq_management_url else None
