@@ -1,4 +1,4 @@
-"""`make dev`: bootstrap the database and broker, migrate, and run the four services (and the consent form) until Ctrl-C.
+"""`make dev`: bootstrap the database and broker, migrate, and run the services and the consent form until Ctrl-C.
 
 The runner's choices (ports 8101-8104 on 127.0.0.1, each service's own role and RabbitMQ user, the log
 provider, logs in .run/logs) are defaults: any `<SERVICE>_*` variable set in the environment wins, and

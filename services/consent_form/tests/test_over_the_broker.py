@@ -56,3 +56,10 @@ def test_an_invalid_link_is_refused_by_the_consent_service(client: TestClient) -
     page = client.get("/consent/req.not-a-real-one")
 
     assert page.status_code == 404 and "This link does not work" in page.text
+
+
+def test_a_link_opened_again_within_a_minute_is_answered_from_memory(client: TestClient, responder: Responder) -> None:
+    for _ in range(3):
+        assert client.get(f"/consent/{REQUEST_TOKEN}").status_code == 200
+
+    assert responder.received.count("OpenConsentForm") == 1

@@ -22,6 +22,10 @@ from msgkit.settings import ServiceSettings
 
 # A team's school list changes a few times a year; every parent of the team reads it.
 SCHOOLS_CACHE_SECONDS = 300.0
+# What a link shows changes only when its request does; a parent (or a mail scanner) opening it twice in a
+# minute is answered from memory. A link that expires meanwhile is refused again at submission.
+VIEW_CACHE_SECONDS = 60.0
+VIEW_CACHE_SIZE = 10_000
 
 
 class Refused(Exception):
@@ -67,6 +71,7 @@ class BrokerGateway:
         )
         self.timeout = timeout
         self._schools: dict[str, tuple[float, dict[str, str]]] = {}
+        self._views: dict[str, tuple[float, ConsentFormView]] = {}
 
     async def start(self) -> None:
         await self.broker.connect()
@@ -87,7 +92,14 @@ class BrokerGateway:
         return reply.data or {}
 
     async def open_form(self, token: str) -> ConsentFormView:
-        return ConsentFormView.model_validate(await self._ask(OpenConsentForm(token=token)))
+        cached = self._views.get(token)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        view = ConsentFormView.model_validate(await self._ask(OpenConsentForm(token=token)))
+        if len(self._views) >= VIEW_CACHE_SIZE:
+            self._views.clear()  # a burst of distinct links: start again rather than grow
+        self._views[token] = (time.monotonic() + VIEW_CACHE_SECONDS, view)
+        return view
 
     async def submit(self, token: str, response_id: uuid.UUID, form: ConsentFormAnswers) -> ConsentFormReceipt:
         data = await self._ask(SubmitConsentForm(token=token, response_id=response_id, form=form))
