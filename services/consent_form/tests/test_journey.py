@@ -38,6 +38,7 @@ def test_a_parent_who_agrees_is_asked_everything_and_their_answers_are_sent_once
     assert form.phone == "07700900982" and form.text_updates
     confirmation = client.get(FORM + "confirmation")
     assert "Consent confirmed" in confirmation.text and "augusta@example.com" in confirmation.text
+    assert "A nurse will look at your answers to the health questions" in confirmation.text  # "Eggs": triage
 
 
 def test_a_refusal_asks_the_reason_details_and_follow_up_and_no_address(

@@ -202,7 +202,9 @@ class Journey:
         if not draft.submitted:
             return see_other(steps.next_step(draft.view, draft.answers))
         given = steps.given_programmes(draft.view, draft.answers)
-        return self.render.page(request, "confirmation.jinja", view=draft.view, values=draft.answers, given=given)
+        return self.render.page(
+            request, "confirmation.jinja", view=draft.view, values=draft.answers, given=given, receipt=draft.receipt
+        )
 
     def forbidden(self, request: Request) -> Response:
         return self.render.page(request, "session_expired.jinja", 403)
