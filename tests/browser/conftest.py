@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from clinics_admin.processes import ServiceProcess
-from contracts.consent import LinkKind
+from contracts.consent_form import LinkKind
 from testkit import RabbitServer, free_port
 from testkit.form_responder import REQUEST_TOKEN, TEAM_TOKEN, Responder, flu, hpv, make_view, responding
 

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from consent_form.app import create_app
 from consent_form.config import Settings
-from contracts.consent import LinkKind
+from contracts.consent_form import LinkKind
 
 from .fakes import OTHER_TOKEN, REQUEST_TOKEN, TEAM_TOKEN, FakeGateway, flu, hpv, make_view
 

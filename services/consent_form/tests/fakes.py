@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from consent_form.gateway import Refused
-from contracts.consent import ConsentFormAnswers, ConsentFormReceipt, ConsentFormView
+from contracts.consent import ConsentFormAnswers
+from contracts.consent_form import ConsentFormReceipt, ConsentFormView
 from testkit.form_responder import (
     EXPIRED_TOKEN,
     OTHER_TOKEN,

@@ -10,14 +10,13 @@ from consent_form import steps, wording
 from contracts.consent import (
     Address,
     ConsentFormAnswers,
-    ConsentFormView,
     ConsentResponse,
-    FormProgramme,
     HealthAnswer,
     ProgrammeAnswer,
     RefusalReason,
     VaccineMethod,
 )
+from contracts.consent_form import ConsentFormView, FormProgramme
 
 
 def to_contract(view: ConsentFormView, a: dict[str, Any]) -> ConsentFormAnswers:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent_form.tables import drafts
-from contracts.consent import ConsentFormView
+from contracts.consent_form import ConsentFormView
 
 
 def new_session_key() -> str:

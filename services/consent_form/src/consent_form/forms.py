@@ -11,7 +11,8 @@ from typing import Any
 from consent_form import fields
 from consent_form.fields import FieldError
 from consent_form.steps import NOTES_REQUIRED
-from contracts.consent import ConsentFormView, EducationSetting, ParentRelationship, RefusalReason, VaccineMethod
+from contracts.consent import EducationSetting, ParentRelationship, RefusalReason, VaccineMethod
+from contracts.consent_form import ConsentFormView
 from contracts.phone import PhoneKind, parse_uk_phone
 
 YES_NO = ("yes", "no")

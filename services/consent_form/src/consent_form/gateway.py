@@ -6,13 +6,8 @@ import time
 import uuid
 from typing import Any, Protocol
 
-from contracts.consent import (
-    ConsentFormAnswers,
-    ConsentFormReceipt,
-    ConsentFormView,
-    OpenConsentForm,
-    SubmitConsentForm,
-)
+from contracts.consent import ConsentFormAnswers, OpenConsentForm, SubmitConsentForm
+from contracts.consent_form import ConsentFormReceipt, ConsentFormView
 from contracts.envelope import Message
 from contracts.sessions import ListTeamSchools
 from msgkit import rpc

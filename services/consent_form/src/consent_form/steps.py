@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from contracts.common import Programme
-from contracts.consent import ConsentFormView, RefusalReason
+from contracts.consent import RefusalReason
+from contracts.consent_form import ConsentFormView
 
 CHECK: Final = "check-answers"
 CANNOT_CONSENT: Final = "cannot-consent"

@@ -16,7 +16,7 @@ from consent_form.gateway import Gateway, Refused, Unavailable
 from consent_form.pages import Renderer
 from consent_form.security import RateLimit, client_address
 from consent_form.session import SessionCookies
-from contracts.consent import ConsentFormView
+from contracts.consent_form import ConsentFormView
 
 log = logging.getLogger(__name__)
 FORM = "/consent/form/"

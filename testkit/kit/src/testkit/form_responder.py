@@ -16,16 +16,8 @@ from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, Rabbit
 
 from contracts import topology
 from contracts.common import Programme
-from contracts.consent import (
-    ConsentFormReceipt,
-    ConsentFormView,
-    FormProgramme,
-    HealthQuestion,
-    LinkKind,
-    OpenConsentForm,
-    SubmitConsentForm,
-    VaccineMethod,
-)
+from contracts.consent import OpenConsentForm, SubmitConsentForm, VaccineMethod
+from contracts.consent_form import ConsentFormReceipt, ConsentFormView, FormProgramme, HealthQuestion, LinkKind
 from contracts.envelope import Reply
 from contracts.sessions import ListTeamSchools
 
