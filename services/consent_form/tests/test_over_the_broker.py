@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
 
 from consent_form.app import create_app
+from consent_form.gateway import BrokerGateway
 from testkit import RabbitServer
 from testkit.form_responder import Responder, responding
 
@@ -63,3 +66,19 @@ def test_a_link_opened_again_within_a_minute_is_answered_from_memory(client: Tes
         assert client.get(f"/consent/{REQUEST_TOKEN}").status_code == 200
 
     assert responder.received.count("OpenConsentForm") == 1
+
+
+async def test_requests_from_many_parents_go_out_at_once(form_database: str, vhost: str) -> None:
+    """FastStream sends one request per connection at a time: the gateway's connections are what overlap."""
+    views = {f"req.slow{i}": make_view() for i in range(8)}
+    gateway = BrokerGateway(settings(form_database, rabbitmq_url=vhost), timeout=10.0, connections=8)
+    with responding(vhost, views, delay=0.5):
+        await gateway.start()
+        try:
+            started = time.monotonic()
+            await asyncio.gather(*(gateway.open_form(token) for token in views))
+            took = time.monotonic() - started
+        finally:
+            await gateway.stop()
+
+    assert took < 2.5, f"8 requests of 0.5 s took {took:.1f} s: they went out one at a time"

@@ -74,7 +74,9 @@ class Service:
     def __init__(self, settings: Settings, gateway: Gateway | None) -> None:
         self.settings = settings
         self.own_gateway = gateway is None
-        self.gateway: Any = gateway or BrokerGateway(settings, timeout=settings.request_timeout)
+        self.gateway: Any = gateway or BrokerGateway(
+            settings, timeout=settings.request_timeout, connections=settings.rpc_connections
+        )
         self.engine = db.create_engine(
             settings.database_url.get_secret_value(),
             schema=settings.schema_name,

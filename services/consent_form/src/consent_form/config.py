@@ -20,5 +20,7 @@ class Settings(ServiceSettings):
     # Form submissions each client (by address) may make per minute: a parent submits once or twice.
     submissions_per_minute: int = Field(default=10, ge=1, le=10_000)
     request_timeout: float = Field(default=10.0, gt=0)
+    # Broker connections requests go out on at once (FastStream sends one request per connection at a time).
+    rpc_connections: int = Field(default=8, ge=1, le=64)
     # Behind a proxy that sets X-Forwarded-For, the number of proxies to trust (0: the socket's address).
     trusted_proxies: int = Field(default=0, ge=0, le=5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any, Protocol
@@ -54,34 +55,48 @@ def schools_from(data: dict[str, Any]) -> dict[str, str]:
 
 
 class BrokerGateway:
-    """msgkit's requester on the service's own broker connection (its own RabbitMQ user)."""
+    """msgkit's requester on the service's own broker connections (its own RabbitMQ user).
 
-    def __init__(self, settings: ServiceSettings, *, timeout: float) -> None:
-        self.broker: FailoverBroker = make_broker(
-            settings.rabbitmq_url.get_secret_value(),
-            service=settings.service_name,
-            prefetch_count=settings.prefetch_count,
-            graceful_timeout=settings.graceful_timeout,
-            ssl_options=tls_options(settings),
-        )
+    FastStream's `RabbitBroker.request` holds one lock per broker for a whole round trip, so one connection
+    answers one parent at a time (measured: 50 parents at once waited 4 s for a page). The gateway keeps
+    `connections` brokers and lends an idle one to each request, so that many go out at once.
+    """
+
+    def __init__(self, settings: ServiceSettings, *, timeout: float, connections: int = 8) -> None:
+        self.brokers: list[FailoverBroker] = [
+            make_broker(
+                settings.rabbitmq_url.get_secret_value(),
+                service=settings.service_name,
+                prefetch_count=settings.prefetch_count,
+                graceful_timeout=settings.graceful_timeout,
+                ssl_options=tls_options(settings),
+            )
+            for _ in range(connections)
+        ]
+        self._idle: asyncio.Queue[FailoverBroker] = asyncio.Queue()
         self.timeout = timeout
         self._schools: dict[str, tuple[float, dict[str, str]]] = {}
         self._views: dict[str, tuple[float, ConsentFormView]] = {}
 
     async def start(self) -> None:
-        await self.broker.connect()
+        await asyncio.gather(*(broker.connect() for broker in self.brokers))
+        for broker in self.brokers:
+            self._idle.put_nowait(broker)
 
     async def stop(self) -> None:
-        await self.broker.stop()
+        await asyncio.gather(*(broker.stop() for broker in self.brokers))
 
     async def ping(self) -> bool:
-        return bool(await self.broker.ping(timeout=2.0))
+        return bool(await self.brokers[0].ping(timeout=2.0))
 
     async def _ask(self, message: Message) -> dict[str, Any]:
+        broker = await self._idle.get()
         try:
-            reply = await rpc.request(self.broker, message, timeout=self.timeout)
+            reply = await rpc.request(broker, message, timeout=self.timeout)
         except rpc.RequestTimeout as exc:
             raise Unavailable(type(message).__name__) from exc
+        finally:
+            self._idle.put_nowait(broker)
         if not reply.ok:
             raise Refused(reply.error.code if reply.error else "refused")
         return reply.data or {}

@@ -67,9 +67,10 @@ def make_view(
 
 
 class Responder:
-    def __init__(self, url: str, views: dict[str, ConsentFormView]) -> None:
+    def __init__(self, url: str, views: dict[str, ConsentFormView], *, delay: float = 0.0) -> None:
         self.url = url
         self.views = views
+        self.delay = delay  # how long the stand-in service takes over each answer
         self.recorded: dict[uuid.UUID, SubmitConsentForm] = {}
         self.received: list[str] = []
 
@@ -82,6 +83,7 @@ class Responder:
         @broker.subscriber(**route(OpenConsentForm))
         async def open_form(query: OpenConsentForm) -> Reply:
             self.received.append(type(query).__name__)
+            await asyncio.sleep(self.delay)  # a service that takes this long to answer
             view = self.views.get(query.token)
             return Reply.success(view) if view else Reply.failure("link_invalid", "This link does not work")
 
@@ -105,8 +107,8 @@ class Responder:
 
 
 @contextmanager
-def responding(url: str, views: dict[str, ConsentFormView]) -> Iterator[Responder]:
-    responder = Responder(url, views)
+def responding(url: str, views: dict[str, ConsentFormView], *, delay: float = 0.0) -> Iterator[Responder]:
+    responder = Responder(url, views, delay=delay)
     started = threading.Event()
     failure: list[BaseException] = []
     stopping: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
