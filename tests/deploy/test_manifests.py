@@ -46,6 +46,8 @@ DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
 
 SERVICES = ("sessions", "cohort", "consent", "notify")
 PORTS = {"sessions": 8101, "cohort": 8102, "consent": 8103, "notify": 8104}
+# The parent-facing consent form: its Kubernetes name (no underscores there), its package, its port.
+FORM, FORM_PACKAGE, FORM_PORT = "consent-form", "consent_form", 8105
 # The services' default <SERVICE>_GRACEFUL_TIMEOUT, in seconds.
 GRACEFUL_TIMEOUT = 20
 # The image's numeric non-root user (Dockerfile `runtime` stage).
@@ -117,7 +119,7 @@ def test_there_are_manifests_to_validate() -> None:
     kinds = {doc["kind"] for _, doc in DOCUMENTS}
     assert {"Namespace", "ConfigMap", "Secret", "Deployment", "Service", "HorizontalPodAutoscaler"} <= kinds
     assert {"PodDisruptionBudget", "Job"} <= kinds
-    assert set(DEPLOYMENTS) == set(SERVICES)
+    assert set(DEPLOYMENTS) == {*SERVICES, FORM}
 
 
 @pytest.mark.parametrize("version", [OLDEST_KUBERNETES, NEWEST_KUBERNETES])
@@ -268,9 +270,9 @@ def test_migrations_job_migrates_every_service_with_its_own_image_and_role() -> 
     _pod_rules(pod, "clinics-migrate")
     assert pod["restartPolicy"] in ("Never", "OnFailure")
     containers = {c["name"]: c for c in pod["containers"]}
-    assert set(containers) == set(SERVICES)
+    assert set(containers) == {*SERVICES, FORM}
     for service, container in containers.items():
-        assert container["command"] == ["python", "-m", service, "migrate"]
+        assert container["command"] == ["python", "-m", service.replace("-", "_"), "migrate"]
         assert container["image"] == _container(DEPLOYMENTS[service])["image"], "migrations ship with the code"
         assert container["envFrom"] == [{"secretRef": {"name": f"clinics-{service}"}}]
         assert "bootstrap" not in " ".join(container["command"])
@@ -278,9 +280,9 @@ def test_migrations_job_migrates_every_service_with_its_own_image_and_role() -> 
 
 def test_example_secrets_hold_only_placeholders_for_every_referenced_key() -> None:
     secrets = _objects("Secret")
-    assert set(secrets) == {f"clinics-{s}" for s in SERVICES}
+    assert set(secrets) == {f"clinics-{s}" for s in (*SERVICES, FORM)}
     for name, secret in secrets.items():
-        service = name.removeprefix("clinics-").upper()
+        service = name.removeprefix("clinics-").upper().replace("-", "_")
         values = secret["stringData"]
         assert {f"{service}_DATABASE_URL", f"{service}_RABBITMQ_URL"} <= set(values), name
         for key, value in values.items():
@@ -540,7 +542,7 @@ def test_each_example_secret_lists_every_rabbitmq_node_by_its_stable_name() -> N
     # The operator's StatefulSet pods <name>-server-<i>, named by its headless Service <name>-nodes.
     nodes = [(f"{name}-server-{i}.{name}-nodes.{namespace}.svc", 5672) for i in range(cluster["spec"]["replicas"])]
     for secret_name, secret in _objects("Secret").items():
-        service = secret_name.removeprefix("clinics-")
+        service = secret_name.removeprefix("clinics-").replace("-", "_")
         addresses = parse_addresses(secret["stringData"][f"{service.upper()}_RABBITMQ_URL"])
         assert list(addresses.endpoints) == nodes, secret_name
         assert addresses.urls[0].startswith(f"amqp://{service}:"), "each service connects as its own user"

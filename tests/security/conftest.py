@@ -9,7 +9,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from clinics_admin.bootstrap import RabbitmqctlAdmin, ensure_broker, ensure_roles, service_database_url
+from clinics_admin.bootstrap import CLIENT_DATABASES, RabbitmqctlAdmin, ensure_broker, ensure_roles, service_database_url
 from contracts.topology import SERVICES
 from msgkit.migrations import upgrade
 from testkit import RabbitServer, fresh_database, postgres_server
@@ -29,8 +29,8 @@ def roles_database() -> Iterator[str]:
     with ExitStack() as stack:
         server = stack.enter_context(postgres_server(stack))
         url = stack.enter_context(fresh_database(server))
-        asyncio.run(ensure_roles(url))
-        for service in SERVICES:
+        asyncio.run(ensure_roles(url, (*SERVICES, *CLIENT_DATABASES)))
+        for service in (*SERVICES, *CLIENT_DATABASES):
             migrations = importlib.import_module(f"{service}.migrate").MIGRATIONS
             upgrade(migrations, url=service_database_url(url, service), schema=service)
         yield url

@@ -44,6 +44,9 @@ from contracts.topology import SERVICES
 from msgkit.addresses import parse_addresses
 from msgkit.db import sync_url
 
+# Clients of the services with a database role of their own (the consent form keeps parents' drafts).
+CLIENT_DATABASES = ("consent_form",)
+
 
 def role_password(service: str) -> str:
     return os.environ.get(f"{service.upper()}_DB_PASSWORD", service)
@@ -238,7 +241,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.database_url:
         parser.error("DATABASE_URL is not set")
-    asyncio.run(ensure_roles(args.database_url))
+    asyncio.run(ensure_roles(args.database_url, (*SERVICES, *CLIENT_DATABASES)))
     print("database and service roles ready")
     if args.rabbitmq_url:
         admin = ManagementApiAdmin(args.rabbitmq_management_url) if args.rabbitmq_management_url else None

@@ -1,4 +1,4 @@
-"""`make dev`: bootstrap the database and broker, migrate, and run all four services until Ctrl-C.
+"""`make dev`: bootstrap the database and broker, migrate, and run the services and the consent form until Ctrl-C.
 
 The runner's choices (ports 8101-8104 on 127.0.0.1, each service's own role and RabbitMQ user, the log
 provider, logs in .run/logs) are defaults: any `<SERVICE>_*` variable set in the environment wins, and
@@ -22,14 +22,14 @@ from typing import Any
 import asyncpg
 from aiormq.exceptions import AMQPError
 
-from clinics_admin.bootstrap import BrokerAdmin, ensure_broker, ensure_roles, service_amqp_url
+from clinics_admin.bootstrap import CLIENT_DATABASES, BrokerAdmin, ensure_broker, ensure_roles, service_amqp_url
 from clinics_admin.endpoints import CannotStart, postgres_endpoint, rabbitmq_endpoints
 from clinics_admin.local_servers import LocalServers
 from clinics_admin.processes import ServiceProcess, service_env, stop_all
-from contracts.topology import SERVICES
+from contracts.topology import SERVICES, principals
 from msgkit.addresses import parse_addresses
 
-DEFAULT_PORTS = {"sessions": 8101, "cohort": 8102, "consent": 8103, "notify": 8104}
+DEFAULT_PORTS = {"sessions": 8101, "cohort": 8102, "consent": 8103, "notify": 8104, "consent_form": 8105}
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/clinics"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_LOG_DIR = ".run/logs"
@@ -46,13 +46,16 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 def dev_env(service: str, *, database_url: str, rabbitmq_url: str) -> dict[str, str]:
     """A service's environment under `make dev`: the runner's defaults, then the `<SERVICE>_*` environment."""
+    extra = {"NOTIFY_PROVIDER": "log"} if service == "notify" else {}
+    if service == "consent_form":
+        extra["CONSENT_FORM_COOKIE_SECURE"] = "false"  # http:// on loopback; a deployment serves https://
     env = service_env(
         service,
         database_url=database_url,
         rabbitmq_url=rabbitmq_url,
         port=DEFAULT_PORTS[service],
-        extra={"NOTIFY_PROVIDER": "log"} if service == "notify" else None,
-        amqp_user=True,
+        extra=extra,
+        amqp_user=service in principals(),
     )
     prefix = f"{service.upper()}_"
     env.update({k: v for k, v in os.environ.items() if k.startswith(prefix)})
@@ -150,6 +153,7 @@ async def provision(broker_admin: BrokerAdmin | None) -> None:
     rabbitmq_url = os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
     try:
         await ensure_roles(database_url)
+        await ensure_roles(database_url, CLIENT_DATABASES)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         shown = postgres_endpoint(database_url).shown
         raise CannotStart(f"could not set up PostgreSQL at {shown}: {type(exc).__name__}: {exc}") from exc

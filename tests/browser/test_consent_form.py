@@ -1,0 +1,148 @@
+"""A parent's whole journey in a real browser, with JavaScript on (axe-core checking every page) and off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from testkit.form_responder import REQUEST_TOKEN, TEAM_TOKEN, Responder
+
+from .conftest import AXE, ROOT
+
+pytestmark = pytest.mark.e2e
+SCREENSHOT = ROOT / "docs" / "images" / "consent-form.png"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map(v => `${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(" ")).join(", ")}`);
+}"""
+
+
+class Parent:
+    """Fills each page as a parent would, and (with JavaScript on) has axe-core check each one."""
+
+    def __init__(self, page: Page, *, axe: bool) -> None:
+        self.page = page
+        self.axe = axe
+        self.violations: dict[str, list[str]] = {}
+        self.csp_refusals: list[str] = []
+        page.on("console", lambda m: self.csp_refusals.append(m.text) if "Content Security Policy" in m.text else None)
+
+    def check_page(self) -> None:
+        if not self.axe:
+            return
+        if not self.page.evaluate("typeof axe !== 'undefined'"):
+            self.page.evaluate(AXE.read_text())
+        found = self.page.evaluate(AXE_RUN, WCAG_22_AA)
+        if found:
+            self.violations[self.page.url] = found
+
+    def continue_(self) -> None:
+        self.page.get_by_role("button", name="Continue").click()
+        self.check_page()
+
+    def choose(self, name: str, value: str) -> None:
+        self.page.locator(f'input[name="{name}"][value="{value}"]').check()
+
+    def fill(self, fields: dict[str, str]) -> None:
+        for name, value in fields.items():
+            self.page.locator(f'[name="{name}"]').fill(value)
+
+    def start(self, url: str) -> None:
+        self.page.goto(url)
+        self.check_page()
+        self.page.get_by_role("button", name="Start now").click()
+        self.check_page()
+
+    def about_the_child(self) -> None:
+        self.fill({"first_name": "Ada", "last_name": "O’Brien"})
+        self.choose("use_preferred", "yes")
+        self.fill({"preferred_name": "Addie 🌟"})
+        self.continue_()
+        self.fill({"dob-day": "10", "dob-month": "12", "dob-year": "2015"})
+        self.continue_()
+        self.choose("education", "school")
+        self.page.locator('select[name="school_urn"]').select_option("100002")
+        self.continue_()
+
+    def about_me(self) -> None:
+        self.fill({"parent_name": "محمد علي"})
+        self.choose("relationship", "guardian")
+        self.continue_()
+        self.fill({"email": "parent@example.com", "phone": "07700 900982"})
+        self.page.locator('input[name="text_updates"]').check()
+        self.continue_()
+
+
+def test_a_parent_answers_from_the_link_with_javascript_on_and_every_page_passes_axe(
+    browser: Browser, form_url: str, responder: Responder
+) -> None:
+    context = browser.new_context(viewport={"width": 1024, "height": 900})
+    parent = Parent(context.new_page(), axe=True)
+    parent.start(f"{form_url}/consent/{REQUEST_TOKEN}")
+    parent.page.get_by_role("button", name="Continue").click()  # nothing filled in: the error summary
+    parent.check_page()
+    assert parent.page.locator(".nhsuk-error-summary").is_visible()
+    parent.about_the_child()
+    parent.about_me()
+    parent.choose("response-flu", "nasal")
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    parent.page.screenshot(path=str(SCREENSHOT), full_page=True)
+    parent.continue_()
+    parent.choose("response-hpv", "yes")
+    parent.continue_()
+    parent.fill({"address_line_1": "1 Hill Street", "town": "Leeds", "postcode": "ls1 4ap"})
+    parent.continue_()
+    parent.choose("health-flu-asthma", "no")
+    parent.choose("health-flu-allergy", "yes")
+    parent.fill({"health-flu-allergy-details": "Eggs <b>really</b>"})
+    parent.continue_()
+    parent.choose("health-hpv-bleeding", "no")
+    parent.continue_()
+    assert "O’Brien" in parent.page.content() and "Riverside Academy" in parent.page.content()
+    before = len(responder.recorded)
+    parent.page.get_by_role("button", name="Confirm").click()
+    parent.check_page()
+
+    assert parent.page.get_by_role("heading", name="Consent confirmed").is_visible()
+    assert len(responder.recorded) == before + 1
+    assert parent.violations == {}, "\n".join(f"{url}: {v}" for url, v in parent.violations.items())
+    assert parent.csp_refusals == []
+    context.close()
+
+
+def test_a_parent_refuses_with_javascript_off_and_a_second_submit_records_nothing_more(
+    browser: Browser, form_url: str, responder: Responder
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    parent = Parent(context.new_page(), axe=False)
+    parent.start(f"{form_url}/consent/{TEAM_TOKEN}")
+    parent.about_the_child()
+    parent.about_me()
+    parent.choose("response-flu", "no")
+    parent.continue_()
+    parent.choose("refusal_reason", "contains_gelatine")
+    parent.continue_()
+    parent.choose("follow_up", "yes")
+    parent.continue_()
+    before = len(responder.recorded)
+    stale = context.new_page()  # the same answers open in a second tab, as after a back button
+    stale.goto(parent.page.url)
+    parent.page.get_by_role("button", name="Confirm").click()
+    assert parent.page.get_by_role("heading", name="Consent refused").is_visible()
+    stale.get_by_role("button", name="Confirm").click()
+
+    assert stale.get_by_role("heading", name="Consent refused").is_visible()
+    # Back from the confirmation: the answers are not offered again (pages are never cached).
+    parent.page.go_back()
+    assert parent.page.get_by_role("heading", name="Consent refused").is_visible()
+    assert len(responder.recorded) == before + 1
+    [command] = [c for c in responder.recorded.values() if c.token == TEAM_TOKEN]
+    assert command.form.answers[0].follow_up_requested and command.form.child_last_name == "O’Brien"
+    context.close()
+
+
+def test_the_screenshot_is_there() -> None:
+    assert Path(SCREENSHOT).stat().st_size > 10_000
