@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from contracts import snapshots, topology
+from contracts import retired, snapshots, topology
 from contracts.envelope import Command, Event, Message, Query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,16 +152,16 @@ def _unrouted() -> list[str]:
 
 
 def _retired() -> list[str]:
-    if not topology.RETIRED:
+    if not retired.RETIRED:
         return []
     rows = [
         f"| `{r.name}` | {r.producer} | {r.on.isoformat()} | {r.why} | {', '.join(f'`{q}`' for q in r.queues)} |"
-        for r in topology.RETIRED
+        for r in retired.RETIRED
     ]
     return [
         "## Retired",
         "",
-        "Taken out of the contract (`contracts.topology.RETIRED`); nothing publishes or consumes them. Their queues "
+        "Taken out of the contract (`contracts.retired.RETIRED`); nothing publishes or consumes them. Their queues "
         "stay declared on a broker that ran an older release until an operator deletes them.",
         "",
         "| message | was published by | retired on | why | queues to delete |",

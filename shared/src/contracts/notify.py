@@ -93,7 +93,7 @@ class NotificationsSettled(Event):
     """Published by notify when messages reach a final status (batched: one event per batch of receipts).
 
     It replaced an event per receipt (NotificationDelivered and NotificationFailed, now retired: see
-    `topology.RETIRED`): GOV.UK Notify posts a receipt for every message, and an event each cost a broker
+    `contracts.retired.RETIRED`): GOV.UK Notify posts a receipt for every message, and an event each cost a broker
     message and a consumer transaction per receipt, at the rate the dispatcher sends.
     """
 

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contracts import cohort, consent, notify, sessions, topology
+from contracts import cohort, consent, notify, retired, sessions, topology
 from contracts.envelope import Message, Reply
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
@@ -29,8 +29,8 @@ def snapshot_name(message: type[Message]) -> str:
 
 
 def retired_names() -> set[str]:
-    """Snapshot names of the messages taken out of the contract (`topology.RETIRED`)."""
-    return {f"{r.producer}.{r.name}.json" for r in topology.RETIRED}
+    """Snapshot names of the messages taken out of the contract (`retired.RETIRED`)."""
+    return {f"{r.producer}.{r.name}.json" for r in retired.RETIRED}
 
 
 def current_schemas() -> dict[str, dict[str, Any]]:
@@ -64,7 +64,7 @@ def write(directory: Path = SCHEMA_DIR) -> list[str]:
     """Write every snapshot and delete those of retired messages; returns the snapshots left without a message.
 
     A snapshot whose message is gone but not retired is kept, so the contract test fails on it: removing a
-    message breaks whoever still reads it, so it is a decision written down in `topology.RETIRED`.
+    message breaks whoever still reads it, so it is a decision written down in `retired.RETIRED`.
     """
     directory.mkdir(parents=True, exist_ok=True)
     schemas = current_schemas()
@@ -83,4 +83,4 @@ if __name__ == "__main__":
     left = write()
     print(f"wrote {len(current_schemas())} schemas to {SCHEMA_DIR}")
     for name in left:
-        print(f"kept {name}: its message is gone; retire it in contracts.topology.RETIRED or bring it back")
+        print(f"kept {name}: its message is gone; retire it in contracts.retired.RETIRED or bring it back")

@@ -145,18 +145,9 @@ class OutboxRelay:
         """
         table = self._outbox
         async with self._sessions() as session, session.begin():
-            sizes = (
-                await session.execute(
-                    select(table.c.seq, func.octet_length(table.c.body))
-                    .order_by(table.c.seq)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not sizes:
+            locked, rows = await self._claim(session)
+            if not rows:
                 return False
-            chosen = within_budget([(seq, size) for seq, size in sizes], self._batch_bytes)
-            rows = (await session.execute(select(table).where(table.c.seq.in_(chosen)).order_by(table.c.seq))).all()
             messages = [
                 OutgoingMessage(
                     message_id=str(r.message_id),
@@ -178,7 +169,24 @@ class OutboxRelay:
         if failed:
             # The rest of the batch is out; the failed rows stay and are retried after back-off.
             raise failed[0]
-        return len(sizes) == self._batch_size or len(chosen) < len(sizes)
+        return locked == self._batch_size or len(rows) < locked
+
+    async def _claim(self, session: AsyncSession) -> tuple[int, Sequence[Any]]:
+        """Lock the next batch of rows (SKIP LOCKED) and load those within the byte budget: (locked, rows)."""
+        table = self._outbox
+        sizes = (
+            await session.execute(
+                select(table.c.seq, func.octet_length(table.c.body))
+                .order_by(table.c.seq)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if not sizes:
+            return 0, []
+        chosen = within_budget([(seq, size) for seq, size in sizes], self._batch_bytes)
+        rows = (await session.execute(select(table).where(table.c.seq.in_(chosen)).order_by(table.c.seq))).all()
+        return len(sizes), rows
 
 
 def within_budget(sizes: Sequence[tuple[int, int]], budget: int) -> list[int]:

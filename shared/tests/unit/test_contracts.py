@@ -9,6 +9,7 @@ import pytest
 
 from contracts import snapshots, topology
 from contracts.envelope import Message
+from contracts.retired import RETIRED
 
 pytestmark = pytest.mark.unit
 
@@ -27,17 +28,17 @@ def test_schema_snapshot_is_current_and_changes_are_additive(name: str) -> None:
 def test_no_committed_snapshot_without_a_message() -> None:
     names = {p.name for p in snapshots.SCHEMA_DIR.glob("*.json")}
     gone = names - set(snapshots.current_schemas())
-    assert not gone, f"{sorted(gone)} lost their messages: a removal breaks readers, so retire them (topology.RETIRED)"
+    assert not gone, f"{sorted(gone)} lost their messages: a removal breaks readers, so retire them (retired.RETIRED)"
     assert names == set(snapshots.current_schemas())
 
 
 def test_a_retired_message_is_gone_from_the_code_the_snapshots_and_the_queues() -> None:
     queues = {b.queue for b in topology.all_bindings()}
-    for retired in topology.RETIRED:
-        name = f"{retired.producer}.{retired.name}.json"
-        assert name not in snapshots.current_schemas(), f"{retired.name} is retired: its name is never used again"
+    for gone in RETIRED:
+        name = f"{gone.producer}.{gone.name}.json"
+        assert name not in snapshots.current_schemas(), f"{gone.name} is retired: its name is never used again"
         assert not (snapshots.SCHEMA_DIR / name).exists()
-        assert queues.isdisjoint(retired.queues)
+        assert queues.isdisjoint(gone.queues)
 
 
 def test_writing_snapshots_deletes_a_retired_one_and_keeps_one_whose_message_just_vanished(tmp_path: Path) -> None:
