@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser
 
 from clinics_admin.processes import ServiceProcess
 from contracts.consent_form import LinkKind
 from testkit import RabbitServer, free_port
+from testkit.browser import chromium, missing
 from testkit.form_responder import REQUEST_TOKEN, TEAM_TOKEN, Responder, flu, hpv, make_view, responding
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-AXE = ROOT / "services" / "consent_form" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -65,20 +59,8 @@ def form_url(
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run installs it)")
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed (make assets)")
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    # --no-sandbox: CI runs as root, where Chromium refuses its sandbox.
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=["--no-sandbox"] if sys.platform == "linux" else []
-    )
-    yield browser
-    browser.close()
+def browser() -> Iterator[Browser]:
+    if why := missing():
+        pytest.skip(why)
+    with chromium() as b:
+        yield b
