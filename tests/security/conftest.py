@@ -9,7 +9,13 @@ from contextlib import ExitStack
 
 import pytest
 
-from clinics_admin.bootstrap import CLIENT_DATABASES, RabbitmqctlAdmin, ensure_broker, ensure_roles, service_database_url
+from clinics_admin.bootstrap import (
+    CLIENT_DATABASES,
+    RabbitmqctlAdmin,
+    ensure_broker,
+    ensure_roles,
+    service_database_url,
+)
 from contracts.topology import SERVICES
 from msgkit.migrations import upgrade
 from testkit import RabbitServer, fresh_database, postgres_server
