@@ -99,8 +99,11 @@ def children_found(data: dict[str, Any]) -> None:
 
 def clinic_children(data: dict[str, Any]) -> None:
     pages = max(1, -(-data["total"] // data["page_size"]))
-    rows = [{**_named(c), "consent": c["consent_status"].replace("_", " ")} for c in data["children"]]
-    columns = [*CHILD_COLUMNS, "joined_on", "reason", "invited", "consent", "vaccinated"]
+    rows = [
+        {**_named(c), "consent": c["consent_status"].replace("_", " "), "why not invited": c.get("not_invited_because")}
+        for c in data["children"]
+    ]
+    columns = [*CHILD_COLUMNS, "joined_on", "reason", "invited", "why not invited", "consent", "vaccinated"]
     where = "the page after the cursor" if data.get("after") else f"page {data['page']} of {pages}"
     title = f"clinic children: {where}, {data['total']} in all"
     output.table(rows, title=title, columns=columns)

@@ -13,9 +13,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cohort.copies_sql import CANDIDATES, KEEP_SCHEDULED
-from cohort.domain import Candidate, ChildFlags
+from cohort.domain import Candidate, ChildFlags, parents_contactable
 from cohort.tables import consents, invitations, school_sessions, teams, vaccinations
 from contracts.bulk import InvitationsScheduledRows
+from contracts.common import year_group
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -101,10 +102,12 @@ class CopyRepository:
             Candidate(
                 child_id=r.id,
                 flags=ChildFlags(r.deceased, r.restricted, r.invalidated, r.archived),
-                contactable=r.contactable,
+                # By the phone library's rules, which SQL cannot apply: a landline is no way to send an invitation.
+                contactable=parents_contactable(r.parents),
                 vaccinated=frozenset(r.vaccinated),
                 refused=frozenset(r.refused),
                 member_of=frozenset(r.member_of),
+                year_group=r.year_group if r.year_group is not None else year_group(r.date_of_birth, s.academic_year),
             )
             for r in rows
         ]

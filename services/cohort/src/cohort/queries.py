@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cohort import paging
+from cohort import not_invited, paging
 from cohort import queries_sql as sql
 from cohort.activity import shown
 from cohort.domain import ChildFlags
@@ -27,12 +27,14 @@ def _child(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _listed(row: Row[Any]) -> dict[str, Any]:
+def _listed(row: Row[Any], why: dict[uuid.UUID, str]) -> dict[str, Any]:
     return {
         **_child(row),
         "joined_on": row.joined_on.isoformat(),
         "reason": row.reason,
         "invited": row.invited,
+        # Why a parent was not sent an invitation yet (None once one was).
+        "not_invited_because": why.get(row.id),
         "consent_status": row.consent_status,
         "vaccinated": row.vaccinated,
     }
@@ -71,7 +73,10 @@ class CohortQueries:
         more, rows = len(rows) > page_size, rows[:page_size]
         # The cursor holds the sort key as the index has it (the membership's copy of the names).
         last = paging.Position(rows[-1].sort_last, rows[-1].sort_first, rows[-1].id) if more else None
-        return total, [_listed(r) for r in rows], last
+        why = await not_invited.reasons(
+            self.session, [r for r in rows if not r.invited], programme=programme, academic_year=academic_year
+        )
+        return total, [_listed(r, why) for r in rows], last
 
     async def find_children(
         self, *, team_ods: str, nhs_number: str | None, last_name: str | None

@@ -177,6 +177,8 @@ async def set_flags(command: SetChildFlags, uow: CohortUnitOfWork) -> Reply:
         if flags != child.flags:
             child.flags = flags
             await uow.children.save_flags(child)
+            if flags.restricted:
+                await uow.activity.hide_recipients(child.id)
             uow.publish(*children_upserted([child], cause=command))
         data = {"deceased": flags.deceased, "restricted": flags.restricted, "invalidated": flags.invalidated}
         return await _answered(uow, command, {"child_id": str(child.id), **data, "archived": flags.archived})

@@ -117,7 +117,8 @@ async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: 
     due = at[1] + timedelta(days=1)
     assert entries[1]["text"] == f"Clinic initial invitation for Flu scheduled for {readable(due)}"
     assert datetime.fromisoformat(entries[1]["details"]["due_at"]) == due
-    assert entries[2]["text"] == "Clinic initial invitation sent by email to p***@example.com"
+    # In full: staff tell a child's parents apart by it (issue 19 item 13).
+    assert entries[2]["text"] == "Clinic initial invitation sent by email to parent@example.com"
     assert entries[7]["text"] == "Consent request by email cancelled: consent already given"
     assert entries[9]["text"] == "Clinic invitation for Flu cancelled: vaccinated"
 
@@ -138,7 +139,7 @@ def _settled(
     )  # fmt: skip
 
 
-async def test_a_batch_of_sends_logs_each_child_and_masks_the_restricted_one(
+async def test_a_batch_of_sends_logs_each_child_and_hides_the_restricted_one(
     client: RabbitBroker, runtime: Runtime
 ) -> None:
     team = new_team()
@@ -160,9 +161,10 @@ async def test_a_batch_of_sends_logs_each_child_and_masks_the_restricted_one(
     logged = {
         child: [e for e in await activity(client, child) if e["kind"] == "notification_sent"] for child in invitations
     }
-    assert [e["text"] for e in logged[open_]] == ["Clinic initial invitation sent by email to o***@example.com"]
+    assert [e["text"] for e in logged[open_]] == ["Clinic initial invitation sent by email to open@example.com"]
     assert [e["details"]["recipient"] for e in logged[hidden]] == ["(hidden)"]
-    assert len(logged[twice]) == 2
+    # A child's two contacts are told apart.
+    assert sorted(e["details"]["recipient"] for e in logged[twice]) == ["07700 900983", "twice@example.com"]
     stored = "SELECT count(*) FROM activity_log WHERE details::text LIKE '%hidden@%'"
     assert await scalar(runtime, stored) == 0
     marked = "SELECT count(*) FROM invitations WHERE team_ods = :t AND sent"
@@ -202,34 +204,71 @@ async def test_activity_log_of_an_unknown_child_is_not_found(client: RabbitBroke
 
 async def test_clinic_children_filters_and_pages(client: RabbitBroker, runtime: Runtime) -> None:
     team = new_team()
-    rows = [child_row(n, urn="888888", seed=3_000 + n) for n in range(4)]
-    invited, given, refused, vaccinated = await import_children(client, team, rows)
+    rows = [child_row(n, urn="888888", seed=3_000 + n) for n in range(7)]
+    rows.append([*child_row(7, urn="888888", seed=3_007)[:6], "Lee Line", "Father", "", "0113 496 0123"])
+    invited, given, refused, vaccinated, scheduled_only, waiting, cancelled, landline = await import_children(
+        client, team, rows
+    )
+    sent_one, cancelled_one = uuid.uuid4(), uuid.uuid4()
+    waiting_for_dates = scheduled(waiting, team, at=LATER, invitation_id=uuid.uuid4())
+    waiting_for_dates = waiting_for_dates.model_copy(
+        update={"invitations": [waiting_for_dates.invitations[0].model_copy(update={"due_at": None})]}
+    )
     events: list[Message] = [
-        scheduled(invited, team, at=LATER, invitation_id=uuid.uuid4()),
+        scheduled(invited, team, at=LATER, invitation_id=sent_one),
+        sent(invited, team, at=LATER, invitation_id=sent_one, recipient="p3000@example.com"),
         consent(given, team, at=LATER, status="given"),
         consent(refused, team, at=LATER, status="refused"),
         vaccination(vaccinated, team, at=LATER),
-    ]
+        scheduled(scheduled_only, team, at=LATER, invitation_id=uuid.uuid4()),
+        scheduled(landline, team, at=LATER, invitation_id=uuid.uuid4()),
+        waiting_for_dates,
+        scheduled(cancelled, team, at=LATER, invitation_id=cancelled_one),
+        InvitationCancelled(
+            invitation_id=cancelled_one, child_id=cancelled, team_ods=team, programmes=[Programme.FLU],
+            reason="consent refused", occurred_at=LATER,
+        ),
+    ]  # fmt: skip
     for event in events:
         await publish(client, event)
     for event in events:
         await eventually(lambda e=event: processed(runtime, e), what=type(event).__name__)
 
-    async def listed(filter_: ClinicChildrenFilter, **paging: int) -> tuple[int, list[uuid.UUID]]:
+    async def page(filter_: ClinicChildrenFilter, **paging: int) -> dict[str, Any]:
         query = ListClinicChildren(team_ods=team, programme=Programme.FLU, academic_year=2025, filter=filter_, **paging)
         reply = await ask(client, query)
         assert reply.data is not None, reply.error
-        return reply.data["total"], [uuid.UUID(c["child_id"]) for c in reply.data["children"]]
+        return reply.data
 
-    assert (await listed(ClinicChildrenFilter.ALL))[0] == 4
+    async def listed(filter_: ClinicChildrenFilter, **paging: int) -> tuple[int, list[uuid.UUID]]:
+        data = await page(filter_, **paging)
+        return data["total"], [uuid.UUID(c["child_id"]) for c in data["children"]]
+
+    assert (await listed(ClinicChildrenFilter.ALL))[0] == 8
+    # Invited means a parent was sent an invitation; scheduled, waiting or cancelled is not (issue 19 item 12).
     assert await listed(ClinicChildrenFilter.INVITED) == (1, [invited])
-    assert set((await listed(ClinicChildrenFilter.NOT_INVITED))[1]) == {given, refused, vaccinated}
-    assert await listed(ClinicChildrenFilter.NEEDS_CONSENT) == (1, [invited])
+    not_invited = {
+        uuid.UUID(c["child_id"]): c["not_invited_because"]
+        for c in (await page(ClinicChildrenFilter.NOT_INVITED))["children"]
+    }
+    due = readable(LATER + timedelta(days=1))
+    assert not_invited == {
+        given: "no invitation yet",
+        refused: "no invitation yet",
+        vaccinated: "no invitation yet",
+        scheduled_only: f"scheduled for {due}",
+        waiting: "waiting for clinic dates",
+        cancelled: "cancelled: consent refused",
+        landline: "not contactable",
+    }
+    assert [c["not_invited_because"] for c in (await page(ClinicChildrenFilter.INVITED))["children"]] == [None]
+    needing = {invited, scheduled_only, waiting, cancelled, landline}
+    assert set((await listed(ClinicChildrenFilter.NEEDS_CONSENT))[1]) == needing
     assert await listed(ClinicChildrenFilter.CONSENT_GIVEN) == (1, [given])
     assert await listed(ClinicChildrenFilter.CONSENT_REFUSED) == (1, [refused])
     assert await listed(ClinicChildrenFilter.VACCINATED) == (1, [vaccinated])
-    total, page_two = await listed(ClinicChildrenFilter.ALL, page=2, page_size=3)
-    assert total == 4 and len(page_two) == 1
+    total, page_two = await listed(ClinicChildrenFilter.ALL, page=2, page_size=6)
+    assert total == 8 and len(page_two) == 2
 
 
 async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, runtime: Runtime) -> None:

@@ -76,7 +76,11 @@ async def test_closed_session_invites_exactly_the_previewed_children_once(
 ) -> None:
     team, session_id = new_team(), uuid.uuid4()
     rows = [child_row(n, urn=SCHOOL, contact=n != 2, seed=n + 500) for n in range(7)]
-    vaccinated, refused, unreachable, archived, first, second, member = await import_children(client, team, rows)
+    # A parent with only a landline and no email cannot be sent an invitation either (a text never reaches it).
+    rows.append([*child_row(7, urn=SCHOOL, contact=False, seed=507)[:6], "Lee Line", "Father", "", "0113 496 0123"])
+    vaccinated, refused, unreachable, archived, first, second, member, landline = await import_children(
+        client, team, rows
+    )
     events = [vaccination(vaccinated, team, at=AT), consent(refused, team, at=AT, status="refused")]
     events.append(session_changed(team, session_id))
     for event in events:
@@ -90,31 +94,32 @@ async def test_closed_session_invites_exactly_the_previewed_children_once(
     assert before["will_invite"] == 2
     assert before["left_out"] == {
         "vaccinated": 1,
-        "refused": 1,
+        "consent_refused": 1,
+        "not_in_year_groups": 0,
         "already_invited": 1,
-        "not_contactable": 1,
+        "not_contactable": 2,
         "do_not_contact": 1,
     }
     closed = session_closed(team, session_id)
     await publish(client, closed)
     await publish(client, closed)  # redelivered
     invitations = await eventually(
-        lambda: _at_least(invited_for(tap, team, "school_session_closed"), 2), what="the closed session's invitations"
+        lambda: _at_least(invited_for(tap, team, "school_session_closed"), 4), what="the closed session's invitations"
     )
-    assert {uuid.UUID(i["child_id"]) for i in invitations} == {first, second}
+    # Children no parent of whom can be reached still join (staff may phone them); notify cancels their invitation.
+    assert {uuid.UUID(i["child_id"]) for i in invitations} == {first, second, unreachable, landline}
     assert {i["trigger"] for i in invitations} == {"staff"} and {i["requested_by"] for i in invitations} == {
         "Nurse Joy"
     }
-    assert unreachable not in {uuid.UUID(i["child_id"]) for i in tap.invitations(team)}
 
     await publish(client, again := session_closed(team, session_id))
     await eventually(lambda: processed(runtime, again), what="the second close")
     after = await preview(client, session_id)
-    assert after["will_invite"] == 0 and after["left_out"]["already_invited"] == 3
+    assert after["will_invite"] == 0 and after["left_out"]["already_invited"] == 5
     members = "SELECT count(*) FROM clinic_memberships WHERE team_ods = :t AND reason = 'school_session_closed'"
-    assert await scalar(runtime, members, t=team) == 2
+    assert await scalar(runtime, members, t=team) == 4
     await _marker(client, tap, team)
-    assert len(invited_for(tap, team, "school_session_closed")) == 2
+    assert len(invited_for(tap, team, "school_session_closed")) == 4
 
 
 async def _at_least(items: list[dict[str, Any]], count: int) -> list[dict[str, Any]] | None:
