@@ -101,6 +101,7 @@ class Session:
     school_urn: str | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
+    closed_by_request: uuid.UUID | None = None
 
     def state(self, today: date) -> SessionState:
         return session_state((d.on for d in self.dates), today)
@@ -118,9 +119,25 @@ class Session:
         last = self.last_date
         return last - timedelta(days=1) if last else None
 
-    def set_dates(self, dates: Sequence[SessionDate], *, venues: frozenset[str], recorded: frozenset[date]) -> bool:
-        """Replace the dates (add, amend, remove); False when nothing changed."""
+    def set_dates(
+        self,
+        dates: Sequence[SessionDate],
+        *,
+        venues: frozenset[str],
+        recorded: frozenset[date],
+        today: date | None = None,
+    ) -> bool:
+        """Replace the dates (add, amend, remove); False when nothing changed. Given `today`, a date before it
+        may be kept but not added: no one can be invited to a clinic that is over."""
         new = check_dates(dates, academic_year=self.academic_year, venues=venues)
+        if today is not None:
+            past = sorted(d.on for d in new if d.on < today and d.on not in {k.on for k in self.dates})
+            if past:
+                raise Refused(
+                    "date_in_past",
+                    f"{long_date(past[0])} is in the past (today is {long_date(today)}); "
+                    "a clinic date can be added from today on.",
+                )
         removed = sorted(recorded - {d.on for d in new})
         if removed:
             raise Refused(
@@ -147,7 +164,7 @@ class Session:
         programmes_changed, self.programmes = wanted.programmes != self.programmes, wanted.programmes
         return dates_changed or programmes_changed
 
-    def close(self, *, by: str, at: datetime, today: date) -> bool:
+    def close(self, *, by: str, at: datetime, today: date, request: uuid.UUID | None = None) -> bool:
         """Close a completed school session; False if it was already closed."""
         if self.kind is not SessionKind.SCHOOL:
             raise Refused("not_a_school_session", "Only school sessions are closed; this is a community clinic.")
@@ -155,7 +172,7 @@ class Session:
             return False
         if self.state(today) is not SessionState.COMPLETED:
             raise Refused("session_not_completed", self._not_completed_sentence(today))
-        self.closed_at, self.closed_by = at, by
+        self.closed_at, self.closed_by, self.closed_by_request = at, by, request
         return True
 
     def _not_completed_sentence(self, today: date) -> str:

@@ -19,6 +19,7 @@ from sessions.domain import (
     Session,
     SessionDate,
     Vaccination,
+    long_date,
     new_clinic_session,
     new_school_session,
     programme_set,
@@ -123,6 +124,7 @@ async def set_clinic_dates(command: c.SetClinicDates, uow: SessionsUnitOfWork, n
                 [SessionDate(on=d.on, venue_id=d.venue_id) for d in command.dates],
                 venues=await uow.teams.clinic_venues(command.team_ods),
                 recorded=await uow.sessions.recorded_dates(clinic.session_id),
+                today=london_date(now),
             )
             if changed or created:
                 await uow.sessions.save(clinic)
@@ -135,17 +137,22 @@ async def set_clinic_dates(command: c.SetClinicDates, uow: SessionsUnitOfWork, n
 
 @refusals_as_replies
 async def close_school_session(command: c.CloseSchoolSession, uow: SessionsUnitOfWork, now: datetime) -> Reply:
+    """*Send clinic invitations*. A second close (a second click) sends nothing and says the session was closed."""
     async with uow:
         if await uow.claim(command):
             session = await _session(uow, command.session_id, lock=True)
             # Closing twice is a no-op: one SchoolSessionClosed per session, ever.
-            if session.close(by=command.closed_by, at=now, today=london_date(now)):
+            if session.close(by=command.closed_by, at=now, today=london_date(now), request=command.message_id):
                 await uow.sessions.save(session)
                 uow.publish(convert.school_session_closed(session, cause=command))
                 log.info("school session closed", extra={"session_id": str(session.session_id)})
             await uow.commit()
         session = await _session(uow, command.session_id)
-    return Reply.success(convert.session_details(session, london_date(now)))
+        name = await uow.teams.school_name(session.team_ods, session.school_urn)
+    # A redelivery of the closing request is not a second close; any other request to close it is.
+    already = session.closed_by_request != command.message_id
+    details = convert.session_details(session, london_date(now), school_name=name, already_closed=already)
+    return Reply.success(details)
 
 
 @refusals_as_replies
@@ -155,6 +162,8 @@ async def record_vaccination(command: c.RecordVaccination, uow: SessionsUnitOfWo
             existing = await uow.vaccinations.get(command.record_id)
             if existing is None:
                 record = await _new_record(uow, command, now)
+                if not command.confirm_repeat:
+                    await _refuse_a_second_outcome(uow, record)
                 if await uow.vaccinations.add(record):
                     uow.publish(convert.vaccination_recorded(record, cause=command))
                     log.info("vaccination recorded", extra={"record_id": str(record.record_id)})
@@ -184,6 +193,21 @@ async def _new_record(uow: SessionsUnitOfWork, command: c.RecordVaccination, now
     )
 
 
+async def _refuse_a_second_outcome(uow: SessionsUnitOfWork, record: Vaccination) -> None:
+    """A second outcome of one child, programme and day is a mistake unless staff confirm it: never recorded twice
+    silently. Two such requests at once are taken one after the other (the lock), so one of them sees the other."""
+    await uow.vaccinations.lock_child(record.child_id, record.programme)
+    earlier = await uow.vaccinations.on_day(record.child_id, record.programme, record.session_date)
+    if earlier is not None:
+        outcome = earlier.outcome.value.replace("_", " ")
+        raise Refused(
+            "already_recorded",
+            f"This child already has an outcome for {record.programme} on {long_date(record.session_date)} "
+            f"({outcome}, recorded by {earlier.recorded_by}, record {earlier.record_id}); "
+            "record another only if it is a separate outcome, confirming it (--confirm).",
+        )
+
+
 def _repeats(existing: Vaccination, command: c.RecordVaccination) -> bool:
     return existing.repeats(
         child_id=command.child_id,
@@ -199,7 +223,8 @@ def _repeats(existing: Vaccination, command: c.RecordVaccination) -> bool:
 async def get_session(query: c.GetSession, uow: SessionsUnitOfWork, now: datetime) -> Reply:
     async with uow:
         session = await _session(uow, query.session_id)
-    return Reply.success(convert.session_details(session, london_date(now)))
+        name = await uow.teams.school_name(session.team_ods, session.school_urn)
+    return Reply.success(convert.session_details(session, london_date(now), school_name=name))
 
 
 @refusals_as_replies
