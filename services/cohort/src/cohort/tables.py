@@ -133,6 +133,18 @@ school_sessions = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# Each team's community clinic dates, from ClinicDatesChanged (migration 0007): a walk-in needs a clinic today.
+clinic_sessions = Table(
+    "clinic_sessions",
+    metadata,
+    Column("session_id", Uuid, primary_key=True),
+    Column("team_ods", String(10), nullable=False, index=True),
+    Column("academic_year", Integer, nullable=False),
+    Column("programmes", ARRAY(String(20)), nullable=False),
+    Column("dates", ARRAY(Date), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
 vaccinations = Table(
     "vaccinations",
     metadata,

@@ -17,7 +17,14 @@ from contracts.cohort import (
     SetChildFlags,
 )
 from contracts.common import Programme
-from contracts.sessions import SchoolSessionChanged, SchoolSessionClosed, TeamSettings, TeamUpdated
+from contracts.sessions import (
+    ClinicDate,
+    ClinicDatesChanged,
+    SchoolSessionChanged,
+    SchoolSessionClosed,
+    TeamSettings,
+    TeamUpdated,
+)
 from msgkit.runtime import Runtime
 from testkit import eventually, publish
 
@@ -178,9 +185,50 @@ async def test_staff_cannot_invite_an_archived_or_unknown_child(client: RabbitBr
     assert unknown.error is not None and unknown.error.code == "not_found"
 
 
+def clinic_dates(team: str, *days: date) -> ClinicDatesChanged:
+    return ClinicDatesChanged(
+        session_id=uuid.uuid4(), team_ods=team, programmes=[Programme.FLU], academic_year=2025,
+        dates=[ClinicDate(on=d) for d in days], first_upcoming_date=None, last_date=None,
+    )  # fmt: skip
+
+
+async def test_a_walk_in_on_a_day_with_no_clinic_is_refused(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    [child] = await import_children(client, team, [child_row(1, urn=SCHOOL, seed=910)])
+    walk_in = AddWalkIn(child_id=child, team_ods=team, requested_by="Nurse Joy")
+    refused = await ask(client, walk_in)
+    assert refused.error is not None and refused.error.code == "no_clinic_today"
+    assert refused.error.message == (
+        f"Team {team} has no community clinic today (15 Oct 2025), so no one can walk in to one;"
+        " it has no clinic dates to come."
+    )
+    await publish(client, dates := clinic_dates(team, date(2025, 10, 14), date(2025, 11, 5)))
+    await eventually(lambda: processed(runtime, dates), what="the clinic dates")
+    refused = await ask(client, walk_in.model_copy(update={"message_id": uuid.uuid4()}))
+    assert refused.error is not None and refused.error.message.endswith("its next clinic is on 5 Nov 2025.")
+    memberships = "SELECT count(*) FROM clinic_memberships WHERE child_id = :c"
+    assert await scalar(runtime, memberships, c=child) == 0
+
+
+async def test_a_walk_in_outside_the_programmes_year_groups_is_refused(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    [child] = await import_children(client, team, [child_row(1, urn=SCHOOL, seed=920)])  # year 7 in 2025/26
+    await publish(client, dates := clinic_dates(team, date(2025, 10, 15)))
+    await eventually(lambda: processed(runtime, dates), what="the clinic dates")
+    refused = await ask(client, AddWalkIn(child_id=child, team_ods=team, programmes=[Programme.HPV], requested_by="t"))
+    assert refused.error is not None and refused.error.code == "not_in_year_groups"
+    assert refused.error.message.startswith("The child is not part of this programme: hpv is not offered to year 7")
+    both = await ask(
+        client, AddWalkIn(child_id=child, team_ods=team, programmes=[Programme.FLU, Programme.HPV], requested_by="t")
+    )
+    assert both.data is not None and both.data["programmes"] == ["flu"]
+
+
 async def test_walk_in_joins_todays_clinic_once(client: RabbitBroker, runtime: Runtime, tap: Tap) -> None:
     team = new_team()
     [child] = await import_children(client, team, [child_row(1, urn=SCHOOL, seed=900)])
+    await publish(client, dates := clinic_dates(team, date(2025, 10, 15)))
+    await eventually(lambda: processed(runtime, dates), what="the clinic dates")
     walk_in = AddWalkIn(child_id=child, team_ods=team, requested_by="Nurse Joy")
     first, redelivered = await ask(client, walk_in), await ask(client, walk_in)
     assert (
