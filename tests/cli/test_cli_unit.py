@@ -194,6 +194,20 @@ def test_a_child_with_nothing_yet_has_no_invitations_yet() -> None:
     assert captured.get().strip() == "no invitations yet for child c1"
 
 
+def test_found_children_show_their_parents_ids_and_how_each_can_be_reached() -> None:
+    child = {"child_id": "c1", "first_name": "Ada", "last_name": "Lovelace", "nhs_number": "9990000026",
+             "date_of_birth": "2015-01-01", "school_urn": "888888", "do_not_contact": False, "parents": [
+                 {"parent_id": "p-1", "name": "Pat", "relationship": "Mother", "email": "pat@example.com",
+                  "phone": "07700900982", "contactable_by": ["email", "sms"]},
+                 {"parent_id": "p-2", "name": "Lee", "relationship": "Father", "email": None,
+                  "phone": "01134960123", "contactable_by": []}]}  # fmt: skip
+    with output.console.capture() as captured:
+        views.children_found({"children": [child]})
+    text = captured.get()
+    assert "p-1" in text and "pat@example.com" in text and "email, sms" in text
+    assert "p-2" in text and "not contactable" in text
+
+
 def test_the_cli_reads_the_reason_header_the_kit_writes() -> None:
     from msgkit import deadletter
 

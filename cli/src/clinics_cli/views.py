@@ -137,8 +137,19 @@ def _named(child: dict[str, Any]) -> dict[str, Any]:
     return {**child, "name": f"{child['first_name']} {child['last_name']}"}
 
 
+PARENT_COLUMNS = ["child", "parent_id", "name", "relationship", "email", "phone", "contactable by"]
+
+
 def children_found(data: dict[str, Any]) -> None:
     output.table([_named(c) for c in data["children"]], title="children", columns=[*CHILD_COLUMNS, "do_not_contact"])
+    # The parent ids `clinics consent record --parent` takes, and how each can be reached.
+    parents = [
+        {**p, "child": _named(c)["name"], "contactable by": ", ".join(p["contactable_by"]) or "not contactable"}
+        for c in data["children"]
+        for p in c.get("parents", [])
+    ]
+    if parents:
+        output.table(parents, title="parents", columns=PARENT_COLUMNS)
 
 
 def clinic_children(data: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cohort import not_invited, paging
 from cohort import queries_sql as sql
 from cohort.activity import shown
-from cohort.domain import ChildFlags
+from cohort.domain import HIDDEN, ChildFlags, Parent
 from cohort.tables import activity_log, children
 
 
@@ -25,6 +25,23 @@ def _child(row: Row[Any]) -> dict[str, Any]:
         "school_urn": row.school_urn,
         "do_not_contact": ChildFlags(row.deceased, row.restricted, row.invalidated, row.archived).do_not_contact,
     }
+
+
+def _parents(row: Row[Any]) -> list[dict[str, Any]]:
+    """A child's parents as their record shows them: the id `consent record --parent` takes, contact details
+    (hidden for a restricted child) and the channels an invitation can reach them by (a text only to a mobile)."""
+    shown = []
+    for p in row.parents:
+        parent = Parent(uuid.UUID(p["parent_id"]), p.get("name"), p.get("relationship"), p.get("email"), p.get("phone"))
+        contact = (
+            {"email": HIDDEN, "phone": HIDDEN} if row.restricted else {"email": parent.email, "phone": parent.phone}
+        )
+        channels = [c.value for c in parent.channels]
+        shown.append(
+            {"parent_id": str(parent.parent_id), "name": parent.name, "relationship": parent.relationship, **contact,
+             "contactable_by": channels}
+        )  # fmt: skip
+    return shown
 
 
 def _listed(row: Row[Any], why: dict[uuid.UUID, str]) -> dict[str, Any]:
@@ -88,7 +105,7 @@ class CohortQueries:
         if last_name:
             statement = statement.where(func.lower(c.last_name) == last_name.strip().lower())
         rows = (await self.session.execute(statement.order_by(c.last_name, c.first_name, c.id).limit(100))).all()
-        return [_child(r) for r in rows]
+        return [{**_child(r), "parents": _parents(r)} for r in rows]
 
     async def activity_log(self, child_id: uuid.UUID) -> list[dict[str, Any]] | None:
         """Entries in time order (arrival order breaks ties), or None for an unknown child."""

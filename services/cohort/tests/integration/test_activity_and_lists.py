@@ -10,7 +10,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
 
-from contracts.cohort import ClinicChildrenFilter, GetActivityLog, ListClinicChildren, SetChildFlags
+from contracts.cohort import ClinicChildrenFilter, FindChildren, GetActivityLog, ListClinicChildren, SetChildFlags
 from contracts.common import Channel, MessageKind, Programme
 from contracts.consent import ConsentRequested
 from contracts.envelope import Message
@@ -353,3 +353,27 @@ async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, r
         await eventually(lambda e=event: processed(runtime, e), what=type(event).__name__)
     assert await scalar(runtime, "SELECT count(*) FROM teams WHERE ods_code = :t", t=team) == 1
     assert await scalar(runtime, "SELECT count(*) FROM school_sessions WHERE team_ods = :t", t=team) == 1
+
+
+async def test_a_childs_record_shows_its_parents_and_how_each_can_be_reached(client: RabbitBroker) -> None:
+    team = new_team()
+    mobile, landline = child_row(1, urn="888888", seed=3_100), child_row(2, urn="888888", seed=3_101)
+    landline[6:] = ["Lee Line", "Father", "", "0113 496 0123"]
+    first, second = await import_children(client, team, [mobile, landline])
+
+    async def parents_of(child: uuid.UUID, nhs_number: str) -> list[dict[str, Any]]:
+        reply = await ask(client, FindChildren(team_ods=team, nhs_number=nhs_number))
+        assert reply.data is not None, reply.error
+        [found] = reply.data["children"]
+        assert found["child_id"] == str(child)
+        return list(found["parents"])
+
+    [pat] = await parents_of(first, mobile[5])
+    uuid.UUID(pat["parent_id"])  # the id `clinics consent record --parent` takes
+    assert (pat["name"], pat["email"], pat["phone"]) == ("Pat Parent", "p3100@example.com", "07700900982")
+    assert pat["contactable_by"] == ["email", "sms"]
+    [lee] = await parents_of(second, landline[5])
+    assert (lee["phone"], lee["contactable_by"]) == ("01134960123", [])  # a landline is never texted
+    await ask(client, SetChildFlags(child_id=first, restricted=True, changed_by="t"))
+    [hidden] = await parents_of(first, mobile[5])
+    assert (hidden["email"], hidden["phone"]) == ("(hidden)", "(hidden)") and hidden["parent_id"] == pat["parent_id"]
