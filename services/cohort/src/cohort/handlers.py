@@ -34,6 +34,7 @@ async def on_school_session_closed(event: sessions.SchoolSessionClosed, uow: Uow
 
 
 async def on_clinic_dates_changed(event: sessions.ClinicDatesChanged, uow: Uow) -> None:
+    """Cohort keeps the team's clinic days (a walk-in is added only on one); their timing is notify's business."""
     await event_services.keep_clinic_dates(event, uow)
 
 
