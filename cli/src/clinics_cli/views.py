@@ -27,7 +27,8 @@ def _dates(dates: list[dict[str, Any]]) -> str:
 
 
 def session(data: dict[str, Any]) -> None:
-    shown = {**data, "dates": _dates(data.get("dates") or []) or "none (unscheduled)"}
+    # already_closed answers a close only, and `sent` says it in words.
+    shown = {**data, "dates": _dates(data.get("dates") or []) or "none (unscheduled)", "already_closed": None}
     output.mapping({k: v for k, v in shown.items() if v is not None}, title=f"{data.get('kind', '')} session".strip())
 
 
