@@ -30,7 +30,7 @@ from msgkit.tables import messaging_tables
 
 metadata = MetaData()
 
-# A parent with an email address or a mobile number can be sent an invitation.
+# Any contact at all (SQL cannot tell a mobile from a landline: domain.parents_contactable does, in Python).
 CONTACTABLE = "jsonb_path_exists(parents, '$[*] ? (@.email != null || @.phone != null)')"
 messaging = messaging_tables(metadata)
 
@@ -112,7 +112,6 @@ Index(
 )
 
 # --- local copies of other services' data, kept from their events ---------------------------
-
 teams = Table(
     "teams",
     metadata,
@@ -144,7 +143,6 @@ clinic_sessions = Table(
     Column("dates", ARRAY(Date), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
-
 vaccinations = Table(
     "vaccinations",
     metadata,

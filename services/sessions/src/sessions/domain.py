@@ -119,25 +119,9 @@ class Session:
         last = self.last_date
         return last - timedelta(days=1) if last else None
 
-    def set_dates(
-        self,
-        dates: Sequence[SessionDate],
-        *,
-        venues: frozenset[str],
-        recorded: frozenset[date],
-        today: date | None = None,
-    ) -> bool:
-        """Replace the dates (add, amend, remove); False when nothing changed. Given `today`, a date before it
-        may be kept but not added: no one can be invited to a clinic that is over."""
+    def set_dates(self, dates: Sequence[SessionDate], *, venues: frozenset[str], recorded: frozenset[date]) -> bool:
+        """Replace the dates (add, amend, remove); False when nothing changed."""
         new = check_dates(dates, academic_year=self.academic_year, venues=venues)
-        if today is not None:
-            past = sorted(d.on for d in new if d.on < today and d.on not in {k.on for k in self.dates})
-            if past:
-                raise Refused(
-                    "date_in_past",
-                    f"{long_date(past[0])} is in the past (today is {long_date(today)}); "
-                    "a clinic date can be added from today on.",
-                )
         removed = sorted(recorded - {d.on for d in new})
         if removed:
             raise Refused(

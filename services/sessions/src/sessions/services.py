@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
 from typing import ParamSpec
 
 from contracts import sessions as c
@@ -120,11 +120,12 @@ async def set_clinic_dates(command: c.SetClinicDates, uow: SessionsUnitOfWork, n
                 new_clinic_session(session_id=uuid.uuid4(), team_ods=key[0], academic_year=key[1], programmes=key[2])
             )
             clinic = await _clinic(uow, *key, lock=True)
+            dates = [SessionDate(on=d.on, venue_id=d.venue_id) for d in command.dates]
+            _check_not_past(dates, held=clinic.dates, today=london_date(now))
             changed = clinic.set_dates(
-                [SessionDate(on=d.on, venue_id=d.venue_id) for d in command.dates],
+                dates,
                 venues=await uow.teams.clinic_venues(command.team_ods),
                 recorded=await uow.sessions.recorded_dates(clinic.session_id),
-                today=london_date(now),
             )
             if changed or created:
                 await uow.sessions.save(clinic)
@@ -133,6 +134,16 @@ async def set_clinic_dates(command: c.SetClinicDates, uow: SessionsUnitOfWork, n
             await uow.commit()
         clinic = await _clinic(uow, *key)
     return Reply.success(convert.session_details(clinic, london_date(now)))
+
+
+def _check_not_past(dates: Sequence[SessionDate], *, held: Sequence[SessionDate], today: date) -> None:
+    """A clinic date before today may be kept but not added: no one can be invited to a clinic that is over."""
+    if past := sorted(d.on for d in dates if d.on < today and d.on not in {h.on for h in held}):
+        raise Refused(
+            "date_in_past",
+            f"{long_date(past[0])} is in the past (today is {long_date(today)});"
+            " a clinic date can be added from today on.",
+        )
 
 
 @refusals_as_replies
