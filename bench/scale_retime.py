@@ -56,6 +56,7 @@ async def retime(stack: Stack, children: int) -> dict[str, Any]:
             lambda: _on_day(db, ods, first), children, timeout=1800, what="invitations scheduled", phase=phase
         )
         w.log(phase, f"{children:,} invitations due {first}; moving the clinic to {moved}: the clock starts")
+        w.log(phase, f"peak RSS (MB) before the move: {stack.peak_rss()}")  # so the re-time's own share shows
         started = time.perf_counter()
         await w.set_clinic(client, ods, moved, year)
         done = await w.wait_count(

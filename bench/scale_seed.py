@@ -113,7 +113,7 @@ class Story:
         contactable = rng.random() < 0.92
         parents = [{"parent_id": str(self._id()), "name": f"Pat {last}", "relationship": "Mother",
                     "email": f"parent{n}@example.com" if contactable else None,
-                    "phone": f"07700{n % 1_000_000:06d}" if contactable else None}]  # fmt: skip
+                    "phone": f"077009{n % 100_000:05d}" if contactable else None}]  # fmt: skip
         flags = (rng.random() < 0.0005, rng.random() < 0.003, rng.random() < 0.002, rng.random() < 0.01)
         year_group = rng.randrange(0, 12)
         born = date(year - 5 - year_group, 9, 1) + timedelta(days=rng.randrange(365))

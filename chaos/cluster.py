@@ -33,7 +33,7 @@ from chaos.cluster_faults import MAX_RECOVERY_SECONDS, ClusterInjector
 from chaos.cluster_stack import ClusterStack, open_cluster_stack
 from chaos.plan import Fault, FaultKind, node_fault_count, plan_cluster_faults, provider_faults
 from chaos.stack import StackOptions
-from chaos.suite import Profile, Team, drive, parser, profile_of, run_suite, say
+from chaos.suite import Profile, Team, drive, parser, profile_of, provider_timing, run_suite, say
 from chaos.verdict import print_counts, print_verdict, verdict
 from chaos.workload import Client, ImportPlan, make_children, set_up_team, split
 from contracts.topology import SERVICES
@@ -143,7 +143,11 @@ async def scenario(
         f"{len(members)} quorum queues, members per queue {sorted(set(members.values()))}"
     )
     await stack.stub.set_faults(
-        provider_faults(args.provider_fault_rate, timeout_seconds=args.provider_timeout_seconds)
+        provider_faults(
+            args.provider_fault_rate,
+            timeout_seconds=args.provider_timeout_seconds,
+            late_seconds=provider_timing(args)[0],
+        )
     )
     plan = plan_for(profile, list(stack.processes), rng, postgres_restarts=args.postgres_restarts)
     say(

@@ -95,15 +95,22 @@ def node_fault_count(plan: Sequence[Fault]) -> dict[str, int]:
     return {str(k): sum(f.kind is k for f in plan) for k in (FaultKind.NODE_STOP, FaultKind.NODE_KILL)}
 
 
-# What the provider does wrong, besides answering: the first four are the issue's list.
-PROVIDER_FAULT_KINDS = ("500", "429", "timeout", "accept_then_drop", "accept_then_500")
+# What the provider does wrong, besides answering: the first four are the issue's list. The last is
+# "accepted after the client gave up" (issue 19): held until notify's client times out, then taken later.
+LATE_ACCEPT = "accept_after_give_up"
+PROVIDER_FAULT_KINDS = ("500", "429", "timeout", "accept_then_drop", "accept_then_500", LATE_ACCEPT)
 
 
-def provider_faults(rate: float, *, timeout_seconds: float) -> dict[str, Any]:
-    """The stub's control request for a steady random fault rate (see notify_stub.faults.FaultPlan)."""
+def provider_faults(rate: float, *, timeout_seconds: float, late_seconds: float) -> dict[str, Any]:
+    """The stub's control request for a steady random fault rate (see notify_stub.faults.FaultPlan).
+
+    A timeout holds a request `timeout_seconds`; a late acceptance is taken `late_seconds` after the client
+    gave up, which must be less than notify's NOTIFY_PROVIDER_IN_FLIGHT_SECONDS (`StackOptions`).
+    """
     if not 0.0 < rate <= 1.0:
         raise ValueError("rate must be within (0, 1]")
-    return {"probabilistic": {"rate": rate, "kinds": list(PROVIDER_FAULT_KINDS), "seconds": timeout_seconds}}
+    kinds: list[Any] = [{"kind": k, "seconds": late_seconds} if k == LATE_ACCEPT else k for k in PROVIDER_FAULT_KINDS]
+    return {"probabilistic": {"rate": rate, "kinds": kinds, "seconds": timeout_seconds}}
 
 
 def provider_fault_counts(totals: Mapping[str, int]) -> dict[str, int]:

@@ -22,7 +22,7 @@ from chaos import checks
 from chaos.faults import Injector
 from chaos.plan import plan_faults, provider_faults
 from chaos.stack import Stack, open_plain
-from chaos.suite import Profile, Team, drive, parser, profile_of, run_suite, say
+from chaos.suite import Profile, Team, drive, parser, profile_of, provider_timing, run_suite, say
 from chaos.verdict import print_counts, print_verdict, verdict
 from chaos.workload import Client, ImportPlan, make_children, set_up_team, split
 from msgkit.clock import SystemClock, academic_year_of, london_today
@@ -53,7 +53,11 @@ async def scenario(stack: Stack, profile: Profile, args: argparse.Namespace, rng
     await checks.publish_malformed(stack.amqp_url, malformed)
     say(f"team {ods}, clinic on {clinic_day}; {len(malformed)} malformed messages published to be dead-lettered")
     await stack.stub.set_faults(
-        provider_faults(args.provider_fault_rate, timeout_seconds=args.provider_timeout_seconds)
+        provider_faults(
+            args.provider_fault_rate,
+            timeout_seconds=args.provider_timeout_seconds,
+            late_seconds=provider_timing(args)[0],
+        )
     )
     plan = plan_faults(
         rng,

@@ -32,11 +32,16 @@ class StackOptions:
     stale_seconds: float
     postpone_seconds: float
     say: Callable[[str], None] = print
+    # How long notify waits before looking up a send it gave up on (NOTIFY_PROVIDER_IN_FLIGHT_SECONDS):
+    # longer than the stub's late acceptances, shorter than production's 60 s so the run converges sooner;
+    # stale_seconds must be at least notify's 10 s timeout plus this (notify refuses to start otherwise).
+    in_flight_seconds: float = 30.0
 
     def notify_env(self) -> dict[str, str]:
         return {
             "NOTIFY_STALE_SENDING_SECONDS": f"{self.stale_seconds:g}",
             "NOTIFY_POSTPONE_SECONDS": f"{self.postpone_seconds:g}",
+            "NOTIFY_PROVIDER_IN_FLIGHT_SECONDS": f"{self.in_flight_seconds:g}",
         }
 
 

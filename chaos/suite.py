@@ -59,11 +59,29 @@ def parser(prog: str, doc: str | None, *, quick: str, results: str) -> argparse.
     p.add_argument("--provider-fault-rate", type=float, default=0.1)
     p.add_argument("--provider-timeout-seconds", type=float, default=11.0, help="longer than notify's 10 s")
     p.add_argument("--stale-seconds", type=float, default=45.0)
+    late = "a late acceptance is taken this long after notify gave up (default: 20, quick 5)"
+    p.add_argument("--provider-late-seconds", type=float, help=late)
+    in_flight = "NOTIFY_PROVIDER_IN_FLIGHT_SECONDS, more than the late acceptances (default: 30, quick 10)"
+    p.add_argument("--provider-in-flight-seconds", type=float, help=in_flight)
     p.add_argument("--postpone-seconds", type=float, default=10.0)
     p.add_argument("--seed", type=int)
     p.add_argument("--results", type=Path, default=Path(results))
     p.add_argument("--log-dir", type=Path)
     return p
+
+
+NOTIFY_TIMEOUT = 10.0  # notify's NOTIFY_PROVIDER_TIMEOUT, left at its default by the suites
+
+
+def provider_timing(args: argparse.Namespace) -> tuple[float, float]:
+    """(late acceptance, notify's in-flight bound) in seconds: the outside test's 20 s, or 5 s to stay quick."""
+    late = args.provider_late_seconds or (5.0 if args.quick else 20.0)
+    in_flight = args.provider_in_flight_seconds or (10.0 if args.quick else 30.0)
+    if late >= in_flight:
+        raise SystemExit("--provider-late-seconds must be less than --provider-in-flight-seconds")
+    if args.stale_seconds < NOTIFY_TIMEOUT + in_flight:  # notify would refuse to start
+        raise SystemExit("--stale-seconds must be at least 10 s (notify's timeout) + --provider-in-flight-seconds")
+    return late, in_flight
 
 
 def profile_of(args: argparse.Namespace, base: Profile) -> Profile:
@@ -96,7 +114,10 @@ def run_suite(
     log_dir.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
     say(f"{describe}, seed {seed}; logs in {log_dir}")
-    options = StackOptions(log_dir, seed, args.stale_seconds, args.postpone_seconds, say=say)
+    _, in_flight = provider_timing(args)
+    options = StackOptions(
+        log_dir, seed, args.stale_seconds, args.postpone_seconds, say=say, in_flight_seconds=in_flight
+    )
     with ExitStack() as resources:
         results = asyncio.run(scenario(open_stack(resources, options), random.Random(seed)))
         results.update(seed=seed, profile="quick" if args.quick else "full", seconds=round(time.monotonic() - began))

@@ -39,7 +39,7 @@ class Node:
     dist_port: int
     dir: Path
     # Members each new quorum queue gets: RabbitMQ's quorum_cluster_size, the default of the
-    # x-quorum-initial-group-size queue argument this project does not set (see README "Scaling out").
+    # x-quorum-initial-group-size queue argument this project does not set (see docs/scaling.md).
     replicas: int = 3
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
 

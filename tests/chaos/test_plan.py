@@ -16,9 +16,11 @@ from chaos.plan import (
     provider_fault_counts,
     provider_faults,
 )
+from chaos.suite import parser, provider_timing
 from chaos.workload import make_children, split
 from cohort.importer import normalise_phone
 from contracts.nhs_number import is_valid_nhs_number
+from notify_stub.faults import FaultPlan as StubFaultPlan
 
 pytestmark = pytest.mark.unit
 
@@ -48,10 +50,27 @@ def test_too_few_kills_to_reach_every_process_is_refused() -> None:
 
 
 def test_provider_fault_mix_and_counts_use_the_stubs_names() -> None:
-    request = provider_faults(0.1, timeout_seconds=11)
-    assert request["probabilistic"]["kinds"] == list(PROVIDER_FAULT_KINDS)
-    counts = provider_fault_counts({"fault_500": 3, "fault_timeout": 1, "accepted": 90})
-    assert counts == {"500": 3, "429": 0, "timeout": 1, "accept_then_drop": 0, "accept_then_500": 0}
+    request = provider_faults(0.1, timeout_seconds=11, late_seconds=20)
+    kinds = request["probabilistic"]["kinds"]
+    assert [k if isinstance(k, str) else k["kind"] for k in kinds] == list(PROVIDER_FAULT_KINDS)
+    counts = provider_fault_counts({"fault_500": 3, "fault_timeout": 1, "fault_accept_after_give_up": 2})
+    assert counts == {
+        "500": 3, "429": 0, "timeout": 1, "accept_then_drop": 0, "accept_then_500": 0, "accept_after_give_up": 2
+    }  # fmt: skip
+
+
+def test_the_stub_takes_the_fault_mix_with_late_acceptances_after_the_client_gave_up() -> None:
+    plan = StubFaultPlan(seed=1)
+    plan.configure(provider_faults(1.0, timeout_seconds=11, late_seconds=20))
+    faults = {str(f["kind"]): f["seconds"] for f in plan.snapshot()["probabilistic"]["kinds"]}
+    assert faults["accept_after_give_up"] == 20 and faults["timeout"] == 11
+
+
+def test_quick_runs_keep_late_acceptances_short_and_inside_notifys_in_flight_bound() -> None:
+    quick, full = (parser("x", "x", quick="", results="r").parse_args(a) for a in (["--quick"], []))
+    assert provider_timing(quick) == (5.0, 10.0) and provider_timing(full) == (20.0, 30.0)
+    with pytest.raises(SystemExit):
+        provider_timing(parser("x", "x", quick="", results="r").parse_args(["--provider-late-seconds", "40"]))
 
 
 def test_missing_fault_kinds_names_what_was_not_injected() -> None:

@@ -286,6 +286,7 @@ def test_example_secrets_hold_only_placeholders_for_every_referenced_key() -> No
         for key, value in values.items():
             assert "REPLACE-ME" in value, f"{name}.{key} must be an obvious placeholder"
     assert {"NOTIFY_GOVUK_API_KEY", "NOTIFY_CALLBACK_TOKEN"} <= set(secrets["clinics-notify"]["stringData"])
+    assert {"CONSENT_LINK_SECRETS", "CONSENT_FORM_URL"} <= set(secrets["clinics-consent"]["stringData"])
 
 
 def test_configmap_holds_no_secrets() -> None:

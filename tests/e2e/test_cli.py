@@ -131,8 +131,17 @@ async def test_import_preview_send_and_status_of_invitations(cli: Cli, client: R
     later_id = await child_id(client, ods, later)
     unknown = (await cli("invitations", "status", str(uuid.uuid4()))).failed(1)
     assert "no child" in unknown.error_lines[0]
+
+    async def later_scheduled() -> bool:
+        log = await ask(client, cohort.GetActivityLog(child_id=later_id))
+        return any(e["kind"] == "invitation_scheduled" for e in log["entries"])
+
+    # Invited by the close (due tomorrow at the window's opening): a repeat before it has gone says so.
+    await eventually(later_scheduled, timeout=30, what="the later pupil's invitation scheduled")
     invited = (await cli("invitations", "child", later_id, "--team", ods, "--by", "Nurse", json=True)).ok().json()
-    assert invited["kind"] in {"initial", "subsequent"}
+    assert invited["kind"] == "none"
+    tomorrow = readable(today() + timedelta(days=1))  # at the team's window opening
+    assert invited["message"].startswith(f"an invitation is already due at {tomorrow} "), invited
 
 
 async def _preview_counting_the_vaccination(cli: Cli, session_id: str) -> dict[str, Any]:

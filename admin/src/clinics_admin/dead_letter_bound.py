@@ -4,7 +4,7 @@ A `<queue>.dlq` keeps what its consumer could not handle until an operator repla
 that fails every message of a busy queue fills the broker's disk, and a full disk blocks every publisher
 of every service (RabbitMQ's disk alarm). Bounded, past `MAX_LENGTH` letters or `MAX_BYTES` of bodies in
 one queue the oldest letters are dropped (drop-head, the default overflow), and the alerts of
-deploy/k8s/monitoring fire long before that (README, "Operations runbook").
+deploy/k8s/monitoring fire long before that (docs/runbook.md).
 
 Why a policy: a queue's arguments are fixed when it is declared, and redeclaring one with new arguments
 fails (PRECONDITION_FAILED) on every broker that has it already. Why an *operator* policy: it applies

@@ -112,6 +112,13 @@ def consent_status(child_id: ChildId) -> None:
     ask(consent.GetConsentStatus(child_id=child_id), views.consent_status)
 
 
+@consent_app.command("link")
+@guarded
+def consent_link(team: Team, year: Year = None) -> None:
+    """The team's generic consent-form link, for posters and adverts (responses are matched to children)."""
+    ask(consent.GetTeamConsentLink(team_ods=team, academic_year=year), views.record("generic consent link"))
+
+
 def vaccinate(
     child_id: ChildId,
     session: Annotated[uuid.UUID, typer.Option(help="The session (school or clinic) the child was seen at.")],

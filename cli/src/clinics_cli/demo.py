@@ -179,8 +179,8 @@ async def send_clinic_invitations(demo: Demo, session_id: uuid.UUID) -> None:
              "staff-triggered invitations go out tomorrow at the team's send time")  # fmt: skip
     one = await demo.child(demo.named("110003"))
     invited = await c.ask(cohort.InviteChildToClinic(child_id=one, team_ods=demo.ods, requested_by=NURSE))
-    demo.say(f"Invite to community clinic for one pupil of {SCHOOLS['110003']}: {invited['kind']} invitation, "
-             "also due tomorrow")  # fmt: skip
+    outcome = invited.get("message") or f"{invited['kind']} invitation, also due tomorrow"
+    demo.say(f"Invite to community clinic for one pupil of {SCHOOLS['110003']}: {outcome}")
 
 
 async def show_invitations_sent(demo: Demo) -> None:

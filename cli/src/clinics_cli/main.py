@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from clinics_cli import clinic_commands, deadletters, demo, imports
+from clinics_cli import clinic_commands, consent_responses, deadletters, demo, imports
 from clinics_cli.client import broker_url, quiet_libraries
 from clinics_cli.runner import call, guarded, options
 from clinics_cli.setup_commands import session_app, team_app
@@ -24,6 +24,7 @@ app.add_typer(team_app, name="team")
 app.add_typer(session_app, name="session")
 app.add_typer(clinic_commands.invite_app, name="invitations")
 app.add_typer(clinic_commands.consent_app, name="consent")
+app.add_typer(consent_responses.app, name="consent-responses")
 app.add_typer(clinic_commands.child_app, name="children")
 app.add_typer(deadletters.app, name="dead-letters")
 app.add_typer(imports.app, name="imports")

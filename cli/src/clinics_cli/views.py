@@ -108,7 +108,7 @@ def consent_status(data: dict[str, Any]) -> None:
             {
                 "academic_year": p["academic_year"],
                 "programme": p["programme"],
-                "status": p["status"].replace("_", " "),
+                "status": p["status"].replace("_", " ") + (", needs triage" if p.get("needs_triage") else ""),
                 "responses": len(p["responses"]),
                 "latest": " ".join(filter(None, [latest.get("response"), latest.get("route")])),
                 "recorded_by": latest.get("recorded_by"),

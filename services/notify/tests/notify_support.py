@@ -32,7 +32,8 @@ API_KEY = make_api_key("test")
 
 
 def mobile() -> str:
-    return "07700" + str(uuid.uuid4().int)[:6]
+    # Ofcom's drama range 07700 9xxxxx: always a mobile (a random 07700 number may be no number at all).
+    return "077009" + str(uuid.uuid4().int)[:5]
 
 
 def team_updated(ods: str, *, at: datetime, **settings: Any) -> TeamUpdated:

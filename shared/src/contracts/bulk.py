@@ -60,6 +60,7 @@ class ChildSnapshotRow(TypedDict):
     last_name: PersonName
     date_of_birth: date
     school_urn: str
+    postcode: NotRequired[str | None]
     deceased: NotRequired[bool]
     restricted: NotRequired[bool]
     invalidated: NotRequired[bool]

@@ -55,6 +55,7 @@ class ChildSnapshot(BaseModel):
     last_name: PersonName
     date_of_birth: date
     school_urn: str
+    postcode: str | None = None  # as cohort holds it (e.g. "SW1A 1AA"); consent matches online responses on it
     deceased: bool = False
     restricted: bool = False
     invalidated: bool = False

@@ -138,6 +138,10 @@ class MessageKind(StrEnum):
     CONSENT_CLINIC_REQUEST = "consent_clinic_request"
     CONSENT_CONFIRMATION_GIVEN = "consent_confirmation_given"
     CONSENT_CONFIRMATION_REFUSED = "consent_confirmation_refused"
+    # Given online with a health answer the team must review first (Mavis `consent_confirmation_triage`).
+    CONSENT_CONFIRMATION_TRIAGE = "consent_confirmation_triage"
+    # To a child's known parents when an online response came from contact details none of them has.
+    CONSENT_UNKNOWN_CONTACT_DETAILS = "consent_unknown_contact_details_warning"
 
 
 class Channel(StrEnum):

@@ -7,8 +7,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
+from contracts import consent_form as form
+from contracts.cohort import ParentContact
 from contracts.common import (
     AcademicYear,
     Actor,
@@ -23,16 +25,28 @@ from contracts.common import (
 )
 from contracts.envelope import Command, Event, Query
 
-# What a parent typed into a free-text box of the consent form (notes, details of a health answer).
-ParentText = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+# The form's value types are part of this contract; they live in contracts.consent_form to keep files short.
+ConsentResponse = form.ConsentResponse
+ParentText = form.ParentText
+VaccineMethod = form.VaccineMethod
+RefusalReason = form.RefusalReason
+EducationSetting = form.EducationSetting
+ParentRelationship = form.ParentRelationship
+HealthAnswer = form.HealthAnswer
+ProgrammeAnswer = form.ProgrammeAnswer
+Address = form.Address
+ConsentFormAnswers = form.ConsentFormAnswers
+LinkKind = form.LinkKind
+HealthQuestion = form.HealthQuestion
+FormProgramme = form.FormProgramme
+ConsentFormView = form.ConsentFormView
+ConsentFormReceipt = form.ConsentFormReceipt
+MessageRecipient = form.MessageRecipient
+
+# The link to the online consent form in a consent request: CONSENT_FORM_URL and the signed token.
+FormUrl = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^https?://"), NoControlCharacters]
 # A signed consent-form link token (consent makes and checks them; nobody else can read one).
 LinkToken = Annotated[str, StringConstraints(min_length=1, max_length=200), NoControlCharacters]
-
-
-class ConsentResponse(StrEnum):
-    GIVEN = "given"
-    REFUSED = "refused"
-    WITHDRAWN = "withdrawn"
 
 
 class ConsentStatus(StrEnum):
@@ -89,6 +103,16 @@ class SendParentMessage(Command):
     parent_id: uuid.UUID | None = None
     sms: bool = True
     requested_by: Actor
+    # Issue 20. A consent request carries its form link (consent signs it; notify puts it in the message).
+    consent_form_url: FormUrl | None = None
+    # A confirmation of an online response goes to the contact details given on the form, not to the
+    # parents on record; then the child's name is as the parent typed it, and for a response not matched
+    # to a child yet, `child_id` is the response's id (notify keys its log by it; no child has that id).
+    recipient: MessageRecipient | None = None
+    child_first_name: PersonName | None = None
+    child_last_name: PersonName | None = None
+    parent_name: PersonName | None = None
+    follow_up_requested: bool = False  # a refusal: the parent asked the team to get in touch
 
 
 class SendConsentRequest(Command):
@@ -121,98 +145,32 @@ class GetConsentStatus(Query):
     child_id: uuid.UUID
 
 
-# --- the online consent form (issue 20) --------------------------------------------------------
+# --- the online consent form (issue 20; its value types are in contracts.consent_form) ---------
 
 
-class VaccineMethod(StrEnum):
-    NASAL = "nasal"
-    INJECTION = "injection"
-
-
-class RefusalReason(StrEnum):
-    CONTAINS_GELATINE = "contains_gelatine"
-    ALREADY_VACCINATED = "already_vaccinated"
-    WILL_BE_VACCINATED_ELSEWHERE = "will_be_vaccinated_elsewhere"
-    MEDICAL_REASONS = "medical_reasons"
-    PERSONAL_CHOICE = "personal_choice"
-    OTHER = "other"
-
-
-class EducationSetting(StrEnum):
-    SCHOOL = "school"
-    HOME_EDUCATED = "home_educated"
-    NONE = "none"
-
-
-class ParentRelationship(StrEnum):
-    MUM = "mum"
-    DAD = "dad"
-    GUARDIAN = "guardian"
-    OTHER = "other"
-
-
-class _Value(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class HealthAnswer(_Value):
-    """A parent's answer to one health question of a vaccine, with the details they gave on a yes."""
-
-    question_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,60}$")]
-    question: ShortText
-    answer: bool
-    details: ParentText | None = None
-
-
-class ProgrammeAnswer(_Value):
-    """A parent's answer for one programme: given (by which methods) or refused (why, and a follow-up?)."""
-
-    programme: Programme
-    response: ConsentResponse
-    # Given: the methods the parent agrees to (flu: nasal, nasal and injection as its alternative, or
-    # injection only); the other programmes' vaccines are injected.
-    vaccine_methods: list[VaccineMethod] = Field(default_factory=list, max_length=2)
-    refusal_reason: RefusalReason | None = None
-    refusal_notes: ParentText | None = None
-    follow_up_requested: bool = False
-    health_answers: list[HealthAnswer] = Field(default_factory=list, max_length=30)
-
-
-class Address(_Value):
-    line_1: Annotated[str, StringConstraints(min_length=1, max_length=300), NoControlCharacters]
-    line_2: Annotated[str, StringConstraints(max_length=300), NoControlCharacters] | None = None
-    town: Annotated[str, StringConstraints(min_length=1, max_length=300), NoControlCharacters]
-    postcode: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9 ]{5,8}$")]
-
-
-class ConsentFormAnswers(_Value):
-    """Everything a parent submitted on the online consent form."""
-
-    child_first_name: PersonName
-    child_last_name: PersonName
-    child_preferred_name: PersonName | None = None
-    child_date_of_birth: date
-    education_setting: EducationSetting
-    school_urn: Urn | None = None
-    parent_name: PersonName
-    relationship: ParentRelationship
-    relationship_other: PersonName | None = None
-    parental_responsibility: bool | None = None
-    email: EmailStr
-    phone: Annotated[str, StringConstraints(max_length=30), NoControlCharacters] | None = None
-    text_updates: bool = False
-    address: Address | None = None
-    answers: list[ProgrammeAnswer] = Field(min_length=1, max_length=5)
+# Failure codes of OpenConsentForm and SubmitConsentForm (stable: the form service branches on them).
+LINK_INVALID = "link_invalid"  # not a token consent signed (tampered, made up, or its request is unknown)
+LINK_EXPIRED = "link_expired"  # the consent window closed (the day before the last clinic date has passed)
+FORM_INVALID = "form_invalid"  # answers that do not fit the link (a programme it does not ask about, ...)
+RESPONSE_CONFLICT = "response_conflict"  # this response_id was used before with another link
 
 
 class OpenConsentForm(Query):
-    """Sent by the consent form service when a parent follows a link: what may that link's holder see?"""
+    """Sent by the consent form service when a parent follows a link: what may that link's holder see?
+
+    Answered with `contracts.consent_form.ConsentFormView`, or fails with `link_invalid` or `link_expired`.
+    """
 
     token: LinkToken
 
 
 class SubmitConsentForm(Command):
-    """Sent by the consent form service: record a parent's answers, once per `response_id`."""
+    """Sent by the consent form service: record a parent's answers, once per `response_id`.
+
+    Answered with `contracts.consent_form.ConsentFormReceipt` (`repeated` when this response_id was recorded
+    before: nothing new is recorded), or fails with `link_invalid`, `link_expired`, `form_invalid` or
+    `response_conflict`.
+    """
 
     token: LinkToken
     response_id: uuid.UUID
@@ -220,7 +178,12 @@ class SubmitConsentForm(Command):
 
 
 class ListConsentResponses(Query):
-    """Staff: a team's online responses, oldest first (by default only those not matched to a child)."""
+    """Staff: a team's online responses, oldest first (by default only those not matched to a child).
+
+    Replies `{"team_ods", "page", "page_size", "total", "responses": [...]}`; each response has its
+    `response_id`, `submitted_at`, `state` (unmatched, creating, matched, archived), `child_id`, `child_name`,
+    `date_of_birth`, `postcode`, `parent_name`, `needs_triage` and `answers` ({programme: response}).
+    """
 
     team_ods: OdsCode
     unmatched_only: bool = True
@@ -229,13 +192,21 @@ class ListConsentResponses(Query):
 
 
 class GetConsentResponse(Query):
-    """Staff: one online response as the parent gave it, and what became of it."""
+    """Staff: one online response as the parent gave it, and what became of it.
+
+    Replies a ListConsentResponses item with `form` (the ConsentFormAnswers), `decided_by`, `decided_at` and
+    `notes`; fails `not_found`.
+    """
 
     response_id: uuid.UUID
 
 
 class MatchConsentResponse(Command):
-    """Staff: this unmatched online response is about this child."""
+    """Staff: this unmatched online response is about this child (its answers are recorded for them).
+
+    Replies `{"response_id", "state", "child_id", "duplicate"}`; fails `not_found`, `not_unmatched` or
+    `wrong_team` (the child is not one of the response's team).
+    """
 
     response_id: uuid.UUID
     child_id: uuid.UUID
@@ -243,14 +214,18 @@ class MatchConsentResponse(Command):
 
 
 class CreateChildFromConsentResponse(Command):
-    """Staff: no child of the team is the one this response is about; add them from its details."""
+    """Staff: no child of the team is the one this response is about; add them from its details.
+
+    Consent asks cohort (AddChildFromConsentResponse) and replies as MatchConsentResponse with state
+    `creating`; the response is matched when the child arrives.
+    """
 
     response_id: uuid.UUID
     created_by: Actor
 
 
 class ArchiveConsentResponse(Command):
-    """Staff: set an unmatched response aside, saying why."""
+    """Staff: set an unmatched response aside, saying why (replies as MatchConsentResponse)."""
 
     response_id: uuid.UUID
     notes: ShortText
@@ -258,55 +233,32 @@ class ArchiveConsentResponse(Command):
 
 
 class GetTeamConsentLink(Query):
-    """Staff: the team's generic consent-form link (for posters and adverts: no child in it)."""
+    """Staff: the team's generic consent-form link (for posters and adverts: no child in it).
+
+    Replies `{"team_ods", "academic_year", "programmes", "url", "token"}`; fails `not_found` for a team
+    consent has not heard of.
+    """
 
     team_ods: OdsCode
     academic_year: AcademicYear | None = None
 
 
-# --- reply data of the consent form's requests ---------------------------------------------------
+class AddChildFromConsentResponse(Command):
+    """Sent by consent to cohort: staff found no child of the team for an online response; add this one.
 
+    Cohort adds the child (once per `child_id`) with the responding parent, joins them to the team's clinic
+    cohort for `programmes`, and announces them in ChildrenUpserted, which matches the response.
+    """
 
-class LinkKind(StrEnum):
-    REQUEST = "request"  # from a consent request's email or text: one child
-    TEAM = "team"  # the team's generic link (posters, adverts): no child, the response is matched
-
-
-class HealthQuestion(_Value):
-    """One health question of a programme's vaccine, asked on the form (a yes asks for details)."""
-
-    question_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,60}$")]
-    question: ShortText
-    hint: ShortText | None = None
-
-
-class FormProgramme(_Value):
-    """A programme the form asks about: the methods a parent may choose and the vaccine's health questions."""
-
-    programme: Programme
-    vaccine_methods: list[VaccineMethod]
-    health_questions: list[HealthQuestion]
-
-
-class ConsentFormView(_Value):
-    """Reply to OpenConsentForm: all the holder of the link may see (no more than its message said)."""
-
-    link_kind: LinkKind
-    team_ods: OdsCode
-    team_name: ShortText
-    team_email: ShortText | None = None
-    team_phone: ShortText | None = None
-    academic_year: AcademicYear
-    programmes: list[FormProgramme] = Field(min_length=1)
-    child_first_name: PersonName | None = None  # request links only
-    child_last_name: PersonName | None = None
-    closes_on: date  # the last day a response is taken (the day before the last clinic date)
-
-
-class ConsentFormReceipt(_Value):
-    """Reply to SubmitConsentForm (the same for a repeat of the same `response_id`)."""
-
+    child_id: uuid.UUID
     response_id: uuid.UUID
-    matched: bool  # false: staff will match it to a child
-    needs_triage: bool
-    repeated: bool = False  # this response_id had been recorded before; nothing new was recorded
+    team_ods: OdsCode
+    first_name: PersonName
+    last_name: PersonName
+    date_of_birth: date
+    postcode: str | None = None
+    school_urn: Urn
+    parent: ParentContact
+    programmes: Programmes
+    academic_year: AcademicYear
+    created_by: Actor

@@ -12,7 +12,7 @@ from enum import StrEnum
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-__all__ = ["PhoneKind", "parse_uk_phone"]
+__all__ = ["PhoneKind", "is_mobile", "parse_uk_phone"]
 
 
 class PhoneKind(StrEnum):
@@ -82,3 +82,13 @@ def parse_uk_phone(text: str) -> tuple[str, PhoneKind] | None:
         return None
     kind = _kind(national)
     return None if kind is None else (f"0{national}", kind)
+
+
+def is_mobile(text: str | None) -> bool:
+    """Whether a text message can reach this number: a UK mobile, never a landline or anything unparsed.
+
+    GOV.UK Notify refuses texts to landlines, so notify sends none there (and a parent with a landline
+    only and no email cannot be reached by notify at all).
+    """
+    parsed = parse_uk_phone(text) if text else None
+    return parsed is not None and parsed[1] is PhoneKind.MOBILE

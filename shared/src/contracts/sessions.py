@@ -263,6 +263,9 @@ class VaccinationDetails(BaseModel):
 
 
 class ListTeamSchools(Query):
-    """The schools of a team (its locations of kind school), for a parent choosing their child's school."""
+    """The schools of a team (its locations of kind school), for a parent choosing their child's school.
+
+    Replies `{"team_ods", "schools": [{"urn", "name"}]}` sorted by name; fails `not_found` for an unknown team.
+    """
 
     team_ods: OdsCode

@@ -107,6 +107,7 @@ CONSUMES: Final[dict[str, tuple[type[Message], ...]]] = {
         sessions.VaccinationRecorded,
         consent.ConsentRecorded,
         consent.ConsentRequested,
+        consent.AddChildFromConsentResponse,
         notify.InvitationsScheduled,
         notify.InvitationCancelled,
         notify.NotificationsSent,
@@ -143,6 +144,7 @@ ANSWERS: Final[dict[str, tuple[type[Message], ...]]] = {
         sessions.RecordVaccination,
         sessions.GetSession,
         sessions.GetClinicSession,
+        sessions.ListTeamSchools,
     ),
     "cohort": (
         cohort.ImportCohortChunk,
@@ -158,7 +160,19 @@ ANSWERS: Final[dict[str, tuple[type[Message], ...]]] = {
         cohort.ListClinicChildren,
         cohort.FindChildren,
     ),
-    "consent": (consent.SendConsentRequest, consent.RecordConsent, consent.GetConsentStatus),
+    "consent": (
+        consent.SendConsentRequest,
+        consent.RecordConsent,
+        consent.GetConsentStatus,
+        consent.OpenConsentForm,
+        consent.SubmitConsentForm,
+        consent.ListConsentResponses,
+        consent.GetConsentResponse,
+        consent.MatchConsentResponse,
+        consent.CreateChildFromConsentResponse,
+        consent.ArchiveConsentResponse,
+        consent.GetTeamConsentLink,
+    ),
     "notify": (notify.GetInvitationStatus,),
 }
 

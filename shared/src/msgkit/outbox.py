@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts import topology
@@ -87,6 +87,7 @@ class OutboxRelay:
         *,
         service: str,
         batch_size: int = 500,
+        batch_bytes: int = 4 * 1024 * 1024,
         poll_interval: float = 1.0,
     ) -> None:
         self._sessions = sessions
@@ -94,6 +95,7 @@ class OutboxRelay:
         self._publish = publish
         self._service = service
         self._batch_size = batch_size
+        self._batch_bytes = batch_bytes
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -119,33 +121,42 @@ class OutboxRelay:
         while not self._stopping:
             self._wake.clear()
             try:
-                published = await self.relay_batch()
+                more = await self.relay_batch()
                 failures = 0
             except Exception:
                 failures += 1
                 log.warning("outbox relay failed; retrying", exc_info=True, extra={"attempt": failures})
-                published = 0
                 # Back off while the broker or database is away, without spinning.
                 await self._sleep(min(0.1 * 2 ** min(failures, 6), 5.0))
                 continue
-            if published < self._batch_size:
+            if not more:
                 await self._sleep(self._poll_interval)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
-    async def relay_batch(self) -> int:
-        """Publish one batch of committed rows; returns how many were published."""
+    async def relay_batch(self) -> bool:
+        """Publish one batch of committed rows; true when more may be waiting.
+
+        A batch is at most `batch_size` rows and, past its first row, `batch_bytes` of bodies: a service
+        that writes large batched events (re-timing a team writes a hundred of ~250 KB) would otherwise
+        hold hundreds of bodies, and their frames, at once.
+        """
         table = self._outbox
         async with self._sessions() as session, session.begin():
-            rows = (
+            sizes = (
                 await session.execute(
-                    select(table).order_by(table.c.seq).limit(self._batch_size).with_for_update(skip_locked=True)
+                    select(table.c.seq, func.octet_length(table.c.body))
+                    .order_by(table.c.seq)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
                 )
             ).all()
-            if not rows:
-                return 0
+            if not sizes:
+                return False
+            chosen = within_budget([(seq, size) for seq, size in sizes], self._batch_bytes)
+            rows = (await session.execute(select(table).where(table.c.seq.in_(chosen)).order_by(table.c.seq))).all()
             messages = [
                 OutgoingMessage(
                     message_id=str(r.message_id),
@@ -167,4 +178,16 @@ class OutboxRelay:
         if failed:
             # The rest of the batch is out; the failed rows stay and are retried after back-off.
             raise failed[0]
-        return len(rows)
+        return len(sizes) == self._batch_size or len(chosen) < len(sizes)
+
+
+def within_budget(sizes: Sequence[tuple[int, int]], budget: int) -> list[int]:
+    """The leading rows (seq, body bytes) whose bodies fit `budget` together; always at least the first."""
+    chosen: list[int] = []
+    total = 0
+    for seq, size in sizes:
+        if chosen and total + size > budget:
+            break
+        chosen.append(seq)
+        total += size
+    return chosen

@@ -102,6 +102,7 @@ class Runtime:
             relay_publisher(self.broker),
             service=self.service,
             batch_size=self.settings.outbox_batch_size,
+            batch_bytes=self.settings.outbox_batch_bytes,
             poll_interval=self.settings.outbox_poll_interval,
         )
         self._relay.start()

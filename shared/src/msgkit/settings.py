@@ -30,6 +30,7 @@ class ServiceSettings(BaseSettings):
     prefetch_count: int = Field(default=50, ge=1, le=2000)
     graceful_timeout: float = Field(default=20.0, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1, le=5000)
+    outbox_batch_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     outbox_poll_interval: float = Field(default=1.0, gt=0)
     # Seconds between checks that every consumer is still attached (re-attached after two failed checks).
     consumer_check_interval: float = Field(default=15.0, gt=0)

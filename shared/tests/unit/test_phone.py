@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.phone import PhoneKind, parse_uk_phone
+from contracts.phone import PhoneKind, is_mobile, parse_uk_phone
 
 pytestmark = pytest.mark.unit
 
@@ -36,3 +36,12 @@ def test_uk_numbers_are_stored_nationally_with_their_kind(text: str, stored: str
 )  # fmt: skip
 def test_what_is_not_a_uk_number_people_can_be_reached_on(text: str) -> None:
     assert parse_uk_phone(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "mobile"),
+    [("07412 345678", True), ("+44 7700 900982", True), ("0113 496 0123", False), ("0300 123 4567", False),
+     ("not a number", False), ("", False), (None, False)],
+)  # fmt: skip
+def test_only_a_mobile_may_be_sent_a_text(text: str | None, mobile: bool) -> None:
+    assert is_mobile(text) is mobile

@@ -19,8 +19,9 @@ import pytest_asyncio
 from notify.delivery.govuk_notify import GovUkNotifyProvider, parse_api_key
 from notify.delivery.providers import AmbiguousProviderError, OutboundMessage
 from notify.domain.templates import Channel, MessageKind
-from notify_stub import NotifyStub, make_api_key
+from notify_stub import Fault, FaultKind, NotifyStub, make_api_key
 from notify_stub.http import HttpServer, Request, Response
+from testkit import eventually
 
 pytestmark = pytest.mark.unit
 
@@ -158,3 +159,19 @@ async def test_an_injected_timeout_is_counted_though_nothing_is_answered(
     stats = (await client.get(f"{stub.url}/_control/stats")).json()
     assert stats["totals"].get("fault_timeout") == 1
     assert stats["recorded"] == 0
+
+
+async def test_accepted_after_the_client_gave_up(stub: NotifyStub, session: aiohttp.ClientSession) -> None:
+    stub.faults.push(Fault(FaultKind.ACCEPT_AFTER_GIVE_UP, seconds=0.5))
+    provider = GovUkNotifyProvider(API_KEY, stub.url, session=session, timeout=0.2)
+    with pytest.raises(AmbiguousProviderError):
+        await provider.send(make_message("late"))
+    gave_up = time.monotonic()
+    assert stub.find("late") == []  # a lookup now finds nothing: the provider is still working on it
+
+    async def recorded() -> bool:
+        return bool(stub.find("late"))
+
+    await eventually(recorded, timeout=5, interval=0.01, what="the late acceptance")
+    assert time.monotonic() - gave_up >= 0.45
+    assert stub.stats.snapshot()["totals"] == {"fault_accept_after_give_up": 1}

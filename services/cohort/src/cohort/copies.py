@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,13 @@ from contracts.bulk import InvitationsScheduledRows
 from contracts.common import year_group
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Unsent:
+    """An invitation notify has scheduled and not yet sent: when it is due (None: waiting for clinic dates)."""
+
+    due_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +195,29 @@ class CopyRepository:
         await self.session.execute(
             statement.on_conflict_do_update(index_elements=[invitations.c.invitation_id], set_=changed)
         )
+
+    async def unsent_invitation(
+        self, child_id: uuid.UUID, cohort_year: tuple[str, int], programmes: Sequence[str], now: datetime
+    ) -> Unsent | None:
+        """The child's first invitation for any of `programmes` notify has not reported sent or cancelled.
+
+        Only one waiting for dates or due later than now: one overdue may be being sent, or have failed
+        (which notify does not report here), so the repeat goes to notify, whose ledger decides.
+        """
+        team_ods, year = cohort_year
+        statement = (
+            select(invitations.c.due_at)
+            .where(
+                invitations.c.child_id == child_id,
+                invitations.c.team_ods == team_ods,
+                invitations.c.academic_year == year,
+                invitations.c.programmes.overlap(list(programmes)),
+                invitations.c.sent.is_(False),
+                invitations.c.cancelled_reason.is_(None),
+                or_(invitations.c.due_at.is_(None), invitations.c.due_at > now),
+            )
+            .order_by(invitations.c.due_at.nulls_last())
+            .limit(1)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return Unsent(rows[0].due_at) if rows else None

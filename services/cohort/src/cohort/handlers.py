@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faststream.rabbit import RabbitRouter
 
-from cohort import event_services, import_reviews, import_services, query_services, services
+from cohort import consent_children, event_services, import_reviews, import_services, query_services, services
 from cohort.uow import CohortUnitOfWork
 from cohort.wiring import CohortWiring
 from contracts import cohort, consent, notify, sessions
@@ -44,6 +44,10 @@ async def on_vaccination_recorded(event: sessions.VaccinationRecorded, uow: Uow)
 
 async def on_consent_recorded(event: consent.ConsentRecorded, uow: Uow) -> None:
     await event_services.keep_consent(event, uow)
+
+
+async def on_add_child_from_consent_response(command: consent.AddChildFromConsentResponse, uow: Uow, now: Now) -> None:
+    await consent_children.add_child(command, uow, now)
 
 
 async def on_consent_requested(event: consent.ConsentRequested, wiring: Activity) -> None:
@@ -132,6 +136,7 @@ def build_router() -> RabbitRouter:
     sub(**subscription("cohort", sessions.VaccinationRecorded))(on_vaccination_recorded)
     sub(**subscription("cohort", consent.ConsentRecorded))(on_consent_recorded)
     sub(**subscription("cohort", consent.ConsentRequested), channel=GROUPED)(on_consent_requested)
+    sub(**subscription("cohort", consent.AddChildFromConsentResponse))(on_add_child_from_consent_response)
     scheduled = subscription("cohort", notify.InvitationsScheduled, read_as=InvitationsScheduledRows)
     sub(**scheduled, channel=BULK)(on_invitations_scheduled)
     sub(**subscription("cohort", notify.InvitationCancelled))(on_invitation_cancelled)

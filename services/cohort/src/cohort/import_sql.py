@@ -44,6 +44,7 @@ SNAPSHOT_ITEM = {
     "last_name": "c.last_name",
     "date_of_birth": "c.date_of_birth",
     "school_urn": "c.school_urn",
+    "postcode": "NULLIF(c.postcode, '')",
     "deceased": "c.deceased",
     "restricted": "c.restricted",
     "invalidated": "c.invalidated",

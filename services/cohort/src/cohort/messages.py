@@ -35,6 +35,7 @@ def snapshot(child: Child) -> ChildSnapshot:
         last_name=child.last_name,
         date_of_birth=child.date_of_birth,
         school_urn=child.school_urn,
+        postcode=child.postcode or None,
         deceased=child.flags.deceased,
         restricted=child.flags.restricted,
         invalidated=child.flags.invalidated,

@@ -11,12 +11,16 @@ from cohort.sql_text import literal
 from contracts.cohort import ClinicChildrenFilter
 from contracts.consent import ConsentStatus
 
+_NEEDS_CONSENT = ", ".join(
+    literal(s) for s in (ConsentStatus.NO_RESPONSE, ConsentStatus.FOLLOW_UP_REQUESTED, ConsentStatus.CONFLICTING)
+)
 LISTED = "m.team_ods = :team AND m.academic_year = :year AND m.programme = :programme"
 FILTERS: dict[str, str] = {
     ClinicChildrenFilter.ALL: "true",
     ClinicChildrenFilter.INVITED: "m.invited",
     ClinicChildrenFilter.NOT_INVITED: "NOT m.invited",
-    ClinicChildrenFilter.NEEDS_CONSENT: f"m.consent_status = {literal(ConsentStatus.NO_RESPONSE)} AND NOT m.vaccinated",
+    # No answer yet, or answers staff must act on: parents who disagree, or a refusal asking for a call.
+    ClinicChildrenFilter.NEEDS_CONSENT: f"m.consent_status IN ({_NEEDS_CONSENT}) AND NOT m.vaccinated",
     ClinicChildrenFilter.CONSENT_GIVEN: f"m.consent_status = {literal(ConsentStatus.GIVEN)}",
     ClinicChildrenFilter.CONSENT_REFUSED: f"m.consent_status = {literal(ConsentStatus.REFUSED)}",
     ClinicChildrenFilter.VACCINATED: "m.vaccinated",

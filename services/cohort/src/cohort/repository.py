@@ -58,6 +58,33 @@ class ChildRepository:
             statement = statement.with_for_update()
         return [_to_child(row) for row in await self.session.execute(statement)]
 
+    async def add(self, child: Child) -> None:
+        """A new child (staff adding one from an online consent response)."""
+        parents = [
+            {
+                "parent_id": str(p.parent_id),
+                "name": p.name,
+                "relationship": p.relationship,
+                "email": p.email,
+                "phone": p.phone,
+            }
+            for p in child.parents
+        ]
+        await self.session.execute(
+            insert(children).values(
+                id=child.id,
+                team_ods=child.team_ods,
+                nhs_number=child.nhs_number,
+                first_name=child.first_name,
+                last_name=child.last_name,
+                date_of_birth=child.date_of_birth,
+                postcode=child.postcode,
+                school_urn=child.school_urn,
+                year_group=child.year_group,
+                parents=parents,
+            )
+        )
+
     async def save_school(self, child: Child) -> None:
         await self.session.execute(
             update(children).where(children.c.id == child.id).values(school_urn=child.school_urn, updated_at=func.now())

@@ -104,14 +104,33 @@ async def invite_child(command: InviteChildToClinic, uow: CohortUnitOfWork, now:
         programmes = await _programmes(uow, command.programmes, child.team_ods)
         member_of = await uow.memberships.programmes_of(child.id, cohort)
         join, invitation = staff_invite(child.id, programmes, member_of, requested_by=command.requested_by)
+        data = {"child_id": str(child.id), "kind": invitation.kind.value, "programmes": list(invitation.programmes)}
         if join is not None:
             await join_and_invite(
                 uow, [join], cohort, trigger=Trigger.STAFF, requested_by=command.requested_by, cause=command
             )
+        elif (unsent := await _unsent(uow, invitation, cohort, now)) is not None:
+            data = {**data, "kind": "none", **unsent}
         else:
             await _repeat(uow, invitation, cohort, cause=command)
-        data = {"child_id": str(child.id), "kind": invitation.kind.value, "programmes": list(invitation.programmes)}
         return await _answered(uow, command, {**data, "academic_year": cohort.academic_year})
+
+
+async def _unsent(
+    uow: CohortUnitOfWork, invitation: Invitation, cohort: CohortYear, now: datetime
+) -> dict[str, Any] | None:
+    """What to tell staff when a repeat would come before the earlier invitation has gone (SPEC §2.3), else None.
+
+    As far as notify's events have arrived; notify's ledger refuses such a repeat whatever this copy says.
+    """
+    year = (cohort.team_ods, cohort.academic_year)
+    unsent = await uow.copies.unsent_invitation(invitation.child_id, year, invitation.programmes, now)
+    if unsent is None:
+        return None
+    if unsent.due_at is None:
+        return {"already_due_at": None, "message": "an invitation is already waiting for clinic dates"}
+    when = readable(unsent.due_at)  # London time, as staff read it: "8 Dec 2026 09:00"
+    return {"already_due_at": unsent.due_at.isoformat(), "message": f"an invitation is already due at {when}"}
 
 
 async def _repeat(uow: CohortUnitOfWork, invitation: Invitation, cohort: CohortYear, *, cause: Message) -> None:

@@ -204,11 +204,10 @@ async def test_activity_log_of_an_unknown_child_is_not_found(client: RabbitBroke
 
 async def test_clinic_children_filters_and_pages(client: RabbitBroker, runtime: Runtime) -> None:
     team = new_team()
-    rows = [child_row(n, urn="888888", seed=3_000 + n) for n in range(7)]
-    rows.append([*child_row(7, urn="888888", seed=3_007)[:6], "Lee Line", "Father", "", "0113 496 0123"])
-    invited, given, refused, vaccinated, scheduled_only, waiting, cancelled, landline = await import_children(
-        client, team, rows
-    )
+    rows = [child_row(n, urn="888888", seed=3_000 + n) for n in range(9)]
+    rows.append([*child_row(9, urn="888888", seed=3_009)[:6], "Lee Line", "Father", "", "0113 496 0123"])
+    children = await import_children(client, team, rows)
+    invited, given, refused, vaccinated, follow_up, conflicting, scheduled_only, waiting, cancelled, landline = children
     sent_one, cancelled_one = uuid.uuid4(), uuid.uuid4()
     waiting_for_dates = scheduled(waiting, team, at=LATER, invitation_id=uuid.uuid4())
     waiting_for_dates = waiting_for_dates.model_copy(
@@ -219,6 +218,8 @@ async def test_clinic_children_filters_and_pages(client: RabbitBroker, runtime: 
         sent(invited, team, at=LATER, invitation_id=sent_one, recipient="p3000@example.com"),
         consent(given, team, at=LATER, status="given"),
         consent(refused, team, at=LATER, status="refused"),
+        consent(follow_up, team, at=LATER, status="follow_up_requested"),
+        consent(conflicting, team, at=LATER, status="conflicting"),
         vaccination(vaccinated, team, at=LATER),
         scheduled(scheduled_only, team, at=LATER, invitation_id=uuid.uuid4()),
         scheduled(landline, team, at=LATER, invitation_id=uuid.uuid4()),
@@ -244,7 +245,7 @@ async def test_clinic_children_filters_and_pages(client: RabbitBroker, runtime: 
         data = await page(filter_, **paging)
         return data["total"], [uuid.UUID(c["child_id"]) for c in data["children"]]
 
-    assert (await listed(ClinicChildrenFilter.ALL))[0] == 8
+    assert (await listed(ClinicChildrenFilter.ALL))[0] == 10
     # Invited means a parent was sent an invitation; scheduled, waiting or cancelled is not (issue 19 item 12).
     assert await listed(ClinicChildrenFilter.INVITED) == (1, [invited])
     not_invited = {
@@ -256,19 +257,23 @@ async def test_clinic_children_filters_and_pages(client: RabbitBroker, runtime: 
         given: "no invitation yet",
         refused: "no invitation yet",
         vaccinated: "no invitation yet",
+        follow_up: "no invitation yet",
+        conflicting: "no invitation yet",
         scheduled_only: f"scheduled for {due}",
         waiting: "waiting for clinic dates",
         cancelled: "cancelled: consent refused",
         landline: "not contactable",
     }
     assert [c["not_invited_because"] for c in (await page(ClinicChildrenFilter.INVITED))["children"]] == [None]
-    needing = {invited, scheduled_only, waiting, cancelled, landline}
-    assert set((await listed(ClinicChildrenFilter.NEEDS_CONSENT))[1]) == needing
+    # Follow-up requested and conflicting answers are for staff to act on, as no answer is (issue 20).
+    needing = {invited, scheduled_only, waiting, cancelled, landline, follow_up, conflicting}
+    total, listed_needing = await listed(ClinicChildrenFilter.NEEDS_CONSENT)
+    assert (total, set(listed_needing)) == (7, needing)
     assert await listed(ClinicChildrenFilter.CONSENT_GIVEN) == (1, [given])
     assert await listed(ClinicChildrenFilter.CONSENT_REFUSED) == (1, [refused])
     assert await listed(ClinicChildrenFilter.VACCINATED) == (1, [vaccinated])
     total, page_two = await listed(ClinicChildrenFilter.ALL, page=2, page_size=6)
-    assert total == 8 and len(page_two) == 2
+    assert total == 10 and len(page_two) == 4
 
 
 async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, runtime: Runtime) -> None:

@@ -16,15 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.domain import Child, Membership
 
 _UPSERT_CHILDREN = text("""
-    INSERT INTO children (child_id, team_ods, deceased, restricted, invalidated, archived, source_at)
-    SELECT u.child_id, u.team_ods, u.deceased, u.restricted, u.invalidated, u.archived, CAST(:source_at AS timestamptz)
+    INSERT INTO children (child_id, team_ods, deceased, restricted, invalidated, archived, match_key, first_name,
+                          last_name, source_at)
+    SELECT u.child_id, u.team_ods, u.deceased, u.restricted, u.invalidated, u.archived, u.match_key, u.first_name,
+           u.last_name, CAST(:source_at AS timestamptz)
     FROM unnest(
         CAST(:child_id AS uuid[]), CAST(:team_ods AS varchar[]), CAST(:deceased AS boolean[]),
-        CAST(:restricted AS boolean[]), CAST(:invalidated AS boolean[]), CAST(:archived AS boolean[])
-    ) AS u(child_id, team_ods, deceased, restricted, invalidated, archived)
+        CAST(:restricted AS boolean[]), CAST(:invalidated AS boolean[]), CAST(:archived AS boolean[]),
+        CAST(:match_key AS varchar[]), CAST(:first_name AS varchar[]), CAST(:last_name AS varchar[])
+    ) AS u(child_id, team_ods, deceased, restricted, invalidated, archived, match_key, first_name, last_name)
     ON CONFLICT (child_id) DO UPDATE SET
         team_ods = excluded.team_ods, deceased = excluded.deceased, restricted = excluded.restricted,
-        invalidated = excluded.invalidated, archived = excluded.archived, source_at = excluded.source_at
+        invalidated = excluded.invalidated, archived = excluded.archived, match_key = excluded.match_key,
+        first_name = excluded.first_name, last_name = excluded.last_name, source_at = excluded.source_at
     WHERE children.source_at <= excluded.source_at
     RETURNING child_id
 """)
@@ -32,10 +36,11 @@ _UPSERT_CHILDREN = text("""
 _DELETE_PARENTS = text("DELETE FROM parents WHERE child_id = ANY(CAST(:child_id AS uuid[]))")
 
 _INSERT_PARENTS = text("""
-    INSERT INTO parents (child_id, parent_id, has_email, has_phone, receive_updates)
+    INSERT INTO parents (child_id, parent_id, has_email, has_phone, receive_updates, email_key, phone_key)
     SELECT * FROM unnest(
         CAST(:child_id AS uuid[]), CAST(:parent_id AS uuid[]), CAST(:has_email AS boolean[]),
-        CAST(:has_phone AS boolean[]), CAST(:receive_updates AS boolean[])
+        CAST(:has_phone AS boolean[]), CAST(:receive_updates AS boolean[]), CAST(:email_key AS varchar[]),
+        CAST(:phone_key AS varchar[])
     )
 """)
 
@@ -65,6 +70,9 @@ async def upsert_children(session: AsyncSession, batch: Sequence[Child], source_
         "restricted": [c.restricted for c in latest],
         "invalidated": [c.invalidated for c in latest],
         "archived": [c.archived for c in latest],
+        "match_key": [c.match_key for c in latest],
+        "first_name": [c.first_name for c in latest],
+        "last_name": [c.last_name for c in latest],
         "source_at": source_at,
     }
     changed = set((await session.execute(_UPSERT_CHILDREN, columns)).scalars())
@@ -83,6 +91,8 @@ async def upsert_children(session: AsyncSession, batch: Sequence[Child], source_
                 "has_email": [p.has_email for _, p in pairs],
                 "has_phone": [p.has_phone for _, p in pairs],
                 "receive_updates": [p.receive_updates for _, p in pairs],
+                "email_key": [p.email_key for _, p in pairs],
+                "phone_key": [p.phone_key for _, p in pairs],
             },
         )
     return changed

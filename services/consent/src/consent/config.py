@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from msgkit.settings import ServiceSettings, settings_config
+
+# Signs links only on a developer's machine and in tests: every deployment sets CONSENT_LINK_SECRETS.
+DEV_LINK_SECRET = "dev-only-consent-link-secret"
 
 
 class Settings(ServiceSettings):
@@ -10,3 +15,14 @@ class Settings(ServiceSettings):
 
     service_name: str = "consent"
     http_port: int = 8103
+    # CONSENT_LINK_SECRETS: comma-separated; the first signs new consent-form links, every one is accepted.
+    # Rotate by putting a new secret first; drop the old one once the links it signed have expired.
+    link_secrets: SecretStr = SecretStr(DEV_LINK_SECRET)
+    # CONSENT_FORM_URL: where the parent-facing consent form is served; a link is `<form_url>/<token>`.
+    form_url: str = "http://localhost:8105/consent"
+
+    def link_secret_list(self) -> tuple[str, ...]:
+        found = tuple(s.strip() for s in self.link_secrets.get_secret_value().split(",") if s.strip())
+        if not found:
+            raise ValueError("CONSENT_LINK_SECRETS must hold at least one secret")
+        return found

@@ -7,17 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from contracts import consent as contract
+# Status rules live in consent.status; their names are the domain's too (explicit re-exports).
+from consent.status import STAFF_ROUTES as STAFF_ROUTES
+from consent.status import ConsentResponse as ConsentResponse
+from consent.status import Response as Response
+from consent.status import Route as Route
+from consent.status import Status as Status
+from consent.status import consent_status as consent_status
 from msgkit.clock import readable
-
-# The contract's vocabularies are the domain's: one list each of responses, statuses and routes.
-Response = contract.ConsentResponse
-Status = contract.ConsentStatus
-Route = contract.ConsentRoute
-
-# Website responses come from the parent's own form and implied consent only from a recorded
-# vaccination, so staff may not claim either route by hand.
-STAFF_ROUTES = frozenset({Route.PHONE, Route.PAPER, Route.IN_PERSON})
 
 # Refusal codes (stable: programs branch on them).
 NOT_FOUND = "not_found"
@@ -30,48 +27,6 @@ UNKNOWN_PARENT = "unknown_parent"
 
 # Implied consent ids derive from the vaccination record, so a redelivered event maps to one response.
 IMPLIED_CONSENT_NAMESPACE = uuid.UUID("5d0f3c52-2b5e-4c8e-9a51-7f0c2f6f3e11")
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentResponse:
-    """One response for a child and programme in an academic year, from a parent (or unknown)."""
-
-    consent_id: uuid.UUID
-    child_id: uuid.UUID
-    team_ods: str
-    programme: str
-    academic_year: int
-    response: Response
-    route: Route
-    parent_id: uuid.UUID | None
-    recorded_by: str
-    recorded_at: datetime
-
-
-def _effective_answer(response: Response) -> Response:
-    # A withdrawal is a refusal that follows consent: it supersedes the parent's earlier "given".
-    return Response.REFUSED if response is Response.WITHDRAWN else response
-
-
-def consent_status(responses: Iterable[ConsentResponse]) -> Status:
-    """Status of one child and programme: each parent's latest answer counts; disagreement conflicts.
-
-    Responses without a parent (e.g. implied consent) count as one unnamed respondent. The latest is by
-    `recorded_at`; a tie keeps the later one in the given order (storage order).
-    """
-    latest: dict[uuid.UUID | None, ConsentResponse] = {}
-    for r in responses:
-        current = latest.get(r.parent_id)
-        if current is None or r.recorded_at >= current.recorded_at:
-            latest[r.parent_id] = r
-    answers = {_effective_answer(r.response) for r in latest.values()}
-    if not answers:
-        return Status.NO_RESPONSE
-    if answers == {Response.GIVEN}:
-        return Status.GIVEN
-    if answers == {Response.REFUSED}:
-        return Status.REFUSED
-    return Status.CONFLICTING
 
 
 def statuses_by_programme(responses: Sequence[ConsentResponse], programmes: Iterable[str]) -> dict[str, Status]:
@@ -109,6 +64,8 @@ class Parent:
     has_email: bool
     has_phone: bool
     receive_updates: bool
+    email_key: str | None = None
+    phone_key: str | None = None
 
     @property
     def contactable(self) -> bool:
@@ -126,6 +83,9 @@ class Child:
     invalidated: bool = False
     archived: bool = False
     parents: tuple[Parent, ...] = field(default_factory=tuple)
+    match_key: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
 
     @property
     def do_not_contact(self) -> bool:

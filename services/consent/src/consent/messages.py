@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from consent import domain
+from consent import domain, matching
 from consent.domain import Membership
 from consent.repository import ClinicSession, ConsentRequest
+from consent.status import Response, counted
 from contracts.bulk import ChildrenJoinedClinicCohortRows, ChildSnapshotRow
 from contracts.common import MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentRequested, RecordConsent
@@ -25,6 +26,8 @@ def child_from_snapshot(s: ChildSnapshotRow) -> domain.Child:
             has_email=bool((p.get("email") or "").strip()),
             has_phone=bool((p.get("phone") or "").strip()),
             receive_updates=p.get("receive_updates", False),
+            email_key=matching.email_key(p.get("email")),
+            phone_key=matching.phone_key(p.get("phone")),
         )
         for p in s.get("parents", ())
     )
@@ -34,7 +37,20 @@ def child_from_snapshot(s: ChildSnapshotRow) -> domain.Child:
         s.get("invalidated", False),
         s.get("archived", False),
     )
-    return domain.Child(s["child_id"], s["team_ods"], *flags, parents)
+    key = matching.child_key(s["first_name"], s["last_name"], s["date_of_birth"], s.get("postcode"))
+    deceased, restricted, invalidated, archived = flags
+    return domain.Child(
+        s["child_id"],
+        s["team_ods"],
+        deceased,
+        restricted,
+        invalidated,
+        archived,
+        parents,
+        key,
+        first_name=s["first_name"],
+        last_name=s["last_name"],
+    )
 
 
 def memberships_from(event: ChildrenJoinedClinicCohortRows) -> list[Membership]:
@@ -128,7 +144,7 @@ def consent_requested(request: ConsentRequest, *, cause: Message) -> ConsentRequ
     )
 
 
-def consent_request_message(request: ConsentRequest, *, cause: Message) -> SendParentMessageCommand:
+def consent_request_message(request: ConsentRequest, *, form_url: str, cause: Message) -> SendParentMessageCommand:
     # Requests go to every contactable parent on both channels: the SMS opt-in gates only confirmations.
     return SendParentMessageCommand(
         child_id=request.child_id,
@@ -139,6 +155,7 @@ def consent_request_message(request: ConsentRequest, *, cause: Message) -> SendP
         parent_id=None,
         sms=True,
         requested_by=request.requested_by,
+        consent_form_url=form_url,
         **cause.caused_by(cause),
     )
 
@@ -166,13 +183,22 @@ def response_data(r: domain.ConsentResponse) -> dict[str, Any]:
         "parent_id": str(r.parent_id) if r.parent_id else None,
         "recorded_by": r.recorded_by,
         "recorded_at": r.recorded_at.isoformat(),
+        "vaccine_methods": list(r.vaccine_methods),
+        "follow_up_requested": r.follow_up_requested,
+        "online_response_id": str(r.form_response_id) if r.form_response_id else None,
     }
 
 
 def status_report(
-    child_id: uuid.UUID, responses: Sequence[domain.ConsentResponse], memberships: Iterable[Membership]
+    child_id: uuid.UUID,
+    responses: Sequence[domain.ConsentResponse],
+    memberships: Iterable[Membership],
+    triage: Collection[uuid.UUID] = frozenset(),
 ) -> dict[str, Any]:
-    """Status and responses per academic year and programme: clinic programmes plus any with a response."""
+    """Status and responses per academic year and programme: clinic programmes plus any with a response.
+
+    `needs_triage`: a counted online consent answered a health question yes (`triage`: those forms' ids).
+    """
     keys = {(m.academic_year, p) for m in memberships for p in m.programmes}
     keys |= {(r.academic_year, r.programme) for r in responses}
     programmes = []
@@ -183,6 +209,7 @@ def status_report(
                 "academic_year": year,
                 "programme": programme,
                 "status": domain.consent_status(own).value,
+                "needs_triage": any(r.form_response_id in triage for r in counted(own) if r.response is Response.GIVEN),
                 "responses": [response_data(r) for r in own],
             }
         )

@@ -67,6 +67,10 @@ def _response_to_domain(row: Row[Any]) -> ConsentResponse:
         parent_id=row.parent_id,
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
+        vaccine_methods=tuple(row.vaccine_methods or ()),
+        follow_up_requested=row.follow_up_requested,
+        respondent=row.respondent,
+        form_response_id=row.form_response_id,
     )
 
 
@@ -82,6 +86,10 @@ def _response_to_row(r: ConsentResponse) -> dict[str, Any]:
         "parent_id": r.parent_id,
         "recorded_by": r.recorded_by,
         "recorded_at": r.recorded_at,
+        "vaccine_methods": list(r.vaccine_methods),
+        "follow_up_requested": r.follow_up_requested,
+        "respondent": r.respondent,
+        "form_response_id": r.form_response_id,
     }
 
 
@@ -93,18 +101,28 @@ class ConsentRepository:
 
     # --- local copies ------------------------------------------------------------------------
 
-    async def upsert_team(self, ods_code: str, name: str, source_at: datetime) -> None:
-        stmt = insert(teams).values(ods_code=ods_code, name=name, source_at=source_at)
+    async def upsert_team(
+        self, ods_code: str, name: str, source_at: datetime, *, email: str | None = None, phone: str | None = None
+    ) -> None:
+        stmt = insert(teams).values(ods_code=ods_code, name=name, source_at=source_at, email=email, phone=phone)
         stmt = stmt.on_conflict_do_update(
             index_elements=[teams.c.ods_code],
-            set_={"name": stmt.excluded.name, "source_at": stmt.excluded.source_at},
+            set_={k: stmt.excluded[k] for k in ("name", "source_at", "email", "phone")},
             where=teams.c.source_at <= stmt.excluded.source_at,
         )
         await self.session.execute(stmt)
 
-    async def upsert_children(self, batch: Sequence[Child], source_at: datetime) -> int:
-        """Replace children and their parents, unless a newer copy is already held; returns how many changed."""
-        return len(await bulk.upsert_children(self.session, batch, source_at))
+    async def upsert_children(self, batch: Sequence[Child], source_at: datetime) -> set[uuid.UUID]:
+        """Replace children and their parents, unless a newer copy is already held; returns those changed."""
+        return await bulk.upsert_children(self.session, batch, source_at)
+
+    async def get_team(self, ods_code: str) -> Row[Any] | None:
+        return (await self.session.execute(select(teams).where(teams.c.ods_code == ods_code))).first()
+
+    async def team_programmes(self, team_ods: str, academic_year: int) -> list[str]:
+        """The programmes the team's clinics offer in the year (what its generic link asks about)."""
+        windows = await self.clinic_windows(team_ods, academic_year)
+        return sorted({p for w in windows for p in w.programmes})
 
     async def add_memberships(self, joins: Sequence[Membership]) -> None:
         # One row per key: ON CONFLICT may touch a row only once.
@@ -147,8 +165,20 @@ class ConsentRepository:
         parent_rows = await self.session.execute(
             select(parents).where(parents.c.child_id == child_id).order_by(parents.c.parent_id)
         )
-        found = tuple(Parent(p.parent_id, p.has_email, p.has_phone, p.receive_updates) for p in parent_rows)
-        return Child(row.child_id, row.team_ods, row.deceased, row.restricted, row.invalidated, row.archived, found)
+        found = tuple(
+            Parent(p.parent_id, p.has_email, p.has_phone, p.receive_updates, p.email_key, p.phone_key)
+            for p in parent_rows
+        )
+        flags = (row.deceased, row.restricted, row.invalidated, row.archived)
+        return Child(
+            row.child_id,
+            row.team_ods,
+            *flags,
+            found,
+            match_key=row.match_key,
+            first_name=row.first_name,
+            last_name=row.last_name,
+        )
 
     # --- consent -----------------------------------------------------------------------------
 

@@ -6,9 +6,10 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from consent import domain, messages
+from consent import domain, form_staff, links, messages
 from consent.repository import ConsentRequest
 from consent.uow import ConsentUnitOfWork
+from consent.wiring import LinkMaker
 from contracts.bulk import ChildrenJoinedClinicCohortRows, ChildrenUpsertedRows
 from contracts.consent import GetConsentStatus, RecordConsent, SendConsentRequest
 from contracts.envelope import Reply
@@ -22,7 +23,8 @@ async def update_team(event: TeamUpdated, uow: ConsentUnitOfWork) -> None:
     async with uow:
         if not await uow.claim(event):
             return
-        await uow.consent.upsert_team(event.team.ods_code, event.team.name, event.occurred_at)
+        team = event.team
+        await uow.consent.upsert_team(team.ods_code, team.name, event.occurred_at, email=team.email, phone=team.phone)
         await uow.commit()
 
 
@@ -32,8 +34,11 @@ async def upsert_children(event: ChildrenUpsertedRows, uow: ConsentUnitOfWork) -
             return
         batch = [messages.child_from_snapshot(s) for s in event.children]
         changed = await uow.consent.upsert_children(batch, event.occurred_at)
+        # Online responses waiting for these children (an import, or a child staff asked cohort to add).
+        settled = await form_staff.settle_waiting(uow, changed, event.occurred_at, cause=event) if changed else 0
         await uow.commit()
-    log.info("children copied", extra={"message_id": str(event.message_id), "received": len(batch), "changed": changed})
+    counts = {"received": len(batch), "changed": len(changed), "responses_matched": settled}
+    log.info("children copied", extra={"message_id": str(event.message_id), **counts})
 
 
 async def record_clinic_joins(event: ChildrenJoinedClinicCohortRows, uow: ConsentUnitOfWork) -> None:
@@ -77,7 +82,9 @@ async def record_implied_consent(event: VaccinationRecorded, uow: ConsentUnitOfW
     )
 
 
-async def send_consent_request(command: SendConsentRequest, uow: ConsentUnitOfWork, now: datetime) -> Reply:
+async def send_consent_request(
+    command: SendConsentRequest, uow: ConsentUnitOfWork, now: datetime, maker: LinkMaker
+) -> Reply:
     today = london_date(now)
     year = command.academic_year or academic_year_of(today)
     async with uow:
@@ -99,7 +106,8 @@ async def send_consent_request(command: SendConsentRequest, uow: ConsentUnitOfWo
         )
         await uow.consent.add_request(request)
         uow.publish(messages.consent_requested(request, cause=command))
-        uow.publish(messages.consent_request_message(request, cause=command))
+        url = maker.url(links.RequestLink(request.request_id))
+        uow.publish(messages.consent_request_message(request, form_url=url, cause=command))
         await uow.commit()
     return Reply.success(messages.request_reply_data(request, skipped=plan.skipped))
 
@@ -134,9 +142,10 @@ async def get_consent_status(query: GetConsentStatus, uow: ConsentUnitOfWork) ->
         child = await uow.consent.get_child(query.child_id)
         responses = await uow.consent.responses_for(query.child_id)
         memberships = await uow.consent.memberships_of(query.child_id)
+        triage = await uow.forms.needing_triage({r.form_response_id for r in responses if r.form_response_id})
     if child is None and not responses:
         return Reply.failure(domain.NOT_FOUND, "unknown child: consent has no record of that child")
-    return Reply.success(messages.status_report(query.child_id, responses, memberships))
+    return Reply.success(messages.status_report(query.child_id, responses, memberships, triage))
 
 
 async def _plan_request(

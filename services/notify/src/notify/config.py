@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from msgkit.settings import ServiceSettings, settings_config
 from notify.delivery.govuk_notify import DEFAULT_BASE_URL
@@ -24,6 +24,11 @@ class Settings(ServiceSettings):
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_sender: str = "no-reply@clinics.local"
     provider_timeout: float = Field(default=10.0, gt=0)
+    # How long the provider may go on with a request after notify gave up on it (GOV.UK Notify keeps
+    # processing a request whose client has gone). An ambiguous send is looked up, and only then resent,
+    # no sooner than this after notify gave up: a lookup while the first request is still in flight finds
+    # nothing, and the resend is a second message. The outside test saw 20 s; 60 s leaves three times that.
+    provider_in_flight_seconds: float = Field(default=60.0, ge=0)
     # Bearer token GOV.UK Notify sends with delivery-status callbacks; empty refuses every callback.
     callback_token: SecretStr = SecretStr("")
 
@@ -35,7 +40,8 @@ class Settings(ServiceSettings):
     max_attempts: int = Field(default=48, ge=1)
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=300.0, gt=0)
-    # A notification still `sending` this long after its attempt began belongs to a dead replica.
+    # A notification still `sending` this long after its attempt began belongs to a dead replica. At least
+    # provider_timeout + provider_in_flight_seconds: its call may have been in flight when the replica died.
     stale_sending_seconds: float = Field(default=120.0, gt=0)
     # How long an invitation waits when the child's or team's details have not arrived yet.
     postpone_seconds: float = Field(default=300.0, gt=0)
@@ -51,3 +57,11 @@ class Settings(ServiceSettings):
     send_rate_per_second: float = Field(default=45.0, gt=0)
     daily_email_limit: int = Field(default=250_000, ge=0)
     daily_sms_limit: int = Field(default=250_000, ge=0)
+
+    @model_validator(mode="after")
+    def _stale_after_the_provider_is_done(self) -> Self:
+        # A dead replica's `sending` row is looked up this long after its call began: sooner, and the
+        # provider may still be taking the message the lookup does not find.
+        if self.stale_sending_seconds < self.provider_timeout + self.provider_in_flight_seconds:
+            raise ValueError("stale_sending_seconds must be at least provider_timeout + provider_in_flight_seconds")
+        return self

@@ -52,6 +52,7 @@ def send_policy(settings: Settings) -> SendPolicy:
         max_attempts=settings.max_attempts,
         retry_base=settings.retry_base_seconds,
         retry_max=settings.retry_max_seconds,
+        in_flight=settings.provider_in_flight_seconds,
     )
 
 

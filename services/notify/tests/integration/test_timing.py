@@ -56,6 +56,13 @@ async def test_staff_invitation_goes_out_next_day_at_window_opening(harness: Har
 
 
 @pytest.mark.usefixtures("app")
+async def test_staff_invitation_goes_out_next_day_whatever_the_first_date(harness: Harness) -> None:
+    # Seven weeks away: an automatic join would wait for 21 days before; a staff one is told "the next day".
+    _, invitation = await invited(harness, [date(2026, 3, 2)], InvitationTrigger.STAFF)
+    assert invitation.due_at == utc(2026, 1, 13, 9, 0)
+
+
+@pytest.mark.usefixtures("app")
 async def test_due_outside_the_sending_window_moves_to_next_opening(harness: Harness) -> None:
     harness.clock.set(utc(2026, 1, 12, 19, 30))  # 19:30 London: the window closed at 19:00
     _, invitation = await invited(harness, [date(2026, 1, 20)])

@@ -11,7 +11,7 @@ import pytest
 
 import notify.domain
 from notify.domain.eligibility import Outcomes, check_invitation
-from notify.domain.invitations import Invitation, InvitationStatus, due_at
+from notify.domain.invitations import Invitation, InvitationStatus, due_at, keep_new
 from notify.domain.notifications import InvalidTransition, NotificationStatus, delivery_transition
 from notify.domain.recipients import Child, Parent, Team, recipients
 from notify.domain.timing import (
@@ -139,6 +139,21 @@ class TestTiming:
         invitation.status = InvitationStatus.SENT
         with pytest.raises(InvalidTransition):
             invitation.schedule(None)
+
+
+class TestKeepNew:
+    @staticmethod
+    def drafts(*kinds: str) -> list[Invitation]:
+        at = utc(2026, 1, 12)
+        return [Invitation(f"i{n}", "c", "RYG", 2025, ("flu", "hpv"), k, "staff", "x", at) for n, k in enumerate(kinds)]
+
+    def test_a_repeat_keeps_only_programmes_with_nothing_unsent(self) -> None:
+        [kept] = keep_new(self.drafts("subsequent"), {}, {("c", "RYG", 2025): {"flu"}})
+        assert kept.programmes == ("hpv",)
+
+    def test_a_repeat_after_a_draft_of_the_same_batch_is_not_made(self) -> None:
+        kept = keep_new(self.drafts("initial", "subsequent", "subsequent"), {"i0": {"flu", "hpv"}}, {})
+        assert [d.id for d in kept] == ["i0"]
 
 
 class TestStatuses:

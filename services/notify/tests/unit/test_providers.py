@@ -103,7 +103,16 @@ async def test_requests_carry_notify_json_and_a_fresh_hs256_jwt(stub: NotifyStub
     assert path == "/v2/notifications/email"
     assert headers["Content-Type"] == "application/json"
     body = json.loads(content)
-    assert set(body) == {"email_address", "template_id", "personalisation", "reference", "email_reply_to_id"}
+    assert set(body) == {
+        "email_address",
+        "template_id",
+        "personalisation",
+        "reference",
+        "email_reply_to_id",
+        "sanitise_content_for",
+    }
+    # Names people typed stay text in the email (issue 20): Notify is told which personalisation they are.
+    assert body["sanitise_content_for"] == ["child_full_name", "child_first_name", "parent_full_name"]
     scheme, token = headers["Authorization"].split(" ")
     assert scheme == "Bearer"
     assert jwt.get_unverified_header(token)["alg"] == "HS256"

@@ -18,6 +18,7 @@ from notify.domain.templates import (
     programmes_text,
     render,
     render_subject,
+    sanitised_fields,
 )
 
 pytestmark = pytest.mark.unit
@@ -90,7 +91,7 @@ def test_duplicate_templates_are_refused() -> None:
 
 def test_template_ids_are_unique_uuids_and_findable() -> None:
     ids = [t.id for t in CATALOGUE]
-    assert len(set(ids)) == len(ids) == 16
+    assert len(set(ids)) == len(ids) == 20
     for template_id in ids:
         assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", template_id)
         assert CATALOGUE.by_id(template_id).id == template_id
@@ -105,7 +106,31 @@ def test_personalisation_has_every_field() -> None:
         "team_email": "sais@example.nhs.uk",
         "team_phone": "01234 567890",
         "booking_link": "https://book.example/clinic",
+        "consent_form_link": "01234 567890",
+        "parent_full_name": "parent or guardian",
+        "follow_up_sentence": "",
     }
+
+
+def test_a_consent_request_carries_its_form_link() -> None:
+    values = make_personalisation(consent_form_link="https://form.example/consent/c1.abc.def")
+    for channel in Channel:
+        template = CATALOGUE.resolve(MessageKind.CONSENT_CLINIC_REQUEST, channel, None)
+        assert "https://form.example/consent/c1.abc.def" in render(template, values)
+
+
+def test_a_refusal_asking_for_a_call_says_the_team_will_call() -> None:
+    template = CATALOGUE.resolve(MessageKind.CONSENT_CONFIRMATION_REFUSED, Channel.EMAIL, None)
+    asked = render(template, make_personalisation(follow_up_requested=True))
+    assert "Someone from Example SAIS team will contact you soon." in asked
+    assert "will contact you" not in render(template, make_personalisation())
+
+
+def test_typed_names_are_the_fields_notify_sanitises() -> None:
+    values = make_personalisation(parent_name="[click](https://evil.example)")
+    assert sanitised_fields(values) == ["child_full_name", "child_first_name", "parent_full_name"]
+    template = CATALOGUE.resolve(MessageKind.CONSENT_CONFIRMATION_TRIAGE, Channel.EMAIL, None)
+    assert "((parent_full_name))" in template.body  # the typed name reaches Notify only as personalisation
 
 
 @pytest.mark.parametrize(

@@ -154,8 +154,12 @@ class TestStaffTriggeredInvitation:
     def test_across_fall_back(self) -> None:
         assert due(london(2026, 10, 24, 12, 0), date(2026, 11, 5), "staff") == utc(2026, 10, 25, 9, 0)
 
-    def test_never_earlier_than_the_automatic_rule(self) -> None:
-        assert due(london(2026, 1, 5, 12, 0), date(2026, 3, 2), "staff") == utc(2026, 2, 9, 9, 0)
+    def test_next_day_whatever_the_first_date(self) -> None:
+        # The case: staff send on 7 Dec 2026, first clinic 5 Feb 2027 -> 8 Dec 09:00, not 15 Jan.
+        assert due(london(2026, 12, 7, 12, 0), date(2027, 2, 5), "staff") == utc(2026, 12, 8, 9, 0)
+
+    def test_a_clinic_tomorrow_is_still_next_day(self) -> None:
+        assert due(london(2026, 12, 7, 12, 0), date(2026, 12, 8), "staff") == utc(2026, 12, 8, 9, 0)
 
     def test_no_upcoming_date_waits(self) -> None:
         assert due(london(2026, 1, 5, 12, 0), None, "staff") is None

@@ -46,6 +46,10 @@ async def on_get_clinic_session(query: c.GetClinicSession, uow: Uow, now: Now) -
     return await services.get_clinic_session(query, uow, now)
 
 
+async def on_list_team_schools(query: c.ListTeamSchools, uow: Uow) -> Reply:
+    return await services.list_team_schools(query, uow)
+
+
 def build_router() -> RabbitRouter:
     """A fresh router per app, so several app instances can run in one process (tests, benchmarks)."""
     router = make_router()
@@ -57,5 +61,6 @@ def build_router() -> RabbitRouter:
     router.subscriber(**subscription("sessions", c.RecordVaccination))(on_record_vaccination)
     router.subscriber(**subscription("sessions", c.GetSession))(on_get_session)
     router.subscriber(**subscription("sessions", c.GetClinicSession))(on_get_clinic_session)
+    router.subscriber(**subscription("sessions", c.ListTeamSchools))(on_list_team_schools)
     declare_publishers(router, "sessions")
     return router

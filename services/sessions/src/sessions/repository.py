@@ -61,6 +61,15 @@ class TeamRepository:
         row = await self._db.get(LocationRow, (team_ods, LocationKind.SCHOOL.value, school_urn))
         return row.name if row else None
 
+    async def schools(self, team_ods: str) -> list[tuple[str, str]]:
+        """The team's schools (URN, name) by name, for a parent choosing their child's school."""
+        rows = await self._db.execute(
+            select(LocationRow.location_id, LocationRow.name)
+            .where(LocationRow.team_ods == team_ods, LocationRow.kind == LocationKind.SCHOOL.value)
+            .order_by(LocationRow.name, LocationRow.location_id)
+        )
+        return [(r.location_id, r.name) for r in rows]
+
     async def clinic_venues(self, team_ods: str) -> frozenset[str]:
         rows = await self._db.scalars(
             select(LocationRow.location_id).where(

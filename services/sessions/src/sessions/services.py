@@ -245,6 +245,15 @@ async def get_clinic_session(query: c.GetClinicSession, uow: SessionsUnitOfWork,
     return Reply.success(convert.session_details(clinic, london_date(now)))
 
 
+@refusals_as_replies
+async def list_team_schools(query: c.ListTeamSchools, uow: SessionsUnitOfWork) -> Reply:
+    """The team's schools: `{"team_ods", "schools": [{"urn", "name"}]}` by name (the consent form's list)."""
+    async with uow:
+        await _team(uow, query.team_ods)
+        schools = await uow.teams.schools(query.team_ods)
+    return Reply.success({"team_ods": query.team_ods, "schools": [{"urn": u, "name": n} for u, n in schools]})
+
+
 async def _team(uow: SessionsUnitOfWork, ods_code: str) -> Team:
     team = await uow.teams.get(ods_code)
     if team is None:

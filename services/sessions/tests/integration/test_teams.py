@@ -94,3 +94,18 @@ async def test_a_location_of_an_unknown_team_is_refused(client: Client) -> None:
         c.AddLocation(team_ods=client.new_ods(), location_id=client.new_urn(), kind="school", name="Park School")
     )
     assert code == "not_found" and "UpsertTeam" in message
+
+
+async def test_list_team_schools_answers_the_teams_schools_by_name(client: Client) -> None:
+    ods = client.new_ods()
+    await client.ok(client.team(ods))
+    await client.ok(c.AddLocation(team_ods=ods, location_id="100002", kind="school", name="Zetland Primary"))
+    await client.ok(c.AddLocation(team_ods=ods, location_id="100001", kind="school", name="Abbey School"))
+    await client.ok(c.AddLocation(team_ods=ods, location_id="hub", kind="community_clinic", name="Leeds Hub"))
+    data = await client.ok(c.ListTeamSchools(team_ods=ods))
+    assert data == {
+        "team_ods": ods,
+        "schools": [{"urn": "100001", "name": "Abbey School"}, {"urn": "100002", "name": "Zetland Primary"}],
+    }
+    code, _ = await client.refused(c.ListTeamSchools(team_ods=client.new_ods()))
+    assert code == "not_found"

@@ -127,6 +127,9 @@ def validate_send(channel: str, payload: Any) -> list[str]:
         errors.append("phone_number Not a UK mobile number")
     if not isinstance(payload.get("personalisation", {}), dict):
         errors.append("personalisation is not of type object")
+    sanitised = payload.get("sanitise_content_for", [])
+    if not isinstance(sanitised, list) or not all(isinstance(k, str) for k in sanitised):
+        errors.append("sanitise_content_for is not an array of strings")
     reference = payload.get("reference")
     if reference is not None and (not isinstance(reference, str) or len(reference) > 1000):
         errors.append("reference must be a string of at most 1000 characters")

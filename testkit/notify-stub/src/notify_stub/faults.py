@@ -20,12 +20,15 @@ class FaultKind(StrEnum):
     ACCEPT_THEN_DROP = "accept_then_drop"  # recorded, then the connection is dropped unanswered
     ACCEPT_THEN_500 = "accept_then_500"  # recorded, then answered 500 (Notify's own ambiguity)
     DELAY = "delay"  # answered normally after `seconds`
+    # "Accepted after the client gave up": unanswered until the client closes the connection (its
+    # timeout), then recorded `seconds` later, as GOV.UK Notify goes on with a request whose client left.
+    ACCEPT_AFTER_GIVE_UP = "accept_after_give_up"
 
 
 @dataclass(frozen=True, slots=True)
 class Fault:
     kind: FaultKind
-    seconds: float = 5.0  # TIMEOUT and DELAY
+    seconds: float = 5.0  # TIMEOUT, DELAY and ACCEPT_AFTER_GIVE_UP
     retry_after: float | None = None  # ERROR_429: sent as a Retry-After header when set
 
     @classmethod

@@ -30,6 +30,8 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]  # names lower-cased
     body: bytes
+    # Returns once the client has closed the connection (None: a request built outside the server).
+    client_gone: Callable[[], Awaitable[None]] | None = None
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -71,6 +73,13 @@ def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
             raise _BadRequest
         headers[name.strip().lower()] = value.strip()
     return method, target, version, headers
+
+
+async def _until_closed(reader: asyncio.StreamReader) -> None:
+    """Until the client closes the connection; anything it sends meanwhile is discarded (it gets no answer)."""
+    with contextlib.suppress(ConnectionError):
+        while await reader.read(4096):
+            pass
 
 
 def _encode(response: Response, keep_alive: bool) -> bytes:
@@ -156,7 +165,9 @@ class HttpServer:
             return False
         body = await reader.readexactly(length) if length else b""
         path, _, query = target.partition("?")
-        request = Request(method.upper(), unquote(path), dict(parse_qsl(query)), headers, body)
+        request = Request(
+            method.upper(), unquote(path), dict(parse_qsl(query)), headers, body, lambda: _until_closed(reader)
+        )
         keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
         try:
             response = await self._handler(request)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,8 @@ class SentNotification:
     personalisation: dict[str, Any]
     received_at: datetime
     status: str = "created"
+    # Email personalisation keys Notify treats as plain text (no links, no markdown): client 12.1+.
+    sanitise_content_for: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class SentNotification:
             "personalisation": self.personalisation,
             "received_at": self.received_at.isoformat(),
             "status": self.status,
+            "sanitise_content_for": self.sanitise_content_for,
         }
 
     def to_notify_json(self, base_url: str) -> dict[str, Any]:

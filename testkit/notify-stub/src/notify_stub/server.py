@@ -33,6 +33,10 @@ from notify_stub.faults import Fault, FaultKind, FaultPlan, RequestStats, Rollin
 from notify_stub.http import DropConnection, HttpServer, Request, Response
 from notify_stub.records import SentNotification, error, make_api_key, rate_limited
 
+# accept_after_give_up waits this long at most for a client to give up: one that never does still gets
+# its message recorded (and no answer), as a provider whose own limit on a request ran out.
+GIVE_UP_BOUND = 300.0
+
 __all__ = ["Fault", "FaultKind", "NotifyStub", "SentNotification", "main", "make_api_key"]
 
 
@@ -132,7 +136,7 @@ class NotifyStub:
         fault = self.faults.next()
         if fault is not None:
             try:
-                early = await self._fault_before_recording(fault)
+                early = await self._fault_before_recording(fault, request)
             except DropConnection:  # an injected timeout: counted too, though nothing is answered
                 self.stats.outcome(f"fault_{fault.kind}")
                 raise
@@ -143,7 +147,7 @@ class NotifyStub:
             self.stats.outcome("rate_limited")
             return rate_limited(self.limit.per_minute)
         sent = self._record(channel, payload)
-        if fault is not None and fault.kind is FaultKind.ACCEPT_THEN_DROP:
+        if fault is not None and fault.kind in (FaultKind.ACCEPT_THEN_DROP, FaultKind.ACCEPT_AFTER_GIVE_UP):
             self.stats.outcome(f"fault_{fault.kind}")
             raise DropConnection
         if fault is not None and fault.kind is FaultKind.ACCEPT_THEN_500:
@@ -152,8 +156,11 @@ class NotifyStub:
         self.stats.outcome("accepted")
         return Response.json(201, sent.to_created_json(self.url))
 
-    async def _fault_before_recording(self, fault: Fault) -> Response | None:
+    async def _fault_before_recording(self, fault: Fault, request: Request) -> Response | None:
         kind = fault.kind
+        if kind is FaultKind.ACCEPT_AFTER_GIVE_UP:
+            await _after_client_gave_up(request, fault.seconds)
+            return None
         if kind is FaultKind.ERROR_500:
             return error(500, "Exception", "Internal server error")
         if kind is FaultKind.ERROR_429:
@@ -180,6 +187,7 @@ class NotifyStub:
             template_id=payload["template_id"],
             personalisation=payload.get("personalisation") or {},
             received_at=datetime.now(UTC),
+            sanitise_content_for=list(payload.get("sanitise_content_for") or []),
         )
         self.sent.append(sent)
         self._by_id[sent.id] = sent
@@ -231,6 +239,14 @@ class NotifyStub:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             return error(400, "ValidationError", str(exc))
         return error(404, "ResourceNotFound", f"no control action {method} {action}")
+
+
+async def _after_client_gave_up(request: Request, seconds: float) -> None:
+    """`seconds` after the client closed the connection (or after GIVE_UP_BOUND, if it never does)."""
+    if request.client_gone is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(request.client_gone(), GIVE_UP_BOUND)
+    await asyncio.sleep(seconds)
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

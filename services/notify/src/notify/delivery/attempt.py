@@ -50,10 +50,12 @@ async def _send(notification: Notification, message: OutboundMessage, provider: 
     except PermanentProviderError as exc:  # refused, so not counted
         return Attempt(notification, failure=NotificationStatus.PERMANENT_FAILURE, error=str(exc), counted=False)
     except AmbiguousProviderError as exc:
-        return Attempt(notification, retry=True, lookup=True, error=str(exc), retry_after=exc.retry_after)
+        return Attempt(
+            notification, retry=True, lookup=True, in_flight=True, error=str(exc), retry_after=exc.retry_after
+        )
     except RetryableProviderError as exc:  # refused (429, or not taken at all), so not counted
         return Attempt(notification, retry=True, error=str(exc), retry_after=exc.retry_after, counted=False)
     except Exception as exc:  # an unknown failure mid-call is as ambiguous as a timeout
         log.exception("provider call failed unexpectedly", extra={"notification_id": notification.id})
-        return Attempt(notification, retry=True, lookup=True, error=type(exc).__name__)
+        return Attempt(notification, retry=True, lookup=True, in_flight=True, error=type(exc).__name__)
     return Attempt(notification, provider_id=receipt.provider_id)

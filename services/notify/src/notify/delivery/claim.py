@@ -26,10 +26,13 @@ class SendPolicy:
     max_attempts: int
     retry_base: float
     retry_max: float
+    in_flight: float = 0.0
 
     @property
     def retry(self) -> RetryPolicy:
-        return RetryPolicy(max_attempts=self.max_attempts, base=self.retry_base, cap=self.retry_max)
+        return RetryPolicy(
+            max_attempts=self.max_attempts, base=self.retry_base, cap=self.retry_max, in_flight=self.in_flight
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from notify.delivery.providers import (
     ProviderReceipt,
     RetryableProviderError,
 )
-from notify.domain.templates import Channel
+from notify.domain.templates import Channel, sanitised_fields
 
 DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 USER_AGENT = "clinic-invitations-notify/1.0"
@@ -179,6 +179,8 @@ class GovUkNotifyProvider:
         if message.channel is Channel.SMS:
             return "/v2/notifications/sms", {"phone_number": message.to, **common}
         body: dict[str, Any] = {"email_address": message.to, **common}
+        if typed := sanitised_fields(message.personalisation):
+            body["sanitise_content_for"] = typed  # what people typed stays text: no links, no markdown
         if message.reply_to_id:
             body["email_reply_to_id"] = message.reply_to_id
         return "/v2/notifications/email", body

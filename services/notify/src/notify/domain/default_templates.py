@@ -68,8 +68,8 @@ _GENERIC: tuple[Template, ...] = (
             "Dear parent or guardian,\n\n"
             "((team_name)) needs to know whether you consent to ((child_full_name)) having their "
             "((programmes)) vaccination at a community clinic.\n\n"
-            "Please contact ((team_name)) on ((team_phone)) or at ((team_email)) to give or "
-            "refuse consent."
+            "Give or refuse consent online: ((consent_form_link))\n\n"
+            "It takes a few minutes. " + _CONTACT
         ),
     ),
     Template(
@@ -78,7 +78,7 @@ _GENERIC: tuple[Template, ...] = (
         channel=SMS,
         body=(
             "Do you consent to ((child_first_name)) having their ((programmes)) vaccination at a "
-            "community clinic? Please call ((team_name)) on ((team_phone))."
+            "community clinic? Give or refuse consent at ((consent_form_link))"
         ),
     ),
     Template(
@@ -111,6 +111,7 @@ _GENERIC: tuple[Template, ...] = (
             "Dear parent or guardian,\n\n"
             "You have refused consent for ((child_full_name)) to have their ((programmes)) "
             "vaccination. They will not be vaccinated.\n\n"
+            "((follow_up_sentence))\n\n"
             "If you change your mind, contact ((team_name)) on ((team_phone)) or at "
             "((team_email))."
         ),
@@ -121,7 +122,54 @@ _GENERIC: tuple[Template, ...] = (
         channel=SMS,
         body=(
             "You have refused consent for ((child_first_name))'s ((programmes)) vaccination. "
-            "If you change your mind, call ((team_name)) on ((team_phone))."
+            "((follow_up_sentence)) If you change your mind, call ((team_name)) on ((team_phone))."
+        ),
+    ),
+    # Issue 20, after Mavis's consent_confirmation_triage and consent_unknown_contact_details_warning.
+    Template(
+        id="0f5c3a41-7d2e-4b8a-9c61-3e8d2a7b5f10",
+        kind=K.CONSENT_CONFIRMATION_TRIAGE,
+        channel=EMAIL,
+        subject="You have given consent for ((child_full_name)): a nurse will check your answers",
+        body=(
+            "Dear ((parent_full_name)),\n\n"
+            "Thank you. You have agreed that ((child_full_name)) can have their ((programmes)) vaccination.\n\n"
+            "You told us about a health condition or medicine, so a nurse needs to check your answers "
+            "before ((child_first_name)) can be vaccinated. If they need to know more, someone from "
+            "((team_name)) will contact you.\n\n" + _CONTACT
+        ),
+    ),
+    Template(
+        id="7b2e9d64-1c3f-4a5e-8f07-6d4c1b9a2e83",
+        kind=K.CONSENT_CONFIRMATION_TRIAGE,
+        channel=SMS,
+        body=(
+            "Thank you for giving consent for ((child_first_name))'s ((programmes)) vaccination. A nurse "
+            "will check your health answers; ((team_name)) will contact you if they need to know more."
+        ),
+    ),
+    Template(
+        id="c3a8f1d2-5e6b-4c7d-a9e0-2f1b8d7c6e54",
+        kind=K.CONSENT_UNKNOWN_CONTACT_DETAILS,
+        channel=EMAIL,
+        subject="Someone responded to a consent request for ((child_full_name))",
+        body=(
+            "Dear parent or guardian,\n\n"
+            "Someone has responded to our request for consent for ((child_full_name)) to have their "
+            "((programmes)) vaccination. They used contact details that we do not have on record for "
+            "((child_first_name))'s parents.\n\n"
+            "If you did not expect this, or you think the response was not from someone with parental "
+            "responsibility, contact ((team_name)) on ((team_phone)) or at ((team_email))."
+        ),
+    ),
+    Template(
+        id="e8d7c6b5-4a39-4f2e-8d1c-0b9a8f7e6d52",
+        kind=K.CONSENT_UNKNOWN_CONTACT_DETAILS,
+        channel=SMS,
+        body=(
+            "Someone responded to our consent request for ((child_first_name))'s ((programmes)) vaccination "
+            "using contact details we do not have for you. If you did not expect this, call ((team_name)) "
+            "on ((team_phone))."
         ),
     ),
 )

@@ -24,6 +24,8 @@ class InvitationStatus(StrEnum):
 
 
 UNSENT = (InvitationStatus.WAITING, InvitationStatus.SCHEDULED)
+# Not sent yet, though perhaps being sent: a staff repeat waits until none of these is left (SPEC §2.3).
+NOT_YET_SENT = (*UNSENT, InvitationStatus.SENDING)
 
 
 @dataclass(slots=True)
@@ -62,14 +64,32 @@ class Invitation:
         return "clinic_subsequent_invitation" if self.kind == "subsequent" else "clinic_initial_invitation"
 
 
-def keep_new(drafts: Iterable[Invitation], claimed: Mapping[str, set[str]]) -> list[Invitation]:
-    """Initial invitations keep only programmes not invited before (`claimed` in the ledger); a staff repeat stands."""
+PendingKey = tuple[str, str, int]  # (child, team, academic year)
+
+
+def keep_new(
+    drafts: Iterable[Invitation],
+    claimed: Mapping[str, set[str]],
+    pending: Mapping[PendingKey, set[str]] | None = None,
+) -> list[Invitation]:
+    """The drafts, each kept for the programmes it may still invite for.
+
+    Initial invitations keep only programmes not invited before (`claimed` in the ledger). A staff
+    repeat (subsequent) keeps only programmes with no invitation not yet sent (`pending`): two clicks
+    before the first has gone are one message, and a repeat is made once the earlier one was sent.
+    Drafts kept earlier in the batch count as not yet sent for the ones after them.
+    """
+    waiting = {key: set(programmes) for key, programmes in (pending or {}).items()}
     kept = []
     for d in drafts:
+        key = (d.child_id, d.team_ods, d.academic_year)
         if d.kind != "subsequent":
             d.programmes = tuple(p for p in d.programmes if p in claimed.get(d.id, ()))
+        else:
+            d.programmes = tuple(p for p in d.programmes if p not in waiting.get(key, ()))
         if d.programmes:
             kept.append(d)
+            waiting.setdefault(key, set()).update(d.programmes)
     return kept
 
 

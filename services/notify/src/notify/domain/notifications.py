@@ -4,8 +4,8 @@ how it is composed, and what becomes of it after an attempt."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -122,6 +122,8 @@ class Content:
     academic_year: int
     invitation_id: str | None = None
     window: SendingWindow | None = None
+    # Personalisation beyond the child's and team's (a consent request's form link, an online response's).
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 def personalise(child: Child, team: Team, programmes: Sequence[str]) -> dict[str, str]:
@@ -145,12 +147,13 @@ def compose(
     new_id: Callable[[], str],
     sms: bool = True,
     only_parent: str | None = None,
+    to: Sequence[Recipient] | None = None,
 ) -> list[Notification]:
-    """One notification per contactable parent and channel, in the team's template for the message's kind."""
-    values = personalise(content.child, content.team, content.programmes)
+    """One notification per contactable parent and channel (or per recipient in `to`), in the team's template."""
+    values = {**personalise(content.child, content.team, content.programmes), **content.extra}
+    chosen = recipients(content.child.parents, sms=sms, only_parent=only_parent) if to is None else to
     return [
-        _notification(content, recipient, catalogue, values, now=now, notification_id=new_id())
-        for recipient in recipients(content.child.parents, sms=sms, only_parent=only_parent)
+        _notification(content, recipient, catalogue, values, now=now, notification_id=new_id()) for recipient in chosen
     ]
 
 
@@ -192,6 +195,9 @@ class Attempt:
     provider_id: str | None = None
     retry: bool = False
     lookup: bool = False  # the provider may have it: look it up before any resend
+    # The send may still be in flight at the provider (it timed out or was cut off): the lookup must wait
+    # until it can no longer be, or it finds nothing while the provider is still taking the message.
+    in_flight: bool = False
     failure: NotificationStatus | None = None
     error: str = ""
     retry_after: float | None = None
@@ -219,18 +225,22 @@ class RetryPolicy:
     max_attempts: int
     base: float  # seconds of the first backoff step
     cap: float  # seconds no step exceeds
+    in_flight: float = 0.0  # seconds the provider may go on with a request after we gave up on it
 
 
 def after_attempt(attempt: Attempt, now: datetime, policy: RetryPolicy, rng: random.Random) -> Retry | Failed | None:
     """Retry (with backoff, in the message's window) or give up after an attempt; None if it was sent or cancelled.
 
-    A retry after the last allowed attempt is a technical failure.
+    A retry after the last allowed attempt is a technical failure. One whose send may still be in flight
+    at the provider waits at least `policy.in_flight`, so its lookup comes after the provider could still
+    take the message.
     """
     n = attempt.notification
     if attempt.retry and n.attempts >= policy.max_attempts:
         return Failed(S.TECHNICAL_FAILURE, f"gave up after {n.attempts}: {attempt.error}"[:300])
     if attempt.retry:
-        at = retry_at(now, attempts=n.attempts, base=policy.base, cap=policy.cap, floor=attempt.retry_after, rng=rng)
+        floor = max(attempt.retry_after or 0.0, policy.in_flight if attempt.in_flight else 0.0)
+        at = retry_at(now, attempts=n.attempts, base=policy.base, cap=policy.cap, floor=floor, rng=rng)
         return Retry(next_opening(at, n.window) if n.window else at, attempt.lookup, attempt.error[:300])
     if attempt.failure is not None:
         return Failed(attempt.failure, attempt.error[:300])

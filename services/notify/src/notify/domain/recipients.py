@@ -12,7 +12,7 @@ from notify.domain.timing import SendingWindow
 class Parent:
     parent_id: str
     email: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # a mobile: the copies give no other number (texts never reach a landline)
 
     @property
     def contactable(self) -> bool:
@@ -53,7 +53,7 @@ def default_team(ods_code: str) -> Team:
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    parent_id: str
+    parent_id: str | None  # None: contact details given on the consent form, of no parent on record
     channel: str  # "email" | "sms"
     to: str
 

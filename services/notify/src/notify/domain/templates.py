@@ -15,10 +15,23 @@ class MessageKind(StrEnum):
     CONSENT_CLINIC_REQUEST = "consent_clinic_request"
     CONSENT_CONFIRMATION_GIVEN = "consent_confirmation_given"
     CONSENT_CONFIRMATION_REFUSED = "consent_confirmation_refused"
+    CONSENT_CONFIRMATION_TRIAGE = "consent_confirmation_triage"
+    CONSENT_UNKNOWN_CONTACT_DETAILS = "consent_unknown_contact_details_warning"
 
 
 INVITATION_KINDS = frozenset({MessageKind.CLINIC_INITIAL_INVITATION, MessageKind.CLINIC_SUBSEQUENT_INVITATION})
-CONFIRMATION_KINDS = frozenset({MessageKind.CONSENT_CONFIRMATION_GIVEN, MessageKind.CONSENT_CONFIRMATION_REFUSED})
+# Messages that answer something a parent just did (archiving the child does not stop them).
+CONFIRMATION_KINDS = frozenset(
+    {
+        MessageKind.CONSENT_CONFIRMATION_GIVEN,
+        MessageKind.CONSENT_CONFIRMATION_REFUSED,
+        MessageKind.CONSENT_CONFIRMATION_TRIAGE,
+        MessageKind.CONSENT_UNKNOWN_CONTACT_DETAILS,
+    }
+)
+# Personalisation a person typed (a parent on the consent form, or the cohort file's names): GOV.UK Notify
+# is asked to sanitise them (`sanitise_content_for`, client 12.1+) so "[click](https://evil.example)" stays text.
+TYPED_FIELDS = ("child_full_name", "child_first_name", "parent_full_name")
 
 
 class Channel(StrEnum):
@@ -132,9 +145,16 @@ def personalisation(
     team_email: str,
     team_phone: str,
     booking_link: str,
+    consent_form_link: str | None = None,
+    parent_name: str | None = None,
+    follow_up_requested: bool = False,
 ) -> dict[str, str]:
     """The personalisation every template kind may use (GOV.UK Notify ignores unused keys)."""
     return {
+        # Issue 20: the consent request's form link, and what a confirmation of an online response says.
+        "consent_form_link": consent_form_link or team_phone,
+        "parent_full_name": parent_name or "parent or guardian",
+        "follow_up_sentence": FOLLOW_UP_SENTENCE.replace("((team_name))", team_name) if follow_up_requested else "",
         "child_full_name": f"{child_given_name} {child_family_name}".strip(),
         "child_first_name": child_given_name,
         "programmes": programmes_text(programmes),
@@ -143,6 +163,14 @@ def personalisation(
         "team_phone": team_phone,
         "booking_link": booking_link,
     }
+
+
+FOLLOW_UP_SENTENCE = "You asked to talk to someone about this. Someone from ((team_name)) will contact you soon."
+
+
+def sanitised_fields(values: Mapping[str, str]) -> list[str]:
+    """The personalisation keys Notify must treat as plain text (`sanitise_content_for`)."""
+    return [k for k in TYPED_FIELDS if k in values]
 
 
 _PLACEHOLDER = re.compile(r"\(\(([^()]+)\)\)")

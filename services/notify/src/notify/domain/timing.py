@@ -10,10 +10,11 @@ The due-time rules, all on London calendar days and wall-clock times (`invitatio
 * ``automatic``: the window opening on ``first_clinic_date - days_before`` days. If the child joins
   after that point (or it is otherwise already past), the invitation is due now, moved to the next
   window opening if now is outside the window: ``next_opening(max(now, opening_on(first - days_before)))``.
-* ``staff`` (*Send clinic invitations*, *Invite to community clinic*): never before the window opening
-  on the London day after now -- so a child vaccinated today is not invited -- and never earlier than
-  the automatic rule would send it either: ``max(automatic due, opening_on(today + 1))``. Staff
-  triggering therefore only ever delays, never advances, an invitation.
+* ``staff`` (*Send clinic invitations*, *Invite to community clinic*): the window opening on the London
+  day after now, whatever the first clinic date -- staff are told "an invitation will go out to the
+  parents the next day", and waiting for the day before it is not what they were told. Not today, so a
+  child vaccinated today is not invited. Only children who join automatically (home-educated, unknown
+  school) wait for ``days_before``.
 
 The result is always inside the window. Nothing here cancels an invitation whose due time falls on or
 after the first clinic date (for example a staff invite the day before a clinic); eligibility is
@@ -106,10 +107,11 @@ def invitation_due_at(
     today = london_date(now)
     if first_clinic_date is None or first_clinic_date <= today:
         return None
-    due = max(now.astimezone(UTC), opening_on(first_clinic_date - timedelta(days=days_before), window))
     if trigger == "staff":
-        due = max(due, opening_on(today + timedelta(days=1), window))
-    elif trigger != "automatic":
+        due = opening_on(today + timedelta(days=1), window)
+    elif trigger == "automatic":
+        due = max(now.astimezone(UTC), opening_on(first_clinic_date - timedelta(days=days_before), window))
+    else:
         raise ValueError(f"unknown trigger {trigger!r}")
     return next_opening(due, window)
 

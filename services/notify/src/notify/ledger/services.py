@@ -22,7 +22,7 @@ from notify.domain.invitations import Invitation, keep_new
 from notify.domain.notifications import Content, compose
 from notify.domain.recipients import do_not_contact_reason
 from notify.domain.templates import CONFIRMATION_KINDS, MessageKind, TemplateCatalogue
-from notify.ledger import retiming
+from notify.ledger import parent_messages, retiming
 from notify.ledger.cancelling import cancel_ineligible
 from notify.persistence.uow import Due, NotifyUnitOfWork
 
@@ -124,7 +124,11 @@ async def invite_to_clinic(command: InviteToClinicRows, uow: NotifyUnitOfWork, n
             [(str(r["child_id"]), r["team_ods"], r["academic_year"]) for r in requests], before=command.occurred_at
         )
         drafts = [draft(r, command) for r in requests]
-        new = keep_new(drafts, await uow.invitations.claim_ledger(drafts))
+        claimed = await uow.invitations.claim_ledger(drafts)
+        repeats = [d for d in drafts if d.kind == InvitationKind.SUBSEQUENT]
+        new = keep_new(drafts, claimed, await uow.invitations.not_yet_sent(repeats))
+        # A repeat not made may have claimed programmes never invited; its invitation will not exist.
+        await uow.invitations.release_ledger(d.id for d in repeats if not d.programmes and d.id in claimed)
         await retiming.schedule(uow, new, now)
         await uow.invitations.add(new, now)
         retiming.publish_scheduled(uow, new, command)
@@ -155,18 +159,24 @@ async def send_parent_message(
             return
         child = (await uow.copies.children([command.child_id])).get(str(command.child_id))
         team = (await uow.copies.teams([command.team_ods])).get(command.team_ods)
-        if child is None or team is None:
+        # A confirmation to the form's contact details needs no copy of the child (an unmatched response).
+        if team is None or (child is None and command.recipient is None):
             raise ChildNotKnownYet(f"child or team of message {command.message_id} not known yet")
         kind = MessageKind(str(command.kind))
         # Confirmations may still reach a child archived for the team; requests and invitations may not.
-        if (reason := do_not_contact_reason(child, archived_blocks=kind not in CONFIRMATION_KINDS)) is not None:
-            log.info("parent message not sent: %s", reason, extra={"message_id": str(command.message_id)})
+        blocked = child is not None and do_not_contact_reason(child, archived_blocks=kind not in CONFIRMATION_KINDS)
+        if blocked:
+            log.info("parent message not sent: %s", blocked, extra={"message_id": str(command.message_id)})
             await uow.commit()
             return
         only = str(command.parent_id) if command.parent_id else None
         programmes = [str(p) for p in command.programmes]
-        content = Content(child, team, kind, programmes, command.academic_year)
-        notes = compose(content, now=now, catalogue=catalogue, new_id=new_id, sms=command.sms, only_parent=only)
+        extra = parent_messages.extra_values(command, team)
+        content = Content(
+            parent_messages.about(child, command), team, kind, programmes, command.academic_year, extra=extra
+        )
+        to = parent_messages.explicit_recipients(command)
+        notes = compose(content, now=now, catalogue=catalogue, new_id=new_id, sms=command.sms, only_parent=only, to=to)
         await uow.notifications.add(notes, now)
         if notes:
             uow.due_work(Due.SENDS)

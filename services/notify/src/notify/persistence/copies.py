@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.bulk import ChildSnapshotRow
+from contracts.phone import is_mobile
 from contracts.sessions import ClinicDatesChanged, TeamSettings
 from notify.domain.eligibility import Outcomes
 from notify.domain.recipients import Child, Parent, Team
@@ -194,8 +195,14 @@ class CopiesRepository:
         }
 
 
+def _parent(p: dict[str, Any]) -> Parent:
+    # A text reaches mobiles only: a landline stays in the copy but is no way for notify to reach a parent.
+    phone = p.get("phone")
+    return Parent(parent_id=p["parent_id"], email=p.get("email"), phone=phone if is_mobile(phone) else None)
+
+
 def _child(r: Any) -> Child:
-    parents = tuple(Parent(parent_id=p["parent_id"], email=p.get("email"), phone=p.get("phone")) for p in r.parents)
+    parents = tuple(_parent(p) for p in r.parents)
     return Child(
         child_id=str(r.child_id),
         team_ods=r.team_ods,

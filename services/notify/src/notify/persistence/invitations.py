@@ -12,10 +12,13 @@ from typing import Any
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.domain.invitations import UNSENT, Invitation, InvitationStatus
+from notify.domain.invitations import UNSENT, Invitation, InvitationStatus, PendingKey
 from notify.persistence import invitations_sql
 from notify.persistence.sql import any_id, driver
 from notify.persistence.tables import invitation_ledger, invitations
+
+# Re-timing streams its InvitationsScheduled events (a thousand items each) this many at a time.
+EVENTS_IN_MEMORY = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,19 @@ class InvitationRepository:
             [",".join(d.programmes) for d in drafts],
         )
         return {invitation_id: set(programmes.split(",")) for invitation_id, programmes in rows}
+
+    async def not_yet_sent(self, repeats: Sequence[Invitation]) -> dict[PendingKey, set[str]]:
+        """For staff repeats (after `claim_ledger`): one at a time per child, the programmes not yet sent."""
+        if not repeats:
+            return {}
+        keys = sorted({(r.child_id, r.team_ods, r.academic_year) for r in repeats})
+        columns = [list(column) for column in zip(*keys, strict=True)]
+        connection = await driver(self.session)
+        await connection.execute(invitations_sql.LOCK_LEDGER, *columns)
+        pending: dict[PendingKey, set[str]] = {}
+        for child, team, year, programme in await connection.fetch(invitations_sql.NOT_YET_SENT, *columns):
+            pending.setdefault((child, team, year), set()).add(programme)
+        return pending
 
     async def release_ledger(self, invitation_ids: Iterable[str]) -> None:
         """An invitation cancelled unsent invited nobody, so its programmes may be invited again."""
@@ -159,7 +175,9 @@ class InvitationRepository:
         params: dict[str, Any] = {"team": team_ods, "now": now, "per_event": per_event, "due": json.dumps(by_key)}
         params |= {} if year is None else {"year": year}
         sql = invitations_sql.RETIME_TEAM.format(year="" if year is None else "AND i.academic_year = :year")
-        result = await self.session.stream(text(sql), params)
+        # A few events at a time: the cursor's default prefetch would hold every event of the team at once
+        # (100,000 invitations are ~25 MB of items), which was notify's peak at national scale.
+        result = await self.session.stream(text(sql), params, execution_options={"yield_per": EVENTS_IN_MEMORY})
         async for r in result:
             yield Retimed(int(r.changed), bool(r.due_now), r.items)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from notify.domain.invitations import NOT_YET_SENT as NOT_YET_SENT_STATUSES
 from notify.domain.invitations import UNSENT, InvitationStatus
 from notify.domain.notifications import ACCEPTED, OPEN, NotificationStatus
 from notify.persistence.sql import among, literal
@@ -28,6 +29,25 @@ CLAIM_LEDGER = """
         RETURNING invitation_id, programme
     )
     SELECT invitation_id::text, string_agg(programme, ',') FROM claimed GROUP BY invitation_id
+"""
+
+# Staff repeats of a child wait for each other here (rows every programme of theirs has once the ledger
+# is claimed: claiming waits for a concurrent claim of the same programme to commit), in key order.
+LOCK_LEDGER = """
+    SELECT 1 FROM invitation_ledger l
+    JOIN unnest($1::uuid[], $2::text[], $3::integer[]) AS u(child_id, team_ods, academic_year)
+      USING (child_id, team_ods, academic_year)
+    ORDER BY l.child_id, l.team_ods, l.academic_year, l.programme
+    FOR UPDATE OF l
+"""
+
+NOT_YET_SENT = f"""
+    SELECT i.child_id::text, i.team_ods, i.academic_year, p.programme
+    FROM invitations i
+    JOIN unnest($1::uuid[], $2::text[], $3::integer[]) AS u(child_id, team_ods, academic_year)
+      USING (child_id, team_ods, academic_year)
+    CROSS JOIN LATERAL unnest(i.programmes) AS p(programme)
+    WHERE {among("i.status", NOT_YET_SENT_STATUSES)}
 """
 
 ADD_INVITATIONS = """
