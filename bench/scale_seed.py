@@ -8,8 +8,8 @@ table's rows follow from it, in shares like a school flu season's:
 - ~55 % consent given, ~9 % refused, the rest no response; ~45 % vaccinated at school;
 - school sessions closed at ~70 % of schools: their unvaccinated, unrefused children join the clinic
   cohort (with unknown-school and home-educated children), ~30 % of a team; ~90 % of contactable members
-  invited, ~60 % of those invitations sent (email and SMS); of members who had not answered, ~25 % give
-  consent and ~6 % refuse later, and ~40 % of members with consent are vaccinated at a clinic;
+  get an invitation, ~60 % of those sent (email and SMS: only these are "invited"); of members who had
+  not answered, ~25 % give consent and ~6 % refuse later, and ~40 % of members with consent are vaccinated at a clinic;
 - every child has a consent request in their log; ~5 entries a child in all.
 
 How the rows go into the tables (COPY; keys and indexes dropped, then rebuilt as a restore does) is bench.scale_tables'.
@@ -151,11 +151,12 @@ class Story:
         rng, year = self.rng, self.plan.academic_year
         reason = {UNKNOWN_SCHOOL: "unknown_school", HOME_EDUCATED: "home_educated"}.get(urn, "school_session_closed")
         joined = self._at(31)
-        invited = invitable and rng.random() < 0.9
-        if invited:
+        # Invited means a parent was sent the invitation (cohort migration 0006), not that one was scheduled.
+        invited = False
+        if invitable and rng.random() < 0.9:
             invitation, due = self._id(), self._at(45)
-            sent = rng.random() < 0.6
-            await self.rows.add("invitations", (invitation, child, ods, ["flu"], year, "initial", due, sent))
+            invited = rng.random() < 0.6
+            await self.rows.add("invitations", (invitation, child, ods, ["flu"], year, "initial", due, invited))
         if status is None:  # the invitation's consent link answered, or a clinic's form
             answer = rng.random()
             status = "given" if answer < 0.25 else "refused" if answer < 0.31 else None

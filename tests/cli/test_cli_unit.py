@@ -149,6 +149,65 @@ def test_a_clinic_list_page_prints_the_cursor_of_the_next() -> None:
     assert "the page after the cursor, 3 in all" in last and "next page" not in last
 
 
+def test_a_clinic_list_says_why_a_child_was_not_invited() -> None:
+    child = {"child_id": "c1", "first_name": "Ada", "last_name": "Lovelace", "nhs_number": "9990000026",
+             "date_of_birth": "2015-01-01", "school_urn": "888888", "do_not_contact": False, "joined_on": "2026-10-01",
+             "reason": "unknown_school", "invited": False, "not_invited_because": "waiting for clinic dates",
+             "consent_status": "no_response", "vaccinated": False}  # fmt: skip
+    page = {"total": 1, "page": 1, "page_size": 50, "children": [child], "after": None, "next_cursor": None}
+    with output.console.capture() as captured:
+        views.clinic_children(page)
+    text = " ".join(captured.get().split())
+    assert "why not invited" in text and "waiting for clinic dates" in text
+
+
+SESSION = {"session_id": "s1", "kind": "school", "state": "scheduled", "school_urn": "100001", "school_name": "Elm",
+           "last_date": "2026-12-09", "closed_at": None, "closed_by": None, "dates": []}  # fmt: skip
+
+
+def test_the_preview_names_the_school_says_consent_refused_and_from_when_it_can_be_sent() -> None:
+    counts = {"session_id": "s1", "will_invite": 3, "left_out": {"consent_refused": 2, "not_contactable": 1}}
+    with output.console.capture() as captured:
+        views.preview({**counts, "session": SESSION})
+    text = " ".join(captured.get().split())
+    assert "Send clinic invitations for Elm (URN 100001) would invite 3 child(ren)" in text
+    assert "The session is not completed: it can be sent from 10 Dec 2026" in text
+    assert "consent refused" in text and "not contactable" in text
+    closed = {**SESSION, "state": "completed", "closed_at": "2026-12-10T09:00:00+00:00"}
+    with output.console.capture() as captured:
+        views.preview({**counts, "session": closed})
+    assert "Already sent on 10 Dec 2026 09:00: sending again makes 0 new invitations" in captured.get()
+
+
+def test_a_second_send_says_it_was_already_sent_and_made_nothing() -> None:
+    closed = {**SESSION, "state": "completed", "closed_at": "2026-12-10T09:00:00+00:00", "closed_by": "Nurse Joy"}
+    with output.console.capture() as captured:
+        views.sent({**closed, "already_closed": True})
+    text = " ".join(captured.get().split())
+    assert "Clinic invitations for Elm (URN 100001) were already sent on 10 Dec 2026 09:00 by Nurse Joy" in text
+    assert "0 new invitations" in text
+
+
+def test_a_child_with_nothing_yet_has_no_invitations_yet() -> None:
+    with output.console.capture() as captured:
+        views.invitation_status({"child_id": "c1", "invitations": [], "notifications": []})
+    assert captured.get().strip() == "no invitations yet for child c1"
+
+
+def test_found_children_show_their_parents_ids_and_how_each_can_be_reached() -> None:
+    child = {"child_id": "c1", "first_name": "Ada", "last_name": "Lovelace", "nhs_number": "9990000026",
+             "date_of_birth": "2015-01-01", "school_urn": "888888", "do_not_contact": False, "parents": [
+                 {"parent_id": "p-1", "name": "Pat", "relationship": "Mother", "email": "pat@example.com",
+                  "phone": "07700900982", "contactable_by": ["email", "sms"]},
+                 {"parent_id": "p-2", "name": "Lee", "relationship": "Father", "email": None,
+                  "phone": "01134960123", "contactable_by": []}]}  # fmt: skip
+    with output.console.capture() as captured:
+        views.children_found({"children": [child]})
+    text = captured.get()
+    assert "p-1" in text and "pat@example.com" in text and "email, sms" in text
+    assert "p-2" in text and "not contactable" in text
+
+
 def test_the_cli_reads_the_reason_header_the_kit_writes() -> None:
     from msgkit import deadletter
 

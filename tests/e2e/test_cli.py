@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,10 +104,14 @@ async def test_import_preview_send_and_status_of_invitations(cli: Cli, client: R
     )
     assert preview["will_invite"] == 2 and preview["left_out"]["vaccinated"] == 1
     human = (await cli("invitations", "preview", session["session_id"])).ok().stdout
-    assert "would invite 2" in human and "vaccinated" in human
+    assert f"for Elm (URN {urn}) would invite 2" in human and "vaccinated" in human
 
     sent = (await cli("invitations", "send", session["session_id"], "--by", "Nurse Joy", json=True)).ok().json()
-    assert sent["closed_by"] == "Nurse Joy"
+    assert sent["closed_by"] == "Nurse Joy" and sent["already_closed"] is False
+    # A second click says what happened: nothing (issue 19 item 14).
+    again = (await cli("invitations", "send", session["session_id"], "--by", "Nurse Kim")).ok().stdout
+    closed_on = readable(datetime.fromisoformat(sent["closed_at"]))
+    assert f"were already sent on {closed_on} by Nurse Joy: 0 new invitations" in " ".join(again.split())
 
     async def sent_by_email_and_sms() -> bool:
         status = await ask(client, notify.GetInvitationStatus(child_id=uuid.UUID(home_child["child_id"])))
@@ -122,7 +126,11 @@ async def test_import_preview_send_and_status_of_invitations(cli: Cli, client: R
     status_json = (await cli("invitations", "status", home_child["child_id"], json=True)).ok().json()
     assert [i["kind"] for i in status_json["invitations"]] == ["initial"]
 
+    nothing = (await cli("invitations", "status", vaccinated_id)).ok().stdout  # vaccinated, so never invited
+    assert f"no invitations yet for child {vaccinated_id}" in nothing
     later_id = await child_id(client, ods, later)
+    unknown = (await cli("invitations", "status", str(uuid.uuid4()))).failed(1)
+    assert "no child" in unknown.error_lines[0]
 
     async def later_scheduled() -> bool:
         log = await ask(client, cohort.GetActivityLog(child_id=later_id))

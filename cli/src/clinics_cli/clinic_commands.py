@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from clinics_cli import importing, views
-from clinics_cli.client import Client
+from clinics_cli.client import Client, CliError
 from clinics_cli.params import By, Programmes, SomeProgrammes, Team, Year, parse_moment, this_year
 from clinics_cli.runner import ask, call, guarded, options
 from contracts import cohort, consent, notify, sessions
@@ -26,14 +26,21 @@ SessionId = Annotated[uuid.UUID, typer.Argument(help="The school session's id.")
 @invite_app.command("preview")
 def preview(session_id: SessionId) -> None:
     """How many children *Send clinic invitations* would invite, and how many it leaves out and why."""
-    ask(cohort.PreviewClinicInvitations(session_id=session_id), views.preview)
+
+    async def work(client: Client) -> dict[str, object]:
+        # The school's name and when the session can be sent are the sessions service's; the counts cohort's.
+        session = await client.ask(sessions.GetSession(session_id=session_id))
+        counts = await client.ask(cohort.PreviewClinicInvitations(session_id=session_id))
+        return {**counts, "session": session}
+
+    call(work, views.preview)
 
 
 @invite_app.command("send")
 @guarded
 def send_clinic_invitations(session_id: SessionId, by: By) -> None:
     """*Send clinic invitations*: close a completed school session; its unvaccinated children are invited."""
-    ask(sessions.CloseSchoolSession(session_id=session_id, closed_by=by), views.session)
+    ask(sessions.CloseSchoolSession(session_id=session_id, closed_by=by), views.sent)
 
 
 @invite_app.command("child")
@@ -55,7 +62,18 @@ def walk_in(child_id: ChildId, team: Team, by: By, programme: SomeProgrammes = N
 @invite_app.command("status")
 def invitation_status(child_id: ChildId) -> None:
     """A child's invitations and the messages sent to their parents, with delivery status."""
-    ask(notify.GetInvitationStatus(child_id=child_id), views.invitation_status)
+
+    async def work(client: Client) -> dict[str, object]:
+        try:
+            return await client.ask(notify.GetInvitationStatus(child_id=child_id))
+        except CliError as exc:
+            if exc.code != "not_found":
+                raise
+            # Notify knows nothing of the child: a known child simply has no invitations yet (cohort says which).
+            await client.ask(cohort.GetActivityLog(child_id=child_id))
+            return {"child_id": str(child_id), "invitations": [], "notifications": []}
+
+    call(work, views.invitation_status)
 
 
 @consent_app.command("request")
@@ -111,12 +129,15 @@ def vaccinate(
     venue: Annotated[str | None, typer.Option(help="The clinic venue's id, or 'unknown'.")] = None,
     parent_present: Annotated[bool, typer.Option("--parent-present", help="Records implied consent.")] = False,
     at: Annotated[str | None, typer.Option(help="When (default now); Europe/London unless an offset is given.")] = None,
+    confirm: Annotated[
+        bool, typer.Option("--confirm", help="Record a second outcome for the child, programme and day on purpose.")
+    ] = False,
 ) -> None:
     """Record the outcome of a child at a session date."""
     message = sessions.RecordVaccination(
         child_id=child_id, session_id=session, programme=programme, outcome=outcome, reason=reason,
         venue_id=venue, parent_present=parent_present, recorded_by=by,
-        performed_at=parse_moment(at) if at else None,
+        performed_at=parse_moment(at) if at else None, confirm_repeat=confirm,
     )  # fmt: skip
     ask(message, views.record("vaccination recorded"))
 

@@ -185,6 +185,9 @@ class RecordVaccination(Command):
     recorded_by: Actor
     # When the child was seen; defaults to now. Its Europe/London date must be one of the session's dates.
     performed_at: AwareDatetime | None = None
+    # A second outcome of the same child, programme and day is refused unless staff confirm it is meant
+    # (never recorded twice silently).
+    confirm_repeat: bool = False
 
 
 class GetSession(Query):
@@ -233,6 +236,10 @@ class SessionDetails(BaseModel):
     consent_window_closes_on: date | None = None
     closed_at: AwareDatetime | None = None
     closed_by: RecordedActor | None = None
+    # The school's name, as the team's locations have it (school sessions).
+    school_name: str | None = None
+    # True when a CloseSchoolSession found the session closed already: nothing new was sent.
+    already_closed: bool = False
 
 
 class VaccinationDetails(BaseModel):

@@ -1,7 +1,9 @@
 """Activity log entries of a child: what is stored from each event, and how staff read it.
 
 Entries store their kind and facts only; the sentence is written when the log is read, so a recipient
-is hidden from the moment a child is restricted, and a bulk import can write its entries in SQL.
+is hidden from the moment a child is restricted, and a bulk import can write its entries in SQL. A
+recipient is stored in full (staff must tell a child's two parents apart), never for a restricted child:
+restricting a child also erases the recipients already stored (`ActivityRepository.hide_recipients`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cohort import import_activity
-from cohort.domain import HIDDEN, CohortYear, Invitation, Join, JoinReason, mask_recipient
+from cohort.domain import HIDDEN, CohortYear, Invitation, Join, JoinReason, shown_recipient
 from contracts.common import MessageKind, Programme
 from contracts.consent import ConsentRecorded, ConsentRequested
 from contracts.envelope import Message
@@ -108,7 +110,7 @@ def notification_sent(event: NotificationsSent, sent: SentNotification, *, restr
         "notification_id": str(sent.notification_id),
         "message": sent.kind.value,
         "channel": sent.channel.value,
-        "recipient": mask_recipient(sent.recipient, restricted=restricted),
+        "recipient": shown_recipient(sent.recipient, restricted=restricted),
     }
     key = source_key(event.message_id, str(sent.notification_id))
     return Entry(sent.child_id, sent.sent_at, "notification_sent", key, details)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cohort.copies_sql import CANDIDATES, KEEP_SCHEDULED
-from cohort.domain import Candidate, ChildFlags
-from cohort.tables import consents, invitations, school_sessions, teams, vaccinations
+from cohort.domain import Candidate, ChildFlags, parents_contactable
+from cohort.tables import clinic_sessions, consents, invitations, school_sessions, teams, vaccinations
 from contracts.bulk import InvitationsScheduledRows
+from contracts.common import year_group
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -74,6 +75,23 @@ class CopyRepository:
             )
         )
 
+    async def keep_clinic_dates(self, values: dict[str, Any]) -> None:
+        statement = insert(clinic_sessions).values(**values)
+        changed = {k: statement.excluded[k] for k in values if k != "session_id"}
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[clinic_sessions.c.session_id],
+                set_=changed,
+                where=clinic_sessions.c.changed_at <= statement.excluded.changed_at,
+            )
+        )
+
+    async def clinic_dates(self, team_ods: str) -> list[date]:
+        """Every clinic date of the team, in order."""
+        day = func.unnest(clinic_sessions.c.dates).label("day")
+        rows = await self.session.execute(select(day).where(clinic_sessions.c.team_ods == team_ods).order_by(day))
+        return list(dict.fromkeys(rows.scalars()))
+
     async def ensure_school_session(self, s: SchoolSession) -> None:
         """Keep a session first heard of when it closed; any SchoolSessionChanged (with dates) overrides it."""
         values = {
@@ -108,10 +126,12 @@ class CopyRepository:
             Candidate(
                 child_id=r.id,
                 flags=ChildFlags(r.deceased, r.restricted, r.invalidated, r.archived),
-                contactable=r.contactable,
+                # By the phone library's rules, which SQL cannot apply: a landline is no way to send an invitation.
+                contactable=parents_contactable(r.parents),
                 vaccinated=frozenset(r.vaccinated),
                 refused=frozenset(r.refused),
                 member_of=frozenset(r.member_of),
+                year_group=r.year_group if r.year_group is not None else year_group(r.date_of_birth, s.academic_year),
             )
             for r in rows
         ]

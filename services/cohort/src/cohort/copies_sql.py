@@ -25,7 +25,7 @@ def done(v: str, academic_year: str) -> str:
 
 CANDIDATES = text(
     f"""
-    SELECT c.id, c.deceased, c.restricted, c.invalidated, c.archived, c.contactable,
+    SELECT c.id, c.deceased, c.restricted, c.invalidated, c.archived, c.parents, c.year_group, c.date_of_birth,
            ARRAY(SELECT DISTINCT v.programme FROM vaccinations v
                  WHERE v.child_id = c.id AND {done("v", ":year")}) AS vaccinated,
            ARRAY(SELECT k.programme FROM consents k

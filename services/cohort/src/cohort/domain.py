@@ -13,7 +13,8 @@ from types import MappingProxyType
 from contracts.cohort import InvitationKind as InvitationKind
 from contracts.cohort import InvitationTrigger
 from contracts.cohort import JoinReason as JoinReason
-from contracts.common import URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, Programme
+from contracts.common import URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, Channel, Programme, programmes_for, year_group
+from contracts.phone import PhoneKind, parse_uk_phone
 from contracts.sessions import NotVaccinatedReason, VaccinationOutcome
 
 Trigger = InvitationTrigger
@@ -26,7 +27,8 @@ SCHOOL_JOIN_REASONS: Mapping[str, JoinReason] = MappingProxyType(
 
 class LeftOutReason(StrEnum):
     VACCINATED = "vaccinated"
-    REFUSED = "refused"
+    CONSENT_REFUSED = "consent_refused"
+    NOT_IN_YEAR_GROUPS = "not_in_year_groups"
     ALREADY_INVITED = "already_invited"
     NOT_CONTACTABLE = "not_contactable"
     DO_NOT_CONTACT = "do_not_contact"
@@ -83,8 +85,25 @@ class Parent:
     phone: str | None = None
 
     @property
+    def channels(self) -> tuple[Channel, ...]:
+        return channels_of(self.email, self.phone)
+
+    @property
     def contactable(self) -> bool:
-        return bool(self.email or self.phone)
+        return bool(self.channels)
+
+
+def channels_of(email: object, phone: object) -> tuple[Channel, ...]:
+    """How an invitation can reach a parent: email to an address, a text only to a mobile (a landline never
+    gets one: GOV.UK Notify refuses it), classified by `contracts.phone` as notify does."""
+    parsed = parse_uk_phone(phone) if isinstance(phone, str) and phone else None
+    mobile = parsed is not None and parsed[1] is PhoneKind.MOBILE
+    return (*([Channel.EMAIL] if email else []), *([Channel.SMS] if mobile else []))
+
+
+def parents_contactable(parents: Iterable[Mapping[str, object]]) -> bool:
+    """Whether any of these parents, as stored ({email, phone, ...}), can be sent an invitation."""
+    return any(channels_of(p.get("email"), p.get("phone")) for p in parents)
 
 
 @dataclass(slots=True)
@@ -199,38 +218,54 @@ class Candidate:
     vaccinated: frozenset[str] = frozenset()
     refused: frozenset[str] = frozenset()
     member_of: frozenset[str] = frozenset()
+    # The child's year group in the session's academic year; None when unknown (every programme is offered).
+    year_group: int | None = None
 
 
 @dataclass(slots=True)
 class Selection:
-    """Who a bulk send invites (with their programmes) and how many it leaves out, by reason."""
+    """Who a bulk send makes join (with their programmes) and how many it leaves out, by reason.
+
+    A child no parent of whom can be reached still joins (staff may phone them) but is counted
+    "not contactable": no invitation can go to them.
+    """
 
     invite: list[Join] = field(default_factory=list)
     left_out: dict[LeftOutReason, int] = field(default_factory=lambda: dict.fromkeys(LeftOutReason, 0))
 
     @property
     def will_invite(self) -> int:
-        return len(self.invite)
+        return len(self.invite) - self.left_out[LeftOutReason.NOT_CONTACTABLE]
+
+
+def eligible_programmes(programmes: Sequence[str], group: int | None) -> tuple[str, ...]:
+    """The programmes offered to a child of year group `group` (all of them when it is unknown)."""
+    return tuple(dict.fromkeys(programmes)) if group is None else programmes_for(programmes, group)
+
+
+def child_year_group(child: Child, academic_year: int) -> int:
+    """The year group the import gave, else the one the child's date of birth puts them in."""
+    return child.year_group if child.year_group is not None else year_group(child.date_of_birth, academic_year)
 
 
 def left_out_reason(candidate: Candidate, programmes: Sequence[str]) -> LeftOutReason | tuple[str, ...]:
-    """Why a child is left out, or the programmes they are invited for.
+    """Why a child is left out, or the programmes they join for.
 
-    Checks run in the order staff read them: do-not-contact, nothing left to offer (vaccinated, or
-    refused when nothing was vaccinated), already invited for what is left, no way to reach a parent.
+    Checks run in the order staff read them: do-not-contact, not in the programmes' year groups, nothing
+    left to offer (vaccinated, or consent refused when nothing was vaccinated), already invited for what
+    is left.
     """
     if candidate.flags.do_not_contact:
         return LeftOutReason.DO_NOT_CONTACT
-    open_programmes = [p for p in programmes if p not in candidate.vaccinated and p not in candidate.refused]
+    offered = eligible_programmes(programmes, candidate.year_group)
+    if not offered:
+        return LeftOutReason.NOT_IN_YEAR_GROUPS
+    open_programmes = [p for p in offered if p not in candidate.vaccinated and p not in candidate.refused]
     if not open_programmes:
-        vaccinated_any = any(p in candidate.vaccinated for p in programmes)
-        return LeftOutReason.VACCINATED if vaccinated_any else LeftOutReason.REFUSED
+        vaccinated_any = any(p in candidate.vaccinated for p in offered)
+        return LeftOutReason.VACCINATED if vaccinated_any else LeftOutReason.CONSENT_REFUSED
     inviting = new_programmes(open_programmes, candidate.member_of)
-    if not inviting:
-        return LeftOutReason.ALREADY_INVITED
-    if not candidate.contactable:
-        return LeftOutReason.NOT_CONTACTABLE
-    return inviting
+    return inviting or LeftOutReason.ALREADY_INVITED
 
 
 def select_for_clinic(candidates: Iterable[Candidate], programmes: Sequence[str]) -> Selection:
@@ -240,8 +275,10 @@ def select_for_clinic(candidates: Iterable[Candidate], programmes: Sequence[str]
         outcome = left_out_reason(candidate, programmes)
         if isinstance(outcome, LeftOutReason):
             selection.left_out[outcome] += 1
-        else:
-            selection.invite.append(Join(candidate.child_id, outcome, JoinReason.SCHOOL_SESSION_CLOSED))
+            continue
+        selection.invite.append(Join(candidate.child_id, outcome, JoinReason.SCHOOL_SESSION_CLOSED))
+        if not candidate.contactable:
+            selection.left_out[LeftOutReason.NOT_CONTACTABLE] += 1
     return selection
 
 
@@ -250,22 +287,7 @@ def select_for_clinic(candidates: Iterable[Candidate], programmes: Sequence[str]
 HIDDEN = "(hidden)"
 
 
-def mask_email(email: str) -> str:
-    local, at, domain = email.partition("@")
-    if not at:
-        return HIDDEN
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_phone(phone: str) -> str:
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) < 6:
-        return HIDDEN
-    return f"{digits[:2]}*** ***{digits[-3:]}"
-
-
-def mask_recipient(recipient: str, *, restricted: bool) -> str:
-    """A recipient as the activity log shows it: partly masked, or wholly hidden for a restricted child."""
-    if restricted:
-        return HIDDEN
-    return mask_email(recipient) if "@" in recipient else mask_phone(recipient)
+def shown_recipient(recipient: str, *, restricted: bool) -> str:
+    """A recipient as the activity log shows it: in full, so staff can tell a child's parents apart, or
+    wholly hidden for a restricted child (SPEC 2.8)."""
+    return HIDDEN if restricted else recipient

@@ -14,7 +14,13 @@ from contracts.common import MessageKind
 from contracts.consent import ConsentRecorded
 from contracts.envelope import Message
 from contracts.notify import InvitationCancelled, NotificationsSent
-from contracts.sessions import SchoolSessionChanged, SchoolSessionClosed, TeamUpdated, VaccinationRecorded
+from contracts.sessions import (
+    ClinicDatesChanged,
+    SchoolSessionChanged,
+    SchoolSessionClosed,
+    TeamUpdated,
+    VaccinationRecorded,
+)
 from msgkit.clock import london_date
 
 CLINIC_INVITATION_KINDS = frozenset({MessageKind.CLINIC_INITIAL_INVITATION, MessageKind.CLINIC_SUBSEQUENT_INVITATION})
@@ -39,6 +45,23 @@ async def keep_school_session(event: SchoolSessionChanged, uow: CohortUnitOfWork
         if not await uow.claim(event):
             return
         await uow.copies.keep_school_session(_session_of(event), dates=event.dates, changed_at=event.occurred_at)
+        await uow.commit()
+
+
+async def keep_clinic_dates(event: ClinicDatesChanged, uow: CohortUnitOfWork) -> None:
+    """The team's clinic days: a walk-in is added only on one (the dates' timing is notify's business)."""
+    async with uow:
+        if not await uow.claim(event):
+            return
+        values = {
+            "session_id": event.session_id,
+            "team_ods": event.team_ods,
+            "academic_year": event.academic_year,
+            "programmes": [p.value for p in event.programmes],
+            "dates": [d.on for d in event.dates],
+            "changed_at": event.occurred_at,
+        }
+        await uow.copies.keep_clinic_dates(values)
         await uow.commit()
 
 

@@ -33,8 +33,9 @@ async def on_school_session_closed(event: sessions.SchoolSessionClosed, uow: Uow
     await event_services.invite_closed_session(event, uow)
 
 
-async def on_clinic_dates_changed(event: sessions.ClinicDatesChanged) -> None:
-    """Clinic dates are notify's business (invitation timing); cohort needs nothing from them."""
+async def on_clinic_dates_changed(event: sessions.ClinicDatesChanged, uow: Uow) -> None:
+    """Cohort keeps the team's clinic days (a walk-in is added only on one); their timing is notify's business."""
+    await event_services.keep_clinic_dates(event, uow)
 
 
 async def on_vaccination_recorded(event: sessions.VaccinationRecorded, uow: Uow) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import Row, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cohort import paging
+from cohort import not_invited, paging
 from cohort import queries_sql as sql
 from cohort.activity import shown
-from cohort.domain import ChildFlags
+from cohort.domain import HIDDEN, ChildFlags, Parent
 from cohort.tables import activity_log, children
 
 
@@ -27,12 +27,31 @@ def _child(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _listed(row: Row[Any]) -> dict[str, Any]:
+def _parents(row: Row[Any]) -> list[dict[str, Any]]:
+    """A child's parents as their record shows them: the id `consent record --parent` takes, contact details
+    (hidden for a restricted child) and the channels an invitation can reach them by (a text only to a mobile)."""
+    shown = []
+    for p in row.parents:
+        parent = Parent(uuid.UUID(p["parent_id"]), p.get("name"), p.get("relationship"), p.get("email"), p.get("phone"))
+        contact = (
+            {"email": HIDDEN, "phone": HIDDEN} if row.restricted else {"email": parent.email, "phone": parent.phone}
+        )
+        channels = [c.value for c in parent.channels]
+        shown.append(
+            {"parent_id": str(parent.parent_id), "name": parent.name, "relationship": parent.relationship, **contact,
+             "contactable_by": channels}
+        )  # fmt: skip
+    return shown
+
+
+def _listed(row: Row[Any], why: dict[uuid.UUID, str]) -> dict[str, Any]:
     return {
         **_child(row),
         "joined_on": row.joined_on.isoformat(),
         "reason": row.reason,
         "invited": row.invited,
+        # Why a parent was not sent an invitation yet (None once one was).
+        "not_invited_because": why.get(row.id),
         "consent_status": row.consent_status,
         "vaccinated": row.vaccinated,
     }
@@ -71,7 +90,10 @@ class CohortQueries:
         more, rows = len(rows) > page_size, rows[:page_size]
         # The cursor holds the sort key as the index has it (the membership's copy of the names).
         last = paging.Position(rows[-1].sort_last, rows[-1].sort_first, rows[-1].id) if more else None
-        return total, [_listed(r) for r in rows], last
+        why = await not_invited.reasons(
+            self.session, [r for r in rows if not r.invited], programme=programme, academic_year=academic_year
+        )
+        return total, [_listed(r, why) for r in rows], last
 
     async def find_children(
         self, *, team_ods: str, nhs_number: str | None, last_name: str | None
@@ -83,7 +105,7 @@ class CohortQueries:
         if last_name:
             statement = statement.where(func.lower(c.last_name) == last_name.strip().lower())
         rows = (await self.session.execute(statement.order_by(c.last_name, c.first_name, c.id).limit(100))).all()
-        return [_child(r) for r in rows]
+        return [{**_child(r), "parents": _parents(r)} for r in rows]
 
     async def activity_log(self, child_id: uuid.UUID) -> list[dict[str, Any]] | None:
         """Entries in time order (arrival order breaks ties), or None for an unknown child."""

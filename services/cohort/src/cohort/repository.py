@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cohort.activity import Entry
-from cohort.domain import Child, ChildFlags, CohortYear, Join, JoinReason, Parent
+from cohort.domain import HIDDEN, Child, ChildFlags, CohortYear, Join, JoinReason, Parent
 from cohort.tables import children, clinic_memberships, replies, teams
 
 
@@ -186,6 +186,11 @@ class ActivityRepository:
                 },
             )
 
+    async def hide_recipients(self, child_id: uuid.UUID) -> None:
+        """Erase the recipients stored in a child's log: a restricted child's parents' contacts are kept nowhere
+        staff read, even if the restriction is lifted later."""
+        await self.session.execute(_HIDE, {"child": child_id, "hidden": HIDDEN})
+
 
 _APPEND = text(
     """
@@ -193,6 +198,14 @@ _APPEND = text(
     SELECT * FROM unnest(CAST(:child_ids AS uuid[]), CAST(:times AS timestamptz[]), CAST(:kinds AS varchar[]),
                          CAST(:details AS jsonb[]), CAST(:keys AS uuid[]))
     ON CONFLICT DO NOTHING
+    """
+)
+
+
+_HIDE = text(
+    """
+    UPDATE activity_log SET details = jsonb_set(details, '{recipient}', to_jsonb(CAST(:hidden AS text)))
+    WHERE child_id = :child AND details ? 'recipient' AND details->>'recipient' <> :hidden
     """
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from cohort import activity
@@ -15,6 +15,8 @@ from cohort.domain import (
     Join,
     JoinReason,
     Trigger,
+    child_year_group,
+    eligible_programmes,
     invitation_for,
     new_programmes,
     programmes_or_default,
@@ -143,15 +145,44 @@ async def add_walk_in(command: AddWalkIn, uow: CohortUnitOfWork, now: datetime) 
             return replay
         if isinstance(child := await _joinable(uow, command.child_id, command.team_ods), Reply):
             return child
+        if (no_clinic := await _no_clinic_today(uow, child.team_ods, london_date(now))) is not None:
+            return no_clinic
         cohort = _this_year(child.team_ods, now)
         programmes = await _programmes(uow, command.programmes, child.team_ods)
-        joining = new_programmes(programmes, await uow.memberships.programmes_of(child.id, cohort))
+        offered = eligible_programmes(programmes, child_year_group(child, cohort.academic_year))
+        if not offered:
+            return _not_in_year_groups(child, programmes, cohort)
+        joining = new_programmes(offered, await uow.memberships.programmes_of(child.id, cohort))
         joins = [Join(child.id, joining, JoinReason.WALK_IN)] if joining else []
         joined = await join_and_invite(
             uow, joins, cohort, trigger=Trigger.STAFF, requested_by=command.requested_by, cause=command
         )
         data = {"child_id": str(child.id), "joined": bool(joined), "programmes": list(joining)}
         return await _answered(uow, command, {**data, "academic_year": cohort.academic_year})
+
+
+async def _no_clinic_today(uow: CohortUnitOfWork, team_ods: str, today: date) -> Reply | None:
+    """The refusal of a walk-in on a day the team runs no community clinic, or None on a clinic day."""
+    days = await uow.copies.clinic_dates(team_ods)
+    if today in days:
+        return None
+    upcoming = [d for d in days if d > today]
+    then = f"its next clinic is on {readable(upcoming[0])}" if upcoming else "it has no clinic dates to come"
+    return Reply.failure(
+        "no_clinic_today",
+        f"Team {team_ods} has no community clinic today ({readable(today)}), so no one can walk in to one; {then}.",
+    )
+
+
+def _not_in_year_groups(child: Child, programmes: Sequence[str], cohort: CohortYear) -> Reply:
+    """Mavis's words: a child outside a programme's year groups "is not part of this programme"."""
+    group, year = child_year_group(child, cohort.academic_year), cohort.academic_year
+    offered = "is" if len(programmes) == 1 else "are"
+    return Reply.failure(
+        "not_in_year_groups",
+        f"The child is not part of this programme: {', '.join(programmes)} {offered} not offered to year {group}"
+        f" (the child's year group in {year}/{(year + 1) % 100:02d}).",
+    )
 
 
 async def change_school(command: ChangeChildSchool, uow: CohortUnitOfWork, now: datetime) -> Reply:
@@ -175,8 +206,14 @@ async def _join_for_school(uow: CohortUnitOfWork, child: Child, now: datetime, *
     reason = reason_for_school(child.school_urn)
     if reason is None or not child.flags.may_join:
         return []
-    joins = [Join(child.id, await _programmes(uow, None, child.team_ods), reason)]
     cohort = _this_year(child.team_ods, now)
+    # Only the programmes offered to the child's year group (issue 19 item 11).
+    programmes = eligible_programmes(
+        await _programmes(uow, None, child.team_ods), child_year_group(child, cohort.academic_year)
+    )
+    if not programmes:
+        return []
+    joins = [Join(child.id, programmes, reason)]
     return await join_and_invite(uow, joins, cohort, trigger=Trigger.AUTOMATIC, requested_by=None, cause=cause)
 
 
@@ -196,6 +233,8 @@ async def set_flags(command: SetChildFlags, uow: CohortUnitOfWork) -> Reply:
         if flags != child.flags:
             child.flags = flags
             await uow.children.save_flags(child)
+            if flags.restricted:
+                await uow.activity.hide_recipients(child.id)
             uow.publish(*children_upserted([child], cause=command))
         data = {"deceased": flags.deceased, "restricted": flags.restricted, "invalidated": flags.invalidated}
         return await _answered(uow, command, {"child_id": str(child.id), **data, "archived": flags.archived})

@@ -30,7 +30,7 @@ from msgkit.tables import messaging_tables
 
 metadata = MetaData()
 
-# A parent with an email address or a mobile number can be sent an invitation.
+# Any contact at all (SQL cannot tell a mobile from a landline: domain.parents_contactable does, in Python).
 CONTACTABLE = "jsonb_path_exists(parents, '$[*] ? (@.email != null || @.phone != null)')"
 messaging = messaging_tables(metadata)
 
@@ -112,7 +112,6 @@ Index(
 )
 
 # --- local copies of other services' data, kept from their events ---------------------------
-
 teams = Table(
     "teams",
     metadata,
@@ -133,6 +132,17 @@ school_sessions = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# Each team's community clinic dates, from ClinicDatesChanged (migration 0007): a walk-in needs a clinic today.
+clinic_sessions = Table(
+    "clinic_sessions",
+    metadata,
+    Column("session_id", Uuid, primary_key=True),
+    Column("team_ods", String(10), nullable=False, index=True),
+    Column("academic_year", Integer, nullable=False),
+    Column("programmes", ARRAY(String(20)), nullable=False),
+    Column("dates", ARRAY(Date), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
 vaccinations = Table(
     "vaccinations",
     metadata,

@@ -10,7 +10,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
 
-from contracts.cohort import ClinicChildrenFilter, GetActivityLog, ListClinicChildren, SetChildFlags
+from contracts.cohort import ClinicChildrenFilter, FindChildren, GetActivityLog, ListClinicChildren, SetChildFlags
 from contracts.common import Channel, MessageKind, Programme
 from contracts.consent import ConsentRequested
 from contracts.envelope import Message
@@ -117,7 +117,8 @@ async def test_activity_log_is_in_time_order_whatever_the_arrival_order(client: 
     due = at[1] + timedelta(days=1)
     assert entries[1]["text"] == f"Clinic initial invitation for Flu scheduled for {readable(due)}"
     assert datetime.fromisoformat(entries[1]["details"]["due_at"]) == due
-    assert entries[2]["text"] == "Clinic initial invitation sent by email to p***@example.com"
+    # In full: staff tell a child's parents apart by it (issue 19 item 13).
+    assert entries[2]["text"] == "Clinic initial invitation sent by email to parent@example.com"
     assert entries[7]["text"] == "Consent request by email cancelled: consent already given"
     assert entries[9]["text"] == "Clinic invitation for Flu cancelled: vaccinated"
 
@@ -138,7 +139,7 @@ def _settled(
     )  # fmt: skip
 
 
-async def test_a_batch_of_sends_logs_each_child_and_masks_the_restricted_one(
+async def test_a_batch_of_sends_logs_each_child_and_hides_the_restricted_one(
     client: RabbitBroker, runtime: Runtime
 ) -> None:
     team = new_team()
@@ -160,9 +161,10 @@ async def test_a_batch_of_sends_logs_each_child_and_masks_the_restricted_one(
     logged = {
         child: [e for e in await activity(client, child) if e["kind"] == "notification_sent"] for child in invitations
     }
-    assert [e["text"] for e in logged[open_]] == ["Clinic initial invitation sent by email to o***@example.com"]
+    assert [e["text"] for e in logged[open_]] == ["Clinic initial invitation sent by email to open@example.com"]
     assert [e["details"]["recipient"] for e in logged[hidden]] == ["(hidden)"]
-    assert len(logged[twice]) == 2
+    # A child's two contacts are told apart.
+    assert sorted(e["details"]["recipient"] for e in logged[twice]) == ["07700 900983", "twice@example.com"]
     stored = "SELECT count(*) FROM activity_log WHERE details::text LIKE '%hidden@%'"
     assert await scalar(runtime, stored) == 0
     marked = "SELECT count(*) FROM invitations WHERE team_ods = :t AND sent"
@@ -202,39 +204,76 @@ async def test_activity_log_of_an_unknown_child_is_not_found(client: RabbitBroke
 
 async def test_clinic_children_filters_and_pages(client: RabbitBroker, runtime: Runtime) -> None:
     team = new_team()
-    rows = [child_row(n, urn="888888", seed=3_000 + n) for n in range(6)]
-    invited, given, refused, vaccinated, follow_up, conflicting = await import_children(client, team, rows)
+    rows = [child_row(n, urn="888888", seed=3_000 + n) for n in range(9)]
+    rows.append([*child_row(9, urn="888888", seed=3_009)[:6], "Lee Line", "Father", "", "0113 496 0123"])
+    children = await import_children(client, team, rows)
+    invited, given, refused, vaccinated, follow_up, conflicting, scheduled_only, waiting, cancelled, landline = children
+    sent_one, cancelled_one = uuid.uuid4(), uuid.uuid4()
+    waiting_for_dates = scheduled(waiting, team, at=LATER, invitation_id=uuid.uuid4())
+    waiting_for_dates = waiting_for_dates.model_copy(
+        update={"invitations": [waiting_for_dates.invitations[0].model_copy(update={"due_at": None})]}
+    )
     events: list[Message] = [
-        scheduled(invited, team, at=LATER, invitation_id=uuid.uuid4()),
+        scheduled(invited, team, at=LATER, invitation_id=sent_one),
+        sent(invited, team, at=LATER, invitation_id=sent_one, recipient="p3000@example.com"),
         consent(given, team, at=LATER, status="given"),
         consent(refused, team, at=LATER, status="refused"),
         consent(follow_up, team, at=LATER, status="follow_up_requested"),
         consent(conflicting, team, at=LATER, status="conflicting"),
         vaccination(vaccinated, team, at=LATER),
-    ]
+        scheduled(scheduled_only, team, at=LATER, invitation_id=uuid.uuid4()),
+        scheduled(landline, team, at=LATER, invitation_id=uuid.uuid4()),
+        waiting_for_dates,
+        scheduled(cancelled, team, at=LATER, invitation_id=cancelled_one),
+        InvitationCancelled(
+            invitation_id=cancelled_one, child_id=cancelled, team_ods=team, programmes=[Programme.FLU],
+            reason="consent refused", occurred_at=LATER,
+        ),
+    ]  # fmt: skip
     for event in events:
         await publish(client, event)
     for event in events:
         await eventually(lambda e=event: processed(runtime, e), what=type(event).__name__)
 
-    async def listed(filter_: ClinicChildrenFilter, **paging: int) -> tuple[int, list[uuid.UUID]]:
+    async def page(filter_: ClinicChildrenFilter, **paging: int) -> dict[str, Any]:
         query = ListClinicChildren(team_ods=team, programme=Programme.FLU, academic_year=2025, filter=filter_, **paging)
         reply = await ask(client, query)
         assert reply.data is not None, reply.error
-        return reply.data["total"], [uuid.UUID(c["child_id"]) for c in reply.data["children"]]
+        return reply.data
 
-    assert (await listed(ClinicChildrenFilter.ALL))[0] == 6
+    async def listed(filter_: ClinicChildrenFilter, **paging: int) -> tuple[int, list[uuid.UUID]]:
+        data = await page(filter_, **paging)
+        return data["total"], [uuid.UUID(c["child_id"]) for c in data["children"]]
+
+    assert (await listed(ClinicChildrenFilter.ALL))[0] == 10
+    # Invited means a parent was sent an invitation; scheduled, waiting or cancelled is not (issue 19 item 12).
     assert await listed(ClinicChildrenFilter.INVITED) == (1, [invited])
-    not_invited = {given, refused, vaccinated, follow_up, conflicting}
-    assert set((await listed(ClinicChildrenFilter.NOT_INVITED))[1]) == not_invited
+    not_invited = {
+        uuid.UUID(c["child_id"]): c["not_invited_because"]
+        for c in (await page(ClinicChildrenFilter.NOT_INVITED))["children"]
+    }
+    due = readable(LATER + timedelta(days=1))
+    assert not_invited == {
+        given: "no invitation yet",
+        refused: "no invitation yet",
+        vaccinated: "no invitation yet",
+        follow_up: "no invitation yet",
+        conflicting: "no invitation yet",
+        scheduled_only: f"scheduled for {due}",
+        waiting: "waiting for clinic dates",
+        cancelled: "cancelled: consent refused",
+        landline: "not contactable",
+    }
+    assert [c["not_invited_because"] for c in (await page(ClinicChildrenFilter.INVITED))["children"]] == [None]
     # Follow-up requested and conflicting answers are for staff to act on, as no answer is (issue 20).
-    total, needing = await listed(ClinicChildrenFilter.NEEDS_CONSENT)
-    assert (total, set(needing)) == (3, {invited, follow_up, conflicting})
+    needing = {invited, scheduled_only, waiting, cancelled, landline, follow_up, conflicting}
+    total, listed_needing = await listed(ClinicChildrenFilter.NEEDS_CONSENT)
+    assert (total, set(listed_needing)) == (7, needing)
     assert await listed(ClinicChildrenFilter.CONSENT_GIVEN) == (1, [given])
     assert await listed(ClinicChildrenFilter.CONSENT_REFUSED) == (1, [refused])
     assert await listed(ClinicChildrenFilter.VACCINATED) == (1, [vaccinated])
-    total, page_two = await listed(ClinicChildrenFilter.ALL, page=2, page_size=4)
-    assert total == 6 and len(page_two) == 2
+    total, page_two = await listed(ClinicChildrenFilter.ALL, page=2, page_size=6)
+    assert total == 10 and len(page_two) == 4
 
 
 async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, runtime: Runtime) -> None:
@@ -319,3 +358,27 @@ async def test_each_event_delivered_twice_has_one_effect(client: RabbitBroker, r
         await eventually(lambda e=event: processed(runtime, e), what=type(event).__name__)
     assert await scalar(runtime, "SELECT count(*) FROM teams WHERE ods_code = :t", t=team) == 1
     assert await scalar(runtime, "SELECT count(*) FROM school_sessions WHERE team_ods = :t", t=team) == 1
+
+
+async def test_a_childs_record_shows_its_parents_and_how_each_can_be_reached(client: RabbitBroker) -> None:
+    team = new_team()
+    mobile, landline = child_row(1, urn="888888", seed=3_100), child_row(2, urn="888888", seed=3_101)
+    landline[6:] = ["Lee Line", "Father", "", "0113 496 0123"]
+    first, second = await import_children(client, team, [mobile, landline])
+
+    async def parents_of(child: uuid.UUID, nhs_number: str) -> list[dict[str, Any]]:
+        reply = await ask(client, FindChildren(team_ods=team, nhs_number=nhs_number))
+        assert reply.data is not None, reply.error
+        [found] = reply.data["children"]
+        assert found["child_id"] == str(child)
+        return list(found["parents"])
+
+    [pat] = await parents_of(first, mobile[5])
+    uuid.UUID(pat["parent_id"])  # the id `clinics consent record --parent` takes
+    assert (pat["name"], pat["email"], pat["phone"]) == ("Pat Parent", "p3100@example.com", "07700900982")
+    assert pat["contactable_by"] == ["email", "sms"]
+    [lee] = await parents_of(second, landline[5])
+    assert (lee["phone"], lee["contactable_by"]) == ("01134960123", [])  # a landline is never texted
+    await ask(client, SetChildFlags(child_id=first, restricted=True, changed_by="t"))
+    [hidden] = await parents_of(first, mobile[5])
+    assert (hidden["email"], hidden["phone"]) == ("(hidden)", "(hidden)") and hidden["parent_id"] == pat["parent_id"]

@@ -17,7 +17,14 @@ from contracts.cohort import (
     SetChildFlags,
 )
 from contracts.common import Programme
-from contracts.sessions import SchoolSessionChanged, SchoolSessionClosed, TeamSettings, TeamUpdated
+from contracts.sessions import (
+    ClinicDate,
+    ClinicDatesChanged,
+    SchoolSessionChanged,
+    SchoolSessionClosed,
+    TeamSettings,
+    TeamUpdated,
+)
 from msgkit.runtime import Runtime
 from testkit import eventually, publish
 
@@ -76,7 +83,11 @@ async def test_closed_session_invites_exactly_the_previewed_children_once(
 ) -> None:
     team, session_id = new_team(), uuid.uuid4()
     rows = [child_row(n, urn=SCHOOL, contact=n != 2, seed=n + 500) for n in range(7)]
-    vaccinated, refused, unreachable, archived, first, second, member = await import_children(client, team, rows)
+    # A parent with only a landline and no email cannot be sent an invitation either (a text never reaches it).
+    rows.append([*child_row(7, urn=SCHOOL, contact=False, seed=507)[:6], "Lee Line", "Father", "", "0113 496 0123"])
+    vaccinated, refused, unreachable, archived, first, second, member, landline = await import_children(
+        client, team, rows
+    )
     events = [vaccination(vaccinated, team, at=AT), consent(refused, team, at=AT, status="refused")]
     events.append(session_changed(team, session_id))
     for event in events:
@@ -90,31 +101,32 @@ async def test_closed_session_invites_exactly_the_previewed_children_once(
     assert before["will_invite"] == 2
     assert before["left_out"] == {
         "vaccinated": 1,
-        "refused": 1,
+        "consent_refused": 1,
+        "not_in_year_groups": 0,
         "already_invited": 1,
-        "not_contactable": 1,
+        "not_contactable": 2,
         "do_not_contact": 1,
     }
     closed = session_closed(team, session_id)
     await publish(client, closed)
     await publish(client, closed)  # redelivered
     invitations = await eventually(
-        lambda: _at_least(invited_for(tap, team, "school_session_closed"), 2), what="the closed session's invitations"
+        lambda: _at_least(invited_for(tap, team, "school_session_closed"), 4), what="the closed session's invitations"
     )
-    assert {uuid.UUID(i["child_id"]) for i in invitations} == {first, second}
+    # Children no parent of whom can be reached still join (staff may phone them); notify cancels their invitation.
+    assert {uuid.UUID(i["child_id"]) for i in invitations} == {first, second, unreachable, landline}
     assert {i["trigger"] for i in invitations} == {"staff"} and {i["requested_by"] for i in invitations} == {
         "Nurse Joy"
     }
-    assert unreachable not in {uuid.UUID(i["child_id"]) for i in tap.invitations(team)}
 
     await publish(client, again := session_closed(team, session_id))
     await eventually(lambda: processed(runtime, again), what="the second close")
     after = await preview(client, session_id)
-    assert after["will_invite"] == 0 and after["left_out"]["already_invited"] == 3
+    assert after["will_invite"] == 0 and after["left_out"]["already_invited"] == 5
     members = "SELECT count(*) FROM clinic_memberships WHERE team_ods = :t AND reason = 'school_session_closed'"
-    assert await scalar(runtime, members, t=team) == 2
+    assert await scalar(runtime, members, t=team) == 4
     await _marker(client, tap, team)
-    assert len(invited_for(tap, team, "school_session_closed")) == 2
+    assert len(invited_for(tap, team, "school_session_closed")) == 4
 
 
 async def _at_least(items: list[dict[str, Any]], count: int) -> list[dict[str, Any]] | None:
@@ -173,9 +185,50 @@ async def test_staff_cannot_invite_an_archived_or_unknown_child(client: RabbitBr
     assert unknown.error is not None and unknown.error.code == "not_found"
 
 
+def clinic_dates(team: str, *days: date) -> ClinicDatesChanged:
+    return ClinicDatesChanged(
+        session_id=uuid.uuid4(), team_ods=team, programmes=[Programme.FLU], academic_year=2025,
+        dates=[ClinicDate(on=d) for d in days], first_upcoming_date=None, last_date=None,
+    )  # fmt: skip
+
+
+async def test_a_walk_in_on_a_day_with_no_clinic_is_refused(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    [child] = await import_children(client, team, [child_row(1, urn=SCHOOL, seed=910)])
+    walk_in = AddWalkIn(child_id=child, team_ods=team, requested_by="Nurse Joy")
+    refused = await ask(client, walk_in)
+    assert refused.error is not None and refused.error.code == "no_clinic_today"
+    assert refused.error.message == (
+        f"Team {team} has no community clinic today (15 Oct 2025), so no one can walk in to one;"
+        " it has no clinic dates to come."
+    )
+    await publish(client, dates := clinic_dates(team, date(2025, 10, 14), date(2025, 11, 5)))
+    await eventually(lambda: processed(runtime, dates), what="the clinic dates")
+    refused = await ask(client, walk_in.model_copy(update={"message_id": uuid.uuid4()}))
+    assert refused.error is not None and refused.error.message.endswith("its next clinic is on 5 Nov 2025.")
+    memberships = "SELECT count(*) FROM clinic_memberships WHERE child_id = :c"
+    assert await scalar(runtime, memberships, c=child) == 0
+
+
+async def test_a_walk_in_outside_the_programmes_year_groups_is_refused(client: RabbitBroker, runtime: Runtime) -> None:
+    team = new_team()
+    [child] = await import_children(client, team, [child_row(1, urn=SCHOOL, seed=920)])  # year 7 in 2025/26
+    await publish(client, dates := clinic_dates(team, date(2025, 10, 15)))
+    await eventually(lambda: processed(runtime, dates), what="the clinic dates")
+    refused = await ask(client, AddWalkIn(child_id=child, team_ods=team, programmes=[Programme.HPV], requested_by="t"))
+    assert refused.error is not None and refused.error.code == "not_in_year_groups"
+    assert refused.error.message.startswith("The child is not part of this programme: hpv is not offered to year 7")
+    both = await ask(
+        client, AddWalkIn(child_id=child, team_ods=team, programmes=[Programme.FLU, Programme.HPV], requested_by="t")
+    )
+    assert both.data is not None and both.data["programmes"] == ["flu"]
+
+
 async def test_walk_in_joins_todays_clinic_once(client: RabbitBroker, runtime: Runtime, tap: Tap) -> None:
     team = new_team()
     [child] = await import_children(client, team, [child_row(1, urn=SCHOOL, seed=900)])
+    await publish(client, dates := clinic_dates(team, date(2025, 10, 15)))
+    await eventually(lambda: processed(runtime, dates), what="the clinic dates")
     walk_in = AddWalkIn(child_id=child, team_ods=team, requested_by="Nurse Joy")
     first, redelivered = await ask(client, walk_in), await ask(client, walk_in)
     assert (

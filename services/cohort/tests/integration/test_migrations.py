@@ -1,4 +1,4 @@
-"""Migration 0004: memberships get their statuses and names from what is there, and triggers keep them."""
+"""Migrations 0004 and 0006: memberships get their statuses and names from what is there, and triggers keep them."""
 
 from __future__ import annotations
 
@@ -33,13 +33,15 @@ _STATUS = """SELECT programme, academic_year, invited, consent_status, vaccinate
 
 def test_one_head_and_numbered_revisions() -> None:
     scripts = ScriptDirectory.from_config(alembic_config(MIGRATIONS, url="", schema="cohort"))
-    assert scripts.get_heads() == ["0005"]
+    assert scripts.get_heads() == ["0007"]
     assert sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("0*.py")) == [
         "0001",
         "0002",
         "0003",
         "0004",
         "0005",
+        "0006",
+        "0007",
     ]
 
 
@@ -72,7 +74,7 @@ async def test_0004_fills_in_what_is_there_and_downgrades(database_url: str, sch
         await conn.execute(_VACCINATION, uuid.uuid4(), ada, "flu", 2024, AT)  # flu is this year's only
         await conn.execute(_INVITATION, uuid.uuid4(), ada, ["flu"], 2025, False)
         await conn.execute(_INVITATION, uuid.uuid4(), bo, None, None, True)  # sent, not yet seen scheduled
-        await asyncio.to_thread(upgrade, MIGRATIONS, url=database_url, schema=schema)
+        await asyncio.to_thread(upgrade, MIGRATIONS, url=database_url, schema=schema, revision="0004")
         assert [tuple(r) for r in await conn.fetch(_STATUS, ada)] == [
             ("flu", 2024, False, "no_response", True, "Lovelace", "Ada"),
             ("flu", 2025, True, "refused", False, "Lovelace", "Ada"),
@@ -87,7 +89,7 @@ async def test_0004_fills_in_what_is_there_and_downgrades(database_url: str, sch
         columns = "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
         assert "invited" not in {r[0] for r in await conn.fetch(columns, schema, "clinic_memberships")}
         await conn.execute(_CONSENT, bo, "flu", "given", AT)  # while no trigger keeps the statuses
-        await asyncio.to_thread(upgrade, MIGRATIONS, url=database_url, schema=schema)
+        await asyncio.to_thread(upgrade, MIGRATIONS, url=database_url, schema=schema, revision="0004")
         assert (await conn.fetchrow(_STATUS, bo))["consent_status"] == "given"
     finally:
         await conn.close()
@@ -104,6 +106,9 @@ async def test_triggers_keep_statuses_and_names_as_rows_change(database_url: str
         assert tuple(await conn.fetchrow(_STATUS, ada)) == ("flu", 2025, False, "given", False, "Lovelace", "Ada")
         invitation = uuid.uuid4()
         await conn.execute(_INVITATION, invitation, ada, ["flu"], 2025, False)
+        # Scheduled is not invited: a parent must have been sent it (migration 0006).
+        assert (await conn.fetchrow(_STATUS, ada))["invited"] is False
+        await conn.execute("UPDATE invitations SET sent = true WHERE invitation_id = $1", invitation)
         await conn.execute("UPDATE consents SET status = 'refused' WHERE child_id = $1", ada)
         await conn.execute(_VACCINATION, uuid.uuid4(), ada, "flu", 2025, AT)
         await conn.execute("UPDATE children SET last_name = 'King' WHERE id = $1", ada)
@@ -112,6 +117,28 @@ async def test_triggers_keep_statuses_and_names_as_rows_change(database_url: str
         await conn.execute("UPDATE invitations SET academic_year = 2024 WHERE invitation_id = $1", invitation)
         await conn.execute("DELETE FROM vaccinations WHERE child_id = $1", ada)
         assert tuple(await conn.fetchrow(_STATUS, ada)) == ("flu", 2025, False, "refused", False, "King", "Ada")
+    finally:
+        await conn.close()
+
+
+async def test_0006_counts_only_sent_invitations_and_downgrades(database_url: str, schema: str) -> None:
+    await asyncio.to_thread(upgrade, MIGRATIONS, url=database_url, schema=schema, revision="0005")
+    ada, bo, cy = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    conn = await _connect(database_url, schema)
+    try:
+        for child, name in ((ada, "Ada"), (bo, "Bo"), (cy, "Cy")):
+            await conn.execute(_CHILD, child, name, "Lovelace")
+            await conn.execute(_MEMBER, child, 2025, "flu")
+        await conn.execute(_INVITATION, uuid.uuid4(), ada, ["flu"], 2025, True)
+        await conn.execute(_INVITATION, uuid.uuid4(), bo, ["flu"], 2025, False)  # scheduled only
+        await conn.execute(_INVITATION, uuid.uuid4(), cy, ["flu"], 2024, True)  # sent, another year
+        await asyncio.to_thread(upgrade, MIGRATIONS, url=database_url, schema=schema)
+        invited = [(await conn.fetchrow(_STATUS, c))["invited"] for c in (ada, bo, cy)]
+        assert invited == [True, False, False]
+
+        config = alembic_config(MIGRATIONS, url=database_url, schema=schema)
+        await asyncio.to_thread(command.downgrade, config, "0005")
+        assert (await conn.fetchrow(_STATUS, bo))["invited"] is True
     finally:
         await conn.close()
 

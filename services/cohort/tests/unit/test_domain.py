@@ -12,15 +12,14 @@ from cohort.domain import (
     InvitationKind,
     JoinReason,
     LeftOutReason,
+    Parent,
     Trigger,
-    mask_email,
-    mask_phone,
-    mask_recipient,
     new_programmes,
     programme_done,
     programmes_or_default,
     reason_for_school,
     select_for_clinic,
+    shown_recipient,
     staff_invite,
 )
 from cohort.ids import time_ordered_uuid
@@ -119,17 +118,48 @@ def test_selection_invites_only_open_programmes_and_counts_each_child_once() -> 
         candidate(flags=ChildFlags(restricted=True)),
     ]
     selection = select_for_clinic(children, ("flu", "hpv"))
+    unreachable = children[5]
+    # A child no parent of whom can be reached joins (staff may phone them) but is counted not contactable.
     assert [(j.child_id, j.programmes, j.reason) for j in selection.invite] == [
-        (invited.child_id, ("hpv",), JoinReason.SCHOOL_SESSION_CLOSED)
+        (invited.child_id, ("hpv",), JoinReason.SCHOOL_SESSION_CLOSED),
+        (unreachable.child_id, ("flu", "hpv"), JoinReason.SCHOOL_SESSION_CLOSED),
     ]
     assert selection.left_out == {
         LeftOutReason.VACCINATED: 2,
-        LeftOutReason.REFUSED: 1,
+        LeftOutReason.CONSENT_REFUSED: 1,
+        LeftOutReason.NOT_IN_YEAR_GROUPS: 0,
         LeftOutReason.ALREADY_INVITED: 1,
         LeftOutReason.NOT_CONTACTABLE: 1,
         LeftOutReason.DO_NOT_CONTACT: 2,
     }
     assert selection.will_invite + sum(selection.left_out.values()) == len(children)
+
+
+def test_a_child_outside_the_programmes_year_groups_is_not_invited_for_it() -> None:
+    year_7, year_9, unknown = candidate(year_group=7), candidate(year_group=9), candidate()
+    selection = select_for_clinic([year_7, year_9, unknown], ("hpv",))
+    assert [j.child_id for j in selection.invite] == [year_9.child_id, unknown.child_id]
+    assert selection.left_out[LeftOutReason.NOT_IN_YEAR_GROUPS] == 1
+    # Flu is offered from reception: a year 7 child is invited for flu only.
+    both = select_for_clinic([year_7], ("flu", "hpv"))
+    assert [j.programmes for j in both.invite] == [("flu",)]
+
+
+@pytest.mark.parametrize(
+    ("email", "phone", "channels"),
+    [
+        ("p@example.com", "07700 900982", ("email", "sms")),
+        (None, "07700 900982", ("sms",)),
+        ("p@example.com", "0113 496 0123", ("email",)),
+        (None, "0113 496 0123", ()),  # a landline alone reaches nobody
+        (None, None, ()),
+    ],
+)
+def test_a_parent_is_reached_by_email_and_by_text_only_on_a_mobile(
+    email: str | None, phone: str | None, channels: tuple[str, ...]
+) -> None:
+    parent = Parent(uuid.uuid4(), email=email, phone=phone)
+    assert parent.channels == channels and parent.contactable == bool(channels)
 
 
 def test_a_member_for_one_programme_is_invited_for_the_other() -> None:
@@ -149,23 +179,20 @@ def test_selection_after_the_joins_invites_nobody() -> None:
 @pytest.mark.parametrize(
     ("recipient", "restricted", "shown"),
     [
-        ("jane.doe@example.com", False, "j***@example.com"),
-        ("07412 345678", False, "07*** ***678"),
-        ("+447412345678", False, "44*** ***678"),
+        # In full, so staff can tell a child's two parents apart (issue 19 item 13).
+        ("jane.doe@example.com", False, "jane.doe@example.com"),
+        ("07412345678", False, "07412345678"),
         ("jane.doe@example.com", True, "(hidden)"),
         ("07412345678", True, "(hidden)"),
     ],
 )
-def test_recipients_are_masked_and_hidden_for_restricted_children(recipient: str, restricted: bool, shown: str) -> None:
-    assert mask_recipient(recipient, restricted=restricted) == shown
+def test_recipients_are_shown_in_full_and_hidden_for_restricted_children(
+    recipient: str, restricted: bool, shown: str
+) -> None:
+    assert shown_recipient(recipient, restricted=restricted) == shown
 
 
 def test_bulk_ids_are_uuid7_and_sort_in_the_order_they_were_made() -> None:
     ids = [time_ordered_uuid() for _ in range(50)]
     assert all(i.version == 7 for i in ids)
     assert [i.bytes[:6] for i in ids] == sorted(i.bytes[:6] for i in ids)
-
-
-def test_masking_never_shows_a_short_or_odd_value() -> None:
-    assert mask_phone("123") == "(hidden)"
-    assert mask_email("not-an-email") == "(hidden)"

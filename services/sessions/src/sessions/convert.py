@@ -65,7 +65,9 @@ def _dates(session: Session) -> list[c.ClinicDate]:
     return [c.ClinicDate(on=d.on, venue_id=d.venue_id) for d in session.dates]
 
 
-def session_details(session: Session, today: date) -> c.SessionDetails:
+def session_details(
+    session: Session, today: date, *, school_name: str | None = None, already_closed: bool = False
+) -> c.SessionDetails:
     return c.SessionDetails(
         session_id=session.session_id,
         kind=session.kind,
@@ -80,6 +82,8 @@ def session_details(session: Session, today: date) -> c.SessionDetails:
         consent_window_closes_on=session.consent_window_closes_on,
         closed_at=session.closed_at,
         closed_by=session.closed_by,
+        school_name=school_name,
+        already_closed=already_closed,
     )
 
 

@@ -101,6 +101,7 @@ class Session:
     school_urn: str | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
+    closed_by_request: uuid.UUID | None = None
 
     def state(self, today: date) -> SessionState:
         return session_state((d.on for d in self.dates), today)
@@ -147,7 +148,7 @@ class Session:
         programmes_changed, self.programmes = wanted.programmes != self.programmes, wanted.programmes
         return dates_changed or programmes_changed
 
-    def close(self, *, by: str, at: datetime, today: date) -> bool:
+    def close(self, *, by: str, at: datetime, today: date, request: uuid.UUID | None = None) -> bool:
         """Close a completed school session; False if it was already closed."""
         if self.kind is not SessionKind.SCHOOL:
             raise Refused("not_a_school_session", "Only school sessions are closed; this is a community clinic.")
@@ -155,7 +156,7 @@ class Session:
             return False
         if self.state(today) is not SessionState.COMPLETED:
             raise Refused("session_not_completed", self._not_completed_sentence(today))
-        self.closed_at, self.closed_by = at, by
+        self.closed_at, self.closed_by, self.closed_by_request = at, by, request
         return True
 
     def _not_completed_sentence(self, today: date) -> str:

@@ -55,6 +55,12 @@ class TeamRepository:
     async def has_location(self, team_ods: str, kind: LocationKind, location_id: str) -> bool:
         return await self._db.get(LocationRow, (team_ods, kind.value, location_id)) is not None
 
+    async def school_name(self, team_ods: str, school_urn: str | None) -> str | None:
+        if school_urn is None:
+            return None
+        row = await self._db.get(LocationRow, (team_ods, LocationKind.SCHOOL.value, school_urn))
+        return row.name if row else None
+
     async def schools(self, team_ods: str) -> list[tuple[str, str]]:
         """The team's schools (URN, name) by name, for a parent choosing their child's school."""
         rows = await self._db.execute(
@@ -149,6 +155,7 @@ class SessionRepository:
             school_urn=row.school_urn,
             closed_at=row.closed_at,
             closed_by=row.closed_by,
+            closed_by_request=row.closed_by_request,
         )
 
 
@@ -158,6 +165,25 @@ class VaccinationRepository:
 
     async def get(self, record_id: uuid.UUID) -> Vaccination | None:
         row = await self._db.get(VaccinationRow, record_id)
+        return _vaccination(row) if row else None
+
+    async def lock_child(self, child_id: uuid.UUID, programme: str) -> None:
+        """Hold the child's records of a programme for this transaction: checks of 'already recorded' serialise."""
+        key = f"vaccination:{child_id}:{programme}"
+        await self._db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+    async def on_day(self, child_id: uuid.UUID, programme: str, day: date) -> Vaccination | None:
+        """The first outcome recorded for the child and programme on `day`, if any."""
+        row = await self._db.scalar(
+            select(VaccinationRow)
+            .where(
+                VaccinationRow.child_id == child_id,
+                VaccinationRow.programme == programme,
+                VaccinationRow.session_date == day,
+            )
+            .order_by(VaccinationRow.recorded_at)
+            .limit(1)
+        )
         return _vaccination(row) if row else None
 
     async def add(self, v: Vaccination) -> bool:
@@ -211,6 +237,7 @@ def _session_values(session: Session) -> dict[str, object]:
         "school_urn": session.school_urn,
         "closed_at": session.closed_at,
         "closed_by": session.closed_by,
+        "closed_by_request": session.closed_by_request,
     }
 
 

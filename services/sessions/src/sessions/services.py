@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
 from typing import ParamSpec
 
 from contracts import sessions as c
@@ -19,6 +19,7 @@ from sessions.domain import (
     Session,
     SessionDate,
     Vaccination,
+    long_date,
     new_clinic_session,
     new_school_session,
     programme_set,
@@ -119,8 +120,10 @@ async def set_clinic_dates(command: c.SetClinicDates, uow: SessionsUnitOfWork, n
                 new_clinic_session(session_id=uuid.uuid4(), team_ods=key[0], academic_year=key[1], programmes=key[2])
             )
             clinic = await _clinic(uow, *key, lock=True)
+            dates = [SessionDate(on=d.on, venue_id=d.venue_id) for d in command.dates]
+            _check_not_past(dates, held=clinic.dates, today=london_date(now))
             changed = clinic.set_dates(
-                [SessionDate(on=d.on, venue_id=d.venue_id) for d in command.dates],
+                dates,
                 venues=await uow.teams.clinic_venues(command.team_ods),
                 recorded=await uow.sessions.recorded_dates(clinic.session_id),
             )
@@ -133,19 +136,34 @@ async def set_clinic_dates(command: c.SetClinicDates, uow: SessionsUnitOfWork, n
     return Reply.success(convert.session_details(clinic, london_date(now)))
 
 
+def _check_not_past(dates: Sequence[SessionDate], *, held: Sequence[SessionDate], today: date) -> None:
+    """A clinic date before today may be kept but not added: no one can be invited to a clinic that is over."""
+    if past := sorted(d.on for d in dates if d.on < today and d.on not in {h.on for h in held}):
+        raise Refused(
+            "date_in_past",
+            f"{long_date(past[0])} is in the past (today is {long_date(today)});"
+            " a clinic date can be added from today on.",
+        )
+
+
 @refusals_as_replies
 async def close_school_session(command: c.CloseSchoolSession, uow: SessionsUnitOfWork, now: datetime) -> Reply:
+    """*Send clinic invitations*. A second close (a second click) sends nothing and says the session was closed."""
     async with uow:
         if await uow.claim(command):
             session = await _session(uow, command.session_id, lock=True)
             # Closing twice is a no-op: one SchoolSessionClosed per session, ever.
-            if session.close(by=command.closed_by, at=now, today=london_date(now)):
+            if session.close(by=command.closed_by, at=now, today=london_date(now), request=command.message_id):
                 await uow.sessions.save(session)
                 uow.publish(convert.school_session_closed(session, cause=command))
                 log.info("school session closed", extra={"session_id": str(session.session_id)})
             await uow.commit()
         session = await _session(uow, command.session_id)
-    return Reply.success(convert.session_details(session, london_date(now)))
+        name = await uow.teams.school_name(session.team_ods, session.school_urn)
+    # A redelivery of the closing request is not a second close; any other request to close it is.
+    already = session.closed_by_request != command.message_id
+    details = convert.session_details(session, london_date(now), school_name=name, already_closed=already)
+    return Reply.success(details)
 
 
 @refusals_as_replies
@@ -155,6 +173,8 @@ async def record_vaccination(command: c.RecordVaccination, uow: SessionsUnitOfWo
             existing = await uow.vaccinations.get(command.record_id)
             if existing is None:
                 record = await _new_record(uow, command, now)
+                if not command.confirm_repeat:
+                    await _refuse_a_second_outcome(uow, record)
                 if await uow.vaccinations.add(record):
                     uow.publish(convert.vaccination_recorded(record, cause=command))
                     log.info("vaccination recorded", extra={"record_id": str(record.record_id)})
@@ -184,6 +204,21 @@ async def _new_record(uow: SessionsUnitOfWork, command: c.RecordVaccination, now
     )
 
 
+async def _refuse_a_second_outcome(uow: SessionsUnitOfWork, record: Vaccination) -> None:
+    """A second outcome of one child, programme and day is a mistake unless staff confirm it: never recorded twice
+    silently. Two such requests at once are taken one after the other (the lock), so one of them sees the other."""
+    await uow.vaccinations.lock_child(record.child_id, record.programme)
+    earlier = await uow.vaccinations.on_day(record.child_id, record.programme, record.session_date)
+    if earlier is not None:
+        outcome = earlier.outcome.value.replace("_", " ")
+        raise Refused(
+            "already_recorded",
+            f"This child already has an outcome for {record.programme} on {long_date(record.session_date)} "
+            f"({outcome}, recorded by {earlier.recorded_by}, record {earlier.record_id}); "
+            "record another only if it is a separate outcome, confirming it (--confirm).",
+        )
+
+
 def _repeats(existing: Vaccination, command: c.RecordVaccination) -> bool:
     return existing.repeats(
         child_id=command.child_id,
@@ -199,7 +234,8 @@ def _repeats(existing: Vaccination, command: c.RecordVaccination) -> bool:
 async def get_session(query: c.GetSession, uow: SessionsUnitOfWork, now: datetime) -> Reply:
     async with uow:
         session = await _session(uow, query.session_id)
-    return Reply.success(convert.session_details(session, london_date(now)))
+        name = await uow.teams.school_name(session.team_ods, session.school_urn)
+    return Reply.success(convert.session_details(session, london_date(now), school_name=name))
 
 
 @refusals_as_replies

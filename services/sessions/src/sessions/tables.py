@@ -86,6 +86,8 @@ class SessionRow(Base):
     school_urn: Mapped[str | None] = mapped_column(String(6))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(String(200))
+    # The request that closed it (migration 0003): its redelivery is not a second close.
+    closed_by_request: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -58,10 +58,27 @@ async def test_one_clinic_session_per_year_and_programme_set(client: Client) -> 
 async def test_today_is_upcoming_and_past_dates_are_not(client: Client) -> None:
     ods = await clinic_team(client)
     past, today, later = date(2026, 3, 1), date(2026, 3, 4), date(2026, 5, 2)
+    now = client.clock.now()
+    client.clock.advance(-timedelta(days=3))  # the past date was added when it was still to come
+    await client.ok(set_dates(ods, c.ClinicDate(on=past)))
+    client.clock.set(now)
     data = await client.ok(set_dates(ods, *(c.ClinicDate(on=d) for d in (past, today, later))))
     assert data["state"] == "in_progress" and data["first_upcoming_date"] == "2026-03-04"
-    event = await client.tap.one(c.ClinicDatesChanged, lambda e: e.team_ods == ods)
+    event = await client.tap.one(c.ClinicDatesChanged, lambda e: e.team_ods == ods and len(e.dates) == 3)
     assert event.first_upcoming_date == today
+
+
+async def test_a_clinic_date_in_the_past_is_refused_with_a_clear_error(client: Client) -> None:
+    ods = await clinic_team(client)
+    code, message = await client.refused(
+        set_dates(ods, c.ClinicDate(on=date(2026, 3, 3)), c.ClinicDate(on=date(2026, 5, 2)))
+    )
+    assert code == "date_in_past"
+    assert message == (
+        "Tuesday 3 Mar 2026 is in the past (today is Wednesday 4 Mar 2026); a clinic date can be added from today on."
+    )
+    # Today is not past: a clinic can be added for this afternoon.
+    assert (await client.ok(set_dates(ods, c.ClinicDate(on=date(2026, 3, 4)))))["state"] == "in_progress"
 
 
 async def test_dates_are_amended_and_removed_and_unchanged_dates_publish_nothing(client: Client) -> None:

@@ -99,9 +99,13 @@ async def test_closing_twice_is_a_no_op_success_with_one_event(client: Client) -
     request = create(ods, urn)
     await client.ok(request)
     close = c.CloseSchoolSession(session_id=request.session_id, closed_by="nurse")
-    assert await client.ok(close) == await client.ok(close)  # the same request delivered twice
+    first = await client.ok(close)
+    assert await client.ok(close) == first  # the same request delivered twice
+    assert first["already_closed"] is False and first["school_name"] == "Park School"
     again = await client.ok(c.CloseSchoolSession(session_id=request.session_id, closed_by="someone else"))
-    assert again["closed_by"] == "nurse"
+    # A second Send clinic invitations says it sent nothing, and when the first did (issue 19 item 14).
+    assert again["closed_by"] == "nurse" and again["already_closed"] is True
+    assert again["closed_at"] == first["closed_at"]
     await client.settle()
     assert len(client.tap.of(c.SchoolSessionClosed, lambda e: e.session_id == request.session_id)) == 1
     code, _ = await client.refused(create(ods, urn, MARCH_3, session_id=request.session_id))

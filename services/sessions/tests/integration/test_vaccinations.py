@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -25,7 +25,13 @@ async def clinic_today(client: Client) -> tuple[str, str]:
     await client.ok(c.AddLocation(team_ods=ods, location_id="hub", kind="community_clinic", name="Leeds Hub"))
     dates = [c.ClinicDate(on=date(2026, 3, 2)), c.ClinicDate(on=TODAY)]
     request = c.SetClinicDates(team_ods=ods, academic_year=2025, programmes=[Programme.FLU], dates=dates)
-    clinic = await client.ok(request)
+    # A clinic date is added before it comes: the dates were set two days ago.
+    now = client.clock.now()
+    client.clock.advance(-timedelta(days=2))
+    try:
+        clinic = await client.ok(request)
+    finally:
+        client.clock.set(now)
     return ods, clinic["session_id"]
 
 
@@ -114,6 +120,23 @@ async def test_a_school_vaccination_is_at_the_school_and_parent_present_is_refus
     present = vaccinate(str(school.session_id), programme="hpv", venue_id=None, parent_present=True)
     code, _ = await client.refused(present)
     assert code == "parent_present_at_school"
+
+
+async def test_a_second_outcome_of_a_child_programme_and_day_is_refused_unless_confirmed(client: Client) -> None:
+    _, session_id = await clinic_today(client)
+    first = vaccinate(session_id)
+    await client.ok(first)
+    second = vaccinate(session_id, child_id=first.child_id)
+    code, message = await client.refused(second)
+    assert code == "already_recorded"
+    assert message.startswith("This child already has an outcome for flu on Wednesday 4 Mar 2026 (vaccinated")
+    assert str(first.record_id) in message and "--confirm" in message
+    # Another day, another programme or another child is no repeat; a confirmed second outcome is recorded.
+    await client.ok(vaccinate(session_id, child_id=first.child_id, performed_at=datetime(2026, 3, 2, 11, tzinfo=UTC)))
+    await client.ok(second.model_copy(update={"message_id": uuid.uuid4(), "confirm_repeat": True}))
+    await client.settle()
+    recorded = client.tap.of(c.VaccinationRecorded, lambda e: e.child_id == first.child_id)
+    assert len(recorded) == 3
 
 
 async def test_a_clinic_date_with_records_cannot_be_removed(client: Client) -> None:
