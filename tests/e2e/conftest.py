@@ -7,16 +7,19 @@ node started with the common 1,024 limit stops accepting connections at the thir
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from faststream.rabbit import RabbitBroker
 
-from clinics_admin.processes import ServiceProcess
+from clinics_admin.bootstrap import CLIENT_DATABASES, ensure_roles
+from clinics_admin.processes import ServiceProcess, service_env
 from msgkit.failover import FailoverBroker
-from testkit import RabbitServer
+from testkit import RabbitServer, free_port
 from testkit.stack import Stack, World, open_stack, world
 from testkit.stub import StubProcess
 
@@ -75,3 +78,29 @@ async def client(e2e_amqp_url: str, stack: dict[str, ServiceProcess]) -> AsyncIt
         yield broker
     finally:
         await broker.stop()
+
+
+@pytest.fixture(scope="package")
+def consent_form(e2e_world: World, e2e_stack: Stack, e2e_log_dir: Path) -> Iterator[ServiceProcess]:
+    """The parent-facing consent form as a process beside the stack, as its own broker user (consent_form,
+    which may send only the form's requests), on plain http:// on loopback."""
+    with ThreadPoolExecutor(1) as pool:  # its own loop: sync tests (Playwright's) share this fixture
+        pool.submit(asyncio.run, ensure_roles(e2e_world.database_url, CLIENT_DATABASES)).result()
+    port = free_port()
+    env = service_env(
+        "consent_form",
+        database_url=e2e_world.database_url,
+        rabbitmq_url=e2e_world.amqp_url,
+        port=port,
+        extra={"CONSENT_FORM_COOKIE_SECURE": "false"},
+        amqp_user=True,
+    )
+    process = ServiceProcess("consent_form", env, port, e2e_log_dir / "consent_form.log")
+    process.migrate()
+    process.start()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, process.wait_ready(timeout=60)).result()
+        yield process
+    finally:
+        process.stop()

@@ -289,30 +289,3 @@ async def test_an_invalid_file_lists_every_bad_row_and_exits_1(cli: Cli) -> None
     assert error["details"] and all(d["row"] >= 2 for d in error["details"])
     found = (await cli("children", "find", "--team", ods, "--last-name", "Smith", json=True)).ok().json()
     assert found["children"] == []
-
-
-async def test_the_demo_walks_the_whole_flow_and_shows_it_in_the_order_it_happened(cli: Cli) -> None:
-    shown = (await cli("demo")).ok().stdout
-    assert "invitations sent" in shown and "clinic_initial_invitation" in shown
-    assert "activity log of child" in shown and "Vaccinated for Flu" in shown
-    # The invitations due at import go out before the school session; the request before the phone call.
-    steps = ["imported", "invitations sent", "school session", "consent request sent", "consent given by phone",
-             "clinic today", "activity log of child"]  # fmt: skip
-    at = [shown.find(step) for step in steps]
-    assert -1 not in at and at == sorted(at), dict(zip(steps, at, strict=True))
-
-    report = (await cli("demo", json=True)).ok().json()
-    assert {s["channel"] for s in report["invitations_sent"]} == {"email", "sms"}
-    entries = report["activity_log"]["entries"]
-    kinds = [e["kind"] for e in entries]
-    assert kinds[0] == "joined_clinic_cohort" and "vaccination_recorded" in kinds
-    assert report["preview"]["will_invite"] == 2
-    # As a nurse works: the consent request is sent on both channels, then consent is given by phone.
-    requests_sent = [
-        i for i, e in enumerate(entries)
-        if e["kind"] == "notification_sent" and e["details"]["message"] == "consent_clinic_request"
-    ]  # fmt: skip
-    (given,) = [i for i, e in enumerate(entries) if e["kind"] == "consent_recorded"]
-    assert {entries[i]["details"]["channel"] for i in requests_sent} == {"email", "sms"}
-    assert max(requests_sent) < given, [e["text"] for e in entries]
-    assert entries[given]["details"]["route"] == "phone"

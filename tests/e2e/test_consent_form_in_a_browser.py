@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
-from clinics_admin.bootstrap import CLIENT_DATABASES, ensure_roles
-from clinics_admin.processes import ServiceProcess, service_env
+from clinics_admin.processes import ServiceProcess
 from msgkit.failover import FailoverBroker
-from testkit import eventually, free_port
+from testkit import eventually
 from testkit.browser import Parent, chromium, missing
-from testkit.stack import Stack, World
 from testkit.stub import StubProcess
 
 from .cli_support import Cli
@@ -35,28 +33,11 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
         return pool.submit(asyncio.run, work()).result()  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def form(e2e_world: World, e2e_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+@pytest.fixture
+def form(consent_form: ServiceProcess) -> ServiceProcess:
     if why := missing():
         pytest.skip(why)
-    run(lambda: ensure_roles(e2e_world.database_url, CLIENT_DATABASES))
-    port = free_port()
-    env = service_env(
-        "consent_form",
-        database_url=e2e_world.database_url,
-        rabbitmq_url=e2e_world.amqp_url,
-        port=port,
-        extra={"CONSENT_FORM_COOKIE_SECURE": "false"},  # plain http:// on loopback
-        amqp_user=True,  # as consent_form, which may send only the form's three requests
-    )
-    process = ServiceProcess("consent_form", env, port, tmp_path_factory.mktemp("logs") / "consent_form.log")
-    process.migrate()
-    process.start()
-    try:
-        run(lambda: process.wait_ready(timeout=60))
-        yield process
-    finally:
-        process.stop()
+    return consent_form
 
 
 async def requested_link(amqp_url: str, stub: StubProcess, tmp_path: Path) -> tuple[str, ChildRow, str]:

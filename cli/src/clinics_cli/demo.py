@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
 from clinics_cli import output, views
-from clinics_cli.client import EXIT_TIMEOUT, Client, CliError
+from clinics_cli.client import Client
+from clinics_cli.demo_consent import consent_by_phone, consent_online
+from clinics_cli.demo_core import FLU, NURSE, Demo, eventually
 from clinics_cli.importing import import_rows
-from contracts import cohort, consent, notify, sessions
-from contracts.common import CLINIC_URNS, URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, MessageKind, Programme
+from contracts import cohort, notify, sessions
+from contracts.common import CLINIC_URNS, URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL, Programme
 from contracts.nhs_number import with_check_digit
-from msgkit.clock import LONDON, SystemClock, academic_year_of, london_today, readable
+from msgkit.clock import LONDON, academic_year_of, readable
 
-FLU = [Programme.FLU]
-NURSE = "Nurse Demo"
+__all__ = ["Demo", "consent_by_phone", "walk"]
+
 VENUE = "leeds-health-centre"
 SCHOOLS = {"110001": "Hillside Primary", "110002": "Riverside Academy", "110003": "St Anne's CE Primary"}
 FIRST_NAMES = ["Amara", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hari", "Isla", "Jay", "Kai", "Lena"]
@@ -30,7 +28,6 @@ HEADER = ["CHILD_FIRST_NAME", "CHILD_LAST_NAME", "CHILD_DATE_OF_BIRTH", "CHILD_N
           "CHILD_POSTCODE", "PARENT_1_NAME", "PARENT_1_RELATIONSHIP", "PARENT_1_EMAIL", "PARENT_1_PHONE"]  # fmt: skip
 # Three pupils at each school, two home-educated children and one whose school is unknown.
 URNS = [*SCHOOLS, *SCHOOLS, *SCHOOLS, URN_HOME_EDUCATED, URN_HOME_EDUCATED, URN_UNKNOWN_SCHOOL]
-WAIT_SECONDS = 60.0
 
 
 def nhs_number(rng: random.Random) -> str:
@@ -58,48 +55,8 @@ def clinic_days(today: date) -> list[date]:
     return [today, later] if academic_year_of(later) == academic_year_of(today) else [today]
 
 
-@dataclass
-class Demo:
-    """One run: the team it made, the children it knows by NHS number, and what it reports at the end."""
-
-    client: Client
-    as_json: bool
-    ods: str = field(default_factory=lambda: "DEMO" + uuid.uuid4().hex[:4].upper())
-    today: date = field(default_factory=lambda: london_today(SystemClock()))
-    rows: list[tuple[int, list[str]]] = field(default_factory=list)
-    ids: dict[str, uuid.UUID] = field(default_factory=dict)
-    report: dict[str, Any] = field(default_factory=dict)
-
-    def say(self, text: str) -> None:
-        if not self.as_json:
-            output.say(f"» {text}")
-
-    def named(self, urn: str, nth: int = 0) -> list[str]:
-        return [cells for _, cells in self.rows if cells[4] == urn][nth]
-
-    async def child(self, cells: list[str]) -> uuid.UUID:
-        if cells[3] not in self.ids:
-            found = await self.client.ask(cohort.FindChildren(team_ods=self.ods, nhs_number=cells[3]))
-            self.ids[cells[3]] = uuid.UUID(found["children"][0]["child_id"])
-        return self.ids[cells[3]]
-
-
-async def eventually(
-    ask: Callable[[], Awaitable[dict[str, Any]]], ready: Callable[[dict[str, Any]], bool], what: str
-) -> dict[str, Any]:
-    """Ask until the answer is ready; the services work asynchronously, so their effects arrive soon after."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        data = await ask()
-        if ready(data):
-            return data
-        if time.monotonic() > deadline:
-            raise CliError(f"gave up after {WAIT_SECONDS:g}s waiting for {what}: are all four services running?",
-                           EXIT_TIMEOUT)  # fmt: skip
-        await asyncio.sleep(0.2)
-
-
-async def walk(client: Client, *, as_json: bool) -> dict[str, Any] | None:
+async def walk(client: Client, *, as_json: bool, form_url: str | None = None) -> dict[str, Any] | None:
+    """The whole flow; `form_url` is where the consent form answers, if not where consent's links point."""
     demo = Demo(client, as_json)
     # Each step is shown once it has happened, so the output reads in the order things happened.
     await set_up_team(demo)
@@ -107,8 +64,11 @@ async def walk(client: Client, *, as_json: bool) -> dict[str, Any] | None:
     await show_invitations_sent(demo)
     school_session = await run_school_session(demo)
     await send_clinic_invitations(demo, school_session)
-    home = await demo.child(demo.named(URN_HOME_EDUCATED))
-    await consent_by_phone(demo, home)
+    # One home-educated child's parent answers online; the other's parent the nurse phones.
+    await consent_online(demo, demo.named(URN_HOME_EDUCATED, 1), form_url)
+    phoned = demo.named(URN_HOME_EDUCATED)
+    home = await demo.child(phoned)
+    await consent_by_phone(demo, home, f"{phoned[0]} {phoned[1]} (home-educated)")
     await run_clinic(demo, home)
     await show_activity_log(demo)
     return demo.report if as_json else None
@@ -203,32 +163,6 @@ async def show_invitations_sent(demo: Demo) -> None:
 def _both_channels_sent(status: dict[str, Any]) -> bool:
     sent = {n["channel"] for n in status["notifications"] if n["status"] in {"sent", "delivered"}}
     return sent >= {"email", "sms"}
-
-
-async def consent_by_phone(demo: Demo, home: uuid.UUID) -> None:
-    """What a nurse does: send the consent request, and once it has gone out, phone the parent."""
-    c = demo.client
-    await c.ask(consent.SendConsentRequest(child_id=home, team_ods=demo.ods, programmes=FLU, requested_by=NURSE))
-    # The phone call comes once the activity log shows the request gone out, as a nurse would see it.
-    await eventually(
-        lambda: c.ask(cohort.GetActivityLog(child_id=home)),
-        lambda log: _consent_request_channels(log) >= {"email", "sms"},
-        "the consent request to be sent by email and SMS",
-    )
-    demo.say("home-educated child: consent request sent to the parent by email and SMS")
-    await c.ask(consent.RecordConsent(
-        child_id=home, team_ods=demo.ods, programme=Programme.FLU, response=consent.ConsentResponse.GIVEN,
-        route=consent.ConsentRoute.PHONE, recorded_by=NURSE,
-    ))  # fmt: skip
-    demo.say("the nurse phones the parent: consent given by phone")
-
-
-def _consent_request_channels(log: dict[str, Any]) -> set[str]:
-    """The channels the activity log shows a consent request sent on."""
-    return {
-        e["details"].get("channel") for e in log["entries"]
-        if e["kind"] == "notification_sent" and e["details"].get("message") == MessageKind.CONSENT_CLINIC_REQUEST
-    }  # fmt: skip
 
 
 async def run_clinic(demo: Demo, home: uuid.UUID) -> None:

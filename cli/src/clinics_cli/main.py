@@ -62,6 +62,16 @@ def main(
 
 
 @app.command("demo")
-def run_demo() -> None:
-    """Seed a realistic team and walk the whole flow (import, school session, invitations, clinic), printing it."""
-    call(lambda client: demo.walk(client, as_json=options.json))
+def run_demo(
+    form_url: Annotated[
+        str | None,
+        typer.Option(
+            "--form-url",
+            help="Where the consent form answers, as http(s)://host:port/consent "
+            "(default: where the consent service's links point, CONSENT_FORM_URL).",
+        ),
+    ] = None,
+) -> None:
+    """Seed a realistic team and walk the whole flow (import, school session, invitations, online consent,
+    clinic), printing it."""
+    call(lambda client: demo.walk(client, as_json=options.json, form_url=form_url))
