@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from contracts.common import PRINTABLE_PATTERN
+from contracts.consent import FORM_URL_PATTERN
 from contracts.envelope import Message
 
 HUGE = 1_000_000
@@ -28,6 +29,7 @@ _PATTERN_EXAMPLES = {
     PRINTABLE_PATTERN: "Nurse Joy",
     r"^[A-Z0-9 ]{5,8}$": "LS1 4AP",
     r"^[a-z0-9_]{1,60}$": "asthma",
+    FORM_URL_PATTERN: "https://consent.example.nhs.uk/consent/c1.token",
 }
 _FORMAT_EXAMPLES = {
     "uuid": FIXED_ID,

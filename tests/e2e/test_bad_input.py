@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import aio_pika
@@ -207,6 +207,28 @@ def _unknown_id_requests() -> list[tuple[Message, bool]]:
         ),
         (consent.GetConsentStatus(child_id=unknown), False),
         (notify.GetInvitationStatus(child_id=unknown), False),
+        *_unknown_online_consent_requests(unknown, ods),
+    ]
+
+
+def _unknown_online_consent_requests(unknown: uuid.UUID, ods: str) -> list[tuple[Message, bool]]:
+    """Issue 20's requests about links, responses and teams nobody knows."""
+    token = "c1.bm90LWEtbGluaw.forged"
+    form = consent.ConsentFormAnswers(
+        child_first_name="Ada", child_last_name="Lovelace", child_date_of_birth=date(2015, 1, 1),
+        education_setting="home_educated", parent_name="Pat Parent", relationship="mum", email="p@example.com",
+        answers=[consent.ProgrammeAnswer(programme=Programme.FLU, response="given", vaccine_methods=["nasal"])],
+    )  # fmt: skip
+    return [
+        (sessions.ListTeamSchools(team_ods=ods), False),
+        (consent.OpenConsentForm(token=token), False),
+        (consent.SubmitConsentForm(token=token, response_id=unknown, form=form), True),
+        (consent.ListConsentResponses(team_ods=ods), False),
+        (consent.GetConsentResponse(response_id=unknown), False),
+        (consent.MatchConsentResponse(response_id=unknown, child_id=unknown, matched_by="Nurse"), True),
+        (consent.CreateChildFromConsentResponse(response_id=unknown, created_by="Nurse"), True),
+        (consent.ArchiveConsentResponse(response_id=unknown, notes="a test", archived_by="Nurse"), True),
+        (consent.GetTeamConsentLink(team_ods=ods), False),
     ]
 
 

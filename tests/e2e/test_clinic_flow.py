@@ -15,6 +15,7 @@ from faststream.rabbit import RabbitBroker
 from clinics_admin.processes import ServiceProcess
 from contracts import cohort, consent, notify, sessions
 from contracts.common import Programme
+from msgkit import rpc
 from msgkit.clock import LONDON, SystemClock, academic_year_of, london_today
 from testkit import eventually
 from testkit.data import all_day_team
@@ -313,11 +314,13 @@ async def test_a_consent_request_outside_the_window_is_refused_with_its_reason(c
     await clinic_on(client, ods, today())  # the window closed yesterday, the day before the last date
     row: ChildRow = child(seed(), "999999")
     await import_children(client, ods, [row])
-    code, message = await refusal(
-        client,
-        consent.SendConsentRequest(
-            child_id=await child_id(client, ods, row), team_ods=ods, programmes=FLU, requested_by="Nurse"
-        ),
-    )
+    kid = await child_id(client, ods, row)
+
+    async def known() -> bool:  # consent hears of the child from cohort's ChildrenUpserted, a moment later
+        return (await rpc.request(client, consent.GetConsentStatus(child_id=kid), timeout=30)).ok
+
+    await eventually(known, timeout=30, interval=0.2, what="consent to know the child")
+    request = consent.SendConsentRequest(child_id=kid, team_ods=ods, programmes=FLU, requested_by="Nurse")
+    code, message = await refusal(client, request)
     assert code == "consent_window_closed"
     assert message

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from contracts import consent_form as form
 from contracts.cohort import ParentContact
 from contracts.common import (
+    CONTROL_CHARACTERS,
     AcademicYear,
     Actor,
     MessageKind,
@@ -44,7 +45,9 @@ ConsentFormReceipt = form.ConsentFormReceipt
 MessageRecipient = form.MessageRecipient
 
 # The link to the online consent form in a consent request: CONSENT_FORM_URL and the signed token.
-FormUrl = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^https?://"), NoControlCharacters]
+# One pattern, so that the schema states the whole rule: an http(s) URL with no control character.
+FORM_URL_PATTERN = f"^https?://[^{CONTROL_CHARACTERS}]*$"
+FormUrl = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=FORM_URL_PATTERN)]
 # A signed consent-form link token (consent makes and checks them; nobody else can read one).
 LinkToken = Annotated[str, StringConstraints(min_length=1, max_length=200), NoControlCharacters]
 

@@ -101,7 +101,9 @@ async def invite_child(command: InviteChildToClinic, uow: CohortUnitOfWork, now:
         if isinstance(child := await _joinable(uow, command.child_id, command.team_ods), Reply):
             return child
         cohort = _this_year(child.team_ods, now)
-        programmes = await _programmes(uow, command.programmes, child.team_ods)
+        asked = await _programmes(uow, command.programmes, child.team_ods)
+        if not (programmes := eligible_programmes(asked, child_year_group(child, cohort.academic_year))):
+            return _not_in_year_groups(child, asked, cohort)
         member_of = await uow.memberships.programmes_of(child.id, cohort)
         join, invitation = staff_invite(child.id, programmes, member_of, requested_by=command.requested_by)
         data = {"child_id": str(child.id), "kind": invitation.kind.value, "programmes": list(invitation.programmes)}

@@ -9,6 +9,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 
 from contracts.cohort import InviteChildToClinic
+from contracts.common import Programme
 from msgkit.runtime import Runtime
 from testkit import eventually, publish
 
@@ -58,3 +59,17 @@ async def test_a_repeat_before_the_first_is_sent_says_when_it_is_due_and_changes
 
     # The one refused was never asked of notify: the initial, then the repeat made once it was sent.
     assert await eventually(both, what="the subsequent invitation") == ["initial", "subsequent"]
+
+
+async def test_invite_to_clinic_offers_only_the_programmes_of_the_childs_year_group(
+    client: RabbitBroker, runtime: Runtime
+) -> None:
+    team = new_team()
+    [child] = await import_children(client, team, [child_row(1, urn="100001", seed=930)])  # year 7 in 2025/26
+    refused = await ask(client, InviteChildToClinic(child_id=child, team_ods=team, programmes=[Programme.HPV],
+                                                    requested_by="Nurse Joy"))  # fmt: skip
+    assert refused.error is not None and refused.error.code == "not_in_year_groups"
+    assert refused.error.message.startswith("The child is not part of this programme: hpv is not offered to year 7")
+    both = await ask(client, InviteChildToClinic(child_id=child, team_ods=team,
+                                                 programmes=[Programme.FLU, Programme.HPV], requested_by="Nurse Joy"))  # fmt: skip
+    assert both.data is not None and both.data["programmes"] == ["flu"]
