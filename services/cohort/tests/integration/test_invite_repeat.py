@@ -66,10 +66,11 @@ async def test_invite_to_clinic_offers_only_the_programmes_of_the_childs_year_gr
 ) -> None:
     team = new_team()
     [child] = await import_children(client, team, [child_row(1, urn="100001", seed=930)])  # year 7 in 2025/26
-    refused = await ask(client, InviteChildToClinic(child_id=child, team_ods=team, programmes=[Programme.HPV],
-                                                    requested_by="Nurse Joy"))  # fmt: skip
+    hpv = InviteChildToClinic(child_id=child, team_ods=team, programmes=[Programme.HPV], requested_by="Nurse Joy")
+    refused = await ask(client, hpv)
     assert refused.error is not None and refused.error.code == "not_in_year_groups"
     assert refused.error.message.startswith("The child is not part of this programme: hpv is not offered to year 7")
-    both = await ask(client, InviteChildToClinic(child_id=child, team_ods=team,
-                                                 programmes=[Programme.FLU, Programme.HPV], requested_by="Nurse Joy"))  # fmt: skip
+    both = await ask(
+        client, hpv.model_copy(update={"programmes": [Programme.FLU, Programme.HPV], "message_id": uuid.uuid4()})
+    )
     assert both.data is not None and both.data["programmes"] == ["flu"]
