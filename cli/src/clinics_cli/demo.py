@@ -9,7 +9,7 @@ from datetime import time as clock_time
 from typing import Any
 
 from clinics_cli import output, views
-from clinics_cli.client import Client
+from clinics_cli.client import Client, CliError
 from clinics_cli.demo_consent import consent_by_phone, consent_online
 from clinics_cli.demo_core import FLU, NURSE, Demo, eventually
 from clinics_cli.importing import import_rows
@@ -149,7 +149,12 @@ async def show_invitations_sent(demo: Demo) -> None:
         child_id = await demo.child(cells)
 
         async def status(child_id: uuid.UUID = child_id) -> dict[str, Any]:
-            return await c.ask(notify.GetInvitationStatus(child_id=child_id))
+            try:
+                return await c.ask(notify.GetInvitationStatus(child_id=child_id))
+            except CliError as refused:  # notify has not heard of the child yet: wait, as for a send
+                if refused.code != "not_found":
+                    raise
+                return {"notifications": []}
 
         for n in (await eventually(status, _both_channels_sent, "an invitation to be sent"))["notifications"]:
             sent.append({"child": f"{cells[0]} {cells[1]}", "kind": n["kind"], "channel": n["channel"],
