@@ -33,6 +33,8 @@ WEB_ENV = {"CONSENT_FORM_COOKIE_SECURE": "false", "CONSENT_FORM_TRUSTED_PROXIES"
 FORM = "/consent/form/"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HEALTH = re.compile(r'type="radio"[^>]*name="(health-[^"]+)"|name="(health-[^"]+)"[^>]*type="radio"')
+METRIC = re.compile(r"clinics_http_request_seconds_(?P<kind>sum|count)\{(?P<labels>[^}]*)\} (?P<value>\S+)")
+LABEL = re.compile(r'(\w+)="([^"]*)"')
 BORN = ("14", "3", "2015")  # testkit.data.cohort_row's date of birth
 ANSWERS: dict[str, dict[str, str]] = {
     "date-of-birth": {"dob-day": BORN[0], "dob-month": BORN[1], "dob-year": BORN[2]},
@@ -49,6 +51,9 @@ _RECORDED = "SELECT count(*) FROM consent.consent_responses WHERE team_ods = $1 
 class Timings:
     pages: list[float] = field(default_factory=list)  # ms, every request a parent made
     submits: list[tuple[float, float]] = field(default_factory=list)  # (started, answered), monotonic
+    # Every parent waits on check answers until all are there, then all submit at once: the submissions'
+    # rate is then the service's, not how far apart the walks happened to end.
+    at_check: asyncio.Barrier | None = None
 
 
 def _answers(n: int, step: str, html: str) -> dict[str, str]:
@@ -91,6 +96,8 @@ async def parent(base: str, token: str, n: int, timings: Timings) -> None:
             data = _answers(n, location.removeprefix(FORM), page.text) | {"csrf_token": _csrf(page.text)}
             location = (await _timed(http, timings, "POST", location, data=data)).headers["location"]
         check = await _timed(http, timings, "GET", FORM + "check-answers")
+        if timings.at_check is not None:
+            await timings.at_check.wait()
         began = time.monotonic()
         done = await _timed(http, timings, "POST", FORM + "check-answers", data={"csrf_token": _csrf(check.text)})
         timings.submits.append((began, time.monotonic()))
@@ -110,10 +117,12 @@ async def _rpc_floor(client: Any, token: str, samples: int) -> list[float]:
 
 
 async def _prepare(stack: Stack, client: Any, db: w.Database, count: int) -> str:
+    """A team with `count` children and one more, whose parent walks first, unmeasured: the form warmed up (its
+    templates compiled, its broker connections open), as a service that has been serving is."""
     phase = "parents"
     ods, year = await team_with_clinic(client, db, days_before=0, offset=CLINIC_IN_DAYS, phase=phase)
-    await w.import_cohort(client, ods, w.rows(count, urn=URN_HOME_EDUCATED), year=year, phase=phase)
-    await w.wait_count(lambda: db.count(_KNOWN, ods), count, timeout=120, what="children in consent", phase=phase)
+    await w.import_cohort(client, ods, w.rows(count + 1, urn=URN_HOME_EDUCATED), year=year, phase=phase)
+    await w.wait_count(lambda: db.count(_KNOWN, ods), count + 1, timeout=120, what="children in consent", phase=phase)
     return ods
 
 
@@ -125,20 +134,48 @@ async def parents(stack: Stack, sizes: Sizes, cpu: CpuMeter | None = None) -> di
         ods = await _prepare(stack, client, db, count)
         token = (await w.ask(client, GetTeamConsentLink(team_ods=ods)))["token"]
         rpc = await _rpc_floor(client, token, 50)
+        await parent(stack.processes[WEB].base_url, token, count, Timings())
+        before = await _served(stack.processes[WEB].base_url)  # only the parents' pages count
         bare = await bare_page(count, requests_each=len(ANSWERS) * 2 + 8)
         sampler.start()
         if cpu is not None:
             cpu.start()
         w.log(phase, f"{count} parents at once on the generic link: the clock starts")
-        began = time.monotonic()
+        began, timings.at_check = time.monotonic(), asyncio.Barrier(count)
         await asyncio.gather(*(parent(stack.processes[WEB].base_url, token, n, timings) for n in range(count)))
         walked = time.monotonic() - began
         sampled = await sampler.stop()
-        await w.wait_count(lambda: db.count(_RECORDED, ods), count, timeout=60, what="website responses", phase=phase)
+        served = _means(before, await _served(stack.processes[WEB].base_url))
+        w.log(phase, "mean ms per page inside the form: " + ", ".join(f"{k} {v:.0f}" for k, v in served.items()))
+        await w.wait_count(lambda: db.count(_RECORDED, ods), count + 1, timeout=60, what="responses", phase=phase)
     finally:
         await db.close()
         await client.stop()
-    return _figures(timings, walked, rpc, bare, sampled)
+    return _figures(timings, walked, rpc, bare, sampled) | {"parent_page_server_mean_ms": served}
+
+
+async def _served(base: str) -> dict[str, float]:
+    """The form's request histogram: seconds (`sum <page>`) and requests (`count <page>`) per method and page."""
+    async with httpx.AsyncClient(base_url=base) as http:
+        text = (await http.get("/metrics/")).text
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        found = METRIC.match(line)
+        if found:
+            labels = dict(LABEL.findall(found["labels"]))
+            totals[f"{found['kind']} {labels.get('method')} {labels.get('page')}"] = float(found["value"])
+    return totals
+
+
+def _means(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """The form's own mean ms per page between two readings: its time, apart from the driver's."""
+    means = {}
+    for key in sorted(k for k in after if k.startswith("count ")):
+        page = key.removeprefix("count ")
+        requests = after[key] - before.get(key, 0.0)
+        if requests:
+            means[page] = round(1000 * (after[f"sum {page}"] - before.get(f"sum {page}", 0.0)) / requests, 1)
+    return means
 
 
 def _figures(
