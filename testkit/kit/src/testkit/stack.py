@@ -167,11 +167,7 @@ def open_stack(
         if opened is not None:
             extra["notify"] = opened.notify_env() | extra["notify"]
         stack = Stack(world, log_dir, _processes(world, ports, extra, log_dir, amqp_users=amqp_users), opened)
-        if not migrated:
-            for name in _first_of_each(names):
-                stack.processes[name].migrate()
-        if web is not None:
-            stack.processes[WEB] = _web_process(world, dict(web), log_dir, amqp_user=amqp_users)
+        _migrate_and_add_web(stack, None if migrated else _first_of_each(names), web, amqp_users=amqp_users)
         exits.callback(stop_all, stack.processes.values())
         for process in stack.processes.values():
             process.start()
@@ -195,6 +191,15 @@ def _processes(
         )
         processes[name] = ServiceProcess(service, env, port, log_dir / f"{name}.log", name=name)
     return processes
+
+
+def _migrate_and_add_web(
+    stack: Stack, migrating: list[str] | None, web: Mapping[str, str] | None, *, amqp_users: bool
+) -> None:
+    for name in migrating or []:
+        stack.processes[name].migrate()
+    if web is not None:
+        stack.processes[WEB] = _web_process(stack.world, dict(web), stack.log_dir, amqp_user=amqp_users)
 
 
 def _web_process(world: World, env: dict[str, str], log_dir: Path, *, amqp_user: bool) -> ServiceProcess:
