@@ -102,7 +102,7 @@ TARGETS = (
         "submit_to_recorded_p99_ms", "  submit → recorded p99", "ms", "≤ 1,000",
         _at_most("submit_to_recorded_p99_ms", 1000),
     ),
-    Target("rss_mb_max", "largest RSS (run 2; form: run 8)", "MB", "≤ 150 each", _memory),
+    Target("rss_mb_max", "largest RSS (run 2)", "MB", "≤ 150 each", _memory),  # the consent form's: run 8
 )  # fmt: skip
 
 
