@@ -1,13 +1,17 @@
-"""Raw baselines: an aio-pika publish→consume loop and a batched PostgreSQL insert, no services involved."""
+"""Raw baselines: an aio-pika publish→consume loop, a batched PostgreSQL insert and a bare web page, no services."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 
 import aio_pika
 import asyncpg
+import httpx
+
+from testkit import eventually, free_port
 
 CONFIRM_WINDOW = 200
 
@@ -65,3 +69,46 @@ async def raw_batched_insert(database_url: str, rows: int, batch: int = 1000) ->
         return rows / (time.perf_counter() - started)
     finally:
         await conn.close()
+
+
+# A bare Starlette page under uvicorn (one worker, as the form runs): the floor under the form's pages.
+BARE_APP = """
+import sys, uvicorn
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+async def page(request):
+    return HTMLResponse("<!doctype html><title>bare</title><p>hello</p>")
+uvicorn.run(Starlette(routes=[Route("/", page)]), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+async def bare_page(clients: int, *, requests_each: int) -> list[float]:
+    """Milliseconds per GET of a bare page, `clients` httpx clients at once, each making `requests_each`."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", BARE_APP, str(port))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await eventually(lambda: _answers(base), timeout=30, interval=0.1, what="the bare page")
+        took: list[float] = []
+
+        async def client() -> None:
+            async with httpx.AsyncClient(base_url=base) as http:
+                for _ in range(requests_each):
+                    began = time.perf_counter()
+                    (await http.get("/")).raise_for_status()
+                    took.append((time.perf_counter() - began) * 1000)
+
+        await asyncio.gather(*(client() for _ in range(clients)))
+        return took
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def _answers(base: str) -> bool:
+    try:
+        async with httpx.AsyncClient(base_url=base) as http:
+            return (await http.get("/")).status_code == 200
+    except httpx.HTTPError:
+        return False

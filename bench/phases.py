@@ -36,10 +36,11 @@ class Sizes:
     send_rate_per_second: float
     followup_children: int
     callback_receipts: int
+    parents: int  # issue 20: parents walking the consent form at once
 
 
-FULL = Sizes(20_000, 100_000, 1_000, 20_000, 3_000, 130.0, 50.0, 100_000, 20_000)
-QUICK = Sizes(2_000, 10_000, 100, 2_000, 600, 65.0, 50.0, 10_000, 2_000)
+FULL = Sizes(20_000, 100_000, 1_000, 20_000, 3_000, 130.0, 50.0, 100_000, 20_000, 200)
+QUICK = Sizes(2_000, 10_000, 100, 2_000, 600, 65.0, 50.0, 10_000, 2_000, 20)
 
 
 def _today() -> date:

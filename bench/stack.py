@@ -61,10 +61,12 @@ def stack(
     notify_replicas: int = 1,
     stub_rate_limit: int | None = None,
     stub_callbacks: bool = False,
+    web: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     """The stub and the four services (notify `notify_replicas` times) started and ready; logs in .run/bench/<phase>/.
 
-    With `stub_callbacks` the stub posts a delivery receipt for every send to the first notify replica.
+    With `stub_callbacks` the stub posts a delivery receipt for every send to the first notify replica. With `web`
+    (its settings) the consent form runs too.
     """
     log_dir = RUN_DIR / phase
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -80,6 +82,7 @@ def stack(
         stub=stub,
         migrated=True,
         ready_timeout=READY_TIMEOUT,
+        web=web,
     ) as st:
         yield st
 

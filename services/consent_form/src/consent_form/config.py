@@ -21,6 +21,8 @@ class Settings(ServiceSettings):
     submissions_per_minute: int = Field(default=10, ge=1, le=10_000)
     request_timeout: float = Field(default=10.0, gt=0)
     # Broker connections requests go out on at once (FastStream sends one request per connection at a time).
-    rpc_connections: int = Field(default=8, ge=1, le=64)
+    # 32, not 8: with 200 parents at once (make bench, run 8) submissions went from 14 to 33/s and submit →
+    # recorded p99 from 14 to 6 s, for 3 MB more RSS; RabbitMQ's CPU fell (fewer requests parked on locks).
+    rpc_connections: int = Field(default=32, ge=1, le=64)
     # Behind a proxy that sets X-Forwarded-For, the number of proxies to trust (0: the socket's address).
     trusted_proxies: int = Field(default=0, ge=0, le=5)

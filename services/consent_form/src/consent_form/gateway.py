@@ -62,7 +62,7 @@ class BrokerGateway:
     `connections` brokers and lends an idle one to each request, so that many go out at once.
     """
 
-    def __init__(self, settings: ServiceSettings, *, timeout: float, connections: int = 8) -> None:
+    def __init__(self, settings: ServiceSettings, *, timeout: float, connections: int = 32) -> None:
         self.brokers: list[FailoverBroker] = [
             make_broker(
                 settings.rabbitmq_url.get_secret_value(),

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import httpx
 
-from clinics_admin.bootstrap import RabbitmqctlAdmin, ensure_broker, ensure_roles
+from clinics_admin.bootstrap import CLIENT_DATABASES, RabbitmqctlAdmin, ensure_broker, ensure_roles
 from clinics_admin.processes import ServiceProcess, service_env, stop_all, wait_all_ready
 from contracts.topology import SERVICES
 from testkit.servers import RabbitServer, free_port, fresh_database, postgres_server, rabbitmq_server
 from testkit.stub import StubOptions, StubProcess
 
 READY_TIMEOUT = 120.0
+WEB = "consent_form"  # the parent-facing web service: a client of the four, started only when asked for
 
 
 @dataclass(frozen=True)
@@ -142,13 +143,15 @@ def open_stack(
     amqp_users: bool = False,
     migrated: bool = False,
     ready_timeout: float = READY_TIMEOUT,
+    web: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     """`replicas` of each service (one of every service by default) started and ready; all stopped on exit.
 
     `env` adds settings per service. With `stub`, notify sends to the Notify stub, whose receipts go to the
     first notify process. With `amqp_users`, each service connects as its own least-privilege RabbitMQ user,
     and the topology is declared once, as the admin. Unless the world is `migrated`, the first process of
-    each service migrates its schema before any starts.
+    each service migrates its schema before any starts. With `web` (its settings), the consent form runs too,
+    as process `consent_form` (its drafts' role and schema made here: `world()` migrates only the four).
     """
     names = process_names(replicas or dict.fromkeys(SERVICES, 1))
     ports = {name: free_port() for name in names}
@@ -164,9 +167,7 @@ def open_stack(
         if opened is not None:
             extra["notify"] = opened.notify_env() | extra["notify"]
         stack = Stack(world, log_dir, _processes(world, ports, extra, log_dir, amqp_users=amqp_users), opened)
-        if not migrated:
-            for name in _first_of_each(names):
-                stack.processes[name].migrate()
+        _migrate_and_add_web(stack, None if migrated else _first_of_each(names), web, amqp_users=amqp_users)
         exits.callback(stop_all, stack.processes.values())
         for process in stack.processes.values():
             process.start()
@@ -190,6 +191,25 @@ def _processes(
         )
         processes[name] = ServiceProcess(service, env, port, log_dir / f"{name}.log", name=name)
     return processes
+
+
+def _migrate_and_add_web(
+    stack: Stack, migrating: list[str] | None, web: Mapping[str, str] | None, *, amqp_users: bool
+) -> None:
+    for name in migrating or []:
+        stack.processes[name].migrate()
+    if web is not None:
+        stack.processes[WEB] = _web_process(stack.world, dict(web), stack.log_dir, amqp_user=amqp_users)
+
+
+def _web_process(world: World, env: dict[str, str], log_dir: Path, *, amqp_user: bool) -> ServiceProcess:
+    asyncio.run(ensure_roles(world.database_url, CLIENT_DATABASES))
+    port = free_port()
+    settings = service_env(WEB, database_url=world.database_url, rabbitmq_url=world.amqp_url, port=port, extra=env,
+                           amqp_user=amqp_user)  # fmt: skip
+    process = ServiceProcess(WEB, settings, port, log_dir / f"{WEB}.log", name=WEB)
+    process.migrate()
+    return process
 
 
 def _first_of_each(names: list[str]) -> list[str]:
