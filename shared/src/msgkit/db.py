@@ -7,6 +7,8 @@ import ssl
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from msgkit.settings import ServiceSettings
+
 SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
 
 
@@ -71,3 +73,14 @@ def create_engine(
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def engine_for(settings: ServiceSettings) -> AsyncEngine:
+    """The engine a service or client of the kit opens on its own schema, as its settings say."""
+    return create_engine(
+        settings.database_url.get_secret_value(),
+        schema=settings.schema_name,
+        pool_size=settings.db_pool_size,
+        sslmode=settings.database_sslmode,
+        ssl_root_cert=settings.database_ssl_root_cert,
+    )

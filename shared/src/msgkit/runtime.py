@@ -80,14 +80,7 @@ class Runtime:
             self._relay.wake()
 
     async def open_database(self) -> None:
-        s = self.settings
-        self._engine = db.create_engine(
-            s.database_url.get_secret_value(),
-            schema=s.schema_name,
-            pool_size=s.db_pool_size,
-            sslmode=s.database_sslmode,
-            ssl_root_cert=s.database_ssl_root_cert,
-        )
+        self._engine = db.engine_for(self.settings)
         self._sessions = db.session_factory(self._engine)
 
     async def declare_topology(self) -> None:

@@ -77,13 +77,7 @@ class Service:
         self.gateway: Any = gateway or BrokerGateway(
             settings, timeout=settings.request_timeout, connections=settings.rpc_connections
         )
-        self.engine = db.create_engine(
-            settings.database_url.get_secret_value(),
-            schema=settings.schema_name,
-            pool_size=settings.db_pool_size,
-            sslmode=settings.database_sslmode,
-            ssl_root_cert=settings.database_ssl_root_cert,
-        )
+        self.engine = db.engine_for(settings)
         self.store = DraftStore(self.engine, lifetime=timedelta(minutes=settings.draft_minutes))
         self.journey = Journey(
             store=self.store,
