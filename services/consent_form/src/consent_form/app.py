@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 from prometheus_client import Counter, Histogram, make_asgi_app
 from sqlalchemy import text
@@ -73,10 +72,13 @@ class Service:
 
     def __init__(self, settings: Settings, gateway: Gateway | None) -> None:
         self.settings = settings
-        self.own_gateway = gateway is None
-        self.gateway: Any = gateway or BrokerGateway(
-            settings, timeout=settings.request_timeout, connections=settings.rpc_connections
-        )
+        # The broker gateway this app opens and closes itself (None when a test hands in its own).
+        self.own_gateway: BrokerGateway | None = None
+        if gateway is None:
+            gateway = self.own_gateway = BrokerGateway(
+                settings, timeout=settings.request_timeout, connections=settings.rpc_connections
+            )
+        self.gateway: Gateway = gateway
         self.engine = db.engine_for(settings)
         self.store = DraftStore(self.engine, lifetime=timedelta(minutes=settings.draft_minutes))
         self.journey = Journey(
@@ -91,7 +93,7 @@ class Service:
         checks = {"broker": True, "database": False}
         if self.own_gateway:
             try:
-                checks["broker"] = await self.gateway.ping()
+                checks["broker"] = await self.own_gateway.ping()
             except Exception:
                 checks["broker"] = False
         try:
@@ -109,7 +111,7 @@ class Service:
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         if self.own_gateway:
-            await self.gateway.start()
+            await self.own_gateway.start()
         purge = asyncio.create_task(self._purge_forever())
         metrics.READY.labels(self.settings.service_name).set(1)
         log.info("service started", extra={"http_port": self.settings.http_port})
@@ -119,7 +121,7 @@ class Service:
             metrics.READY.labels(self.settings.service_name).set(0)
             purge.cancel()
             if self.own_gateway:
-                await self.gateway.stop()
+                await self.own_gateway.stop()
             await self.engine.dispose()
 
     async def _purge_forever(self) -> None:
